@@ -1,0 +1,83 @@
+"""Speaker turns from plain-text transcripts: `Name: text`, `[00:01] Name: text`,
+`**Name:** text`, and the `Name  0:03` header lines of Otter-style exports."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from valuestory.records import Turn
+
+TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+NAME = r"[^\W\d_][\w.'’&-]*(?: [\w.'’&()-]+){0,3}?"
+LABELLED = re.compile(
+    rf"^\s*(?:[-*>]\s+)?(?:\[(?P<ts1>{TS})\]\s*|(?P<ts0>{TS})\s+)?(?:\*\*|__)?(?P<name>{NAME})"
+    rf"(?:\s*[(\[](?P<ts2>{TS})[)\]])?(?:\*\*|__)?\s*:(?:\*\*|__)?(?:\s+(?P<text>.*))?$")
+HEADER = re.compile(rf"^\s*(?P<name>{NAME})\s{{2,}}(?P<ts>{TS})\s*$")
+
+META_KEYS = {
+    "date", "participant", "respondent", "interviewee", "interviewer", "moderator",
+    "researcher", "segment", "persona", "plan", "tier", "company", "account", "organization",
+    "organisation", "business", "role", "title", "job title", "location", "region", "duration",
+    "industry", "team size", "size", "recorded", "session", "study", "project", "topic",
+    "customer since", "customer type",
+}
+
+
+def seconds(ts: str | None) -> float | None:
+    if not ts:
+        return None
+    parts = [float(p.replace(",", ".")) for p in ts.split(":")]
+    total = 0.0
+    for p in parts:
+        total = total * 60 + p
+    return total
+
+
+def _match(line: str) -> tuple[str, str, float | None, bool] | None:
+    """(speaker, text, time, sure): `sure` when a timestamp or bold marks it a label."""
+    m = LABELLED.match(line)
+    if m and (m.group("text") or "").strip() and not m.group("name").lower().startswith("http"):
+        ts = m.group("ts1") or m.group("ts0") or m.group("ts2")
+        return m.group("name").strip(), m.group("text").strip(), seconds(ts), bool(ts) or "**" in line
+    m = HEADER.match(line)
+    if m:
+        return m.group("name").strip(), "", seconds(m.group("ts")), True
+    return None
+
+
+def parse_turn_lines(lines: list[str], meta: dict[str, str] | None = None,
+                     prelude: list[str] | None = None) -> list[Turn]:
+    """Turns from lines of text. A label seen only once among speakers who speak often is
+    read as part of the text ("Pricing: it was confusing"), not as a new speaker. Key-value
+    lines before the first turn go to `meta`; other text there to `prelude`."""
+    matches = [_match(line) for line in lines]
+    counts = Counter(m[0] for m in matches if m)
+    frequent = {n for n, c in counts.items() if c >= 2}
+    speakers = (frequent or set(counts)) | {m[0] for m in matches if m and m[3]}
+    turns: list[Turn] = []
+    for line, m in zip(lines, matches):
+        if m and m[0] in speakers and (turns or m[0] in frequent or m[0].lower() not in META_KEYS):
+            name, text, time, _ = m
+            turns.append(Turn(speaker=name, text=text, time=time))
+        elif turns:
+            if line.strip():
+                last = turns[-1]
+                turns[-1] = last.model_copy(update={"text": f"{last.text} {line.strip()}".strip()})
+        elif m and m[0].lower() in META_KEYS and meta is not None:
+            meta[m[0].lower()] = m[1]
+        elif line.strip() and prelude is not None:
+            prelude.append(line.strip().lstrip("#").strip())
+    return merge_consecutive([t for t in turns if t.text])
+
+
+def merge_consecutive(turns: list[Turn]) -> list[Turn]:
+    """One turn per stretch of one speaker (captions split a sentence over several cues)."""
+    merged: list[Turn] = []
+    for t in turns:
+        if merged and merged[-1].speaker == t.speaker:
+            last = merged[-1]
+            merged[-1] = last.model_copy(update={"text": f"{last.text} {t.text}".strip()})
+        else:
+            merged.append(t)
+    return merged

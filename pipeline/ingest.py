@@ -1,0 +1,195 @@
+"""Ingest: files in, redacted and chunked records stored in the ledger and the vector index.
+
+The first step of the method: gather the customer's words. Each file is taken whole or not
+at all, and what was stored before stays as it was when a file fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from valuestory.connectors import ParseOptions, connectors, detect_kind, discover
+from valuestory.connectors.files import SourceFile
+from valuestory.errors import InputError
+from valuestory.project import Project
+from valuestory.stores.ledger import Ledger, SourceRow
+from valuestory.stores.vectors import VectorStore
+
+from .chunk import Chunk, chunk_record
+from .redact import Redactor
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str  # stored | unchanged | failed | skipped
+    kind: str = ""
+    records: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    chunks: int = 0
+    encoding: str = ""
+    detected: str = ""
+    message: str = ""
+    redactions: Counter = field(default_factory=Counter)
+
+
+def settings_fingerprint(project: Project, kind: str, options: ParseOptions) -> str:
+    """What besides the bytes decides what a file becomes; a change re-ingests it."""
+    cfg = project.config
+    privacy = cfg.privacy.model_dump()
+    relevant = {"kind": kind, "map": options.mapping, "company": sorted(options.company_speakers),
+                "privacy": privacy, "max_tokens": cfg.chunking.max_tokens, "version": 1}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def recover(ledger: Ledger, vectors: VectorStore) -> int:
+    """Settle chunk ids an interrupted ingest left pending: keep those the ledger knows,
+    delete the rest from the vector index. Returns how many were deleted."""
+    pending = ledger.pending()
+    if not pending:
+        return 0
+    orphans = pending - ledger.known_chunks(pending)
+    vectors.delete(orphans)
+    ledger.clear_pending(pending)
+    return len(orphans)
+
+
+def ingest_file(project: Project, path: Path, kind: str | None, options: ParseOptions,
+                redactor: Redactor) -> FileReport:
+    ledger, display = project.ledger, project.relative(path)
+    src = SourceFile(path, display)
+    report = FileReport(display, "failed")
+    try:
+        src.check_not_empty()
+        kind, detected = (kind, "--kind") if kind else detect_kind(src)
+        report.kind, report.detected = kind, detected
+        fingerprint = settings_fingerprint(project, kind, options)
+        before = ledger.source(display)
+        if before and before.sha256 == src.sha256 and before.settings == fingerprint:
+            report.status, report.records, report.chunks = "unchanged", before.records, before.chunks
+            report.encoding = before.encoding
+            return report
+        records = connectors.get(kind).parse(src, options)
+        report.encoding = src.encoding
+        if not records:
+            raise InputError("no records found", path=display, hint="Is the file empty but for its header?")
+        clashes = {rid: owner for rid, owner in ledger.owners(r.record_id for r in records).items()
+                   if owner != display}
+        if clashes:
+            rid, owner = next(iter(clashes.items()))
+            raise InputError(f"record id '{rid}' is already stored from {owner}"
+                             + (f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""),
+                             path=display, hint="Ids must be unique across sources: rename the "
+                             "file, or map another id column with --map id=COLUMN")
+        redactor.counts.clear()
+        records = [redactor.record(r) for r in records]
+        report.redactions = Counter(redactor.counts)
+    except InputError as exc:
+        report.message = exc.located(display).render()
+        return report
+
+    chunks = [c for r in records for c in chunk_record(r, project.config.chunking.max_tokens)]
+    old_hashes = ledger.record_hashes(display)
+    new_hashes = {r.record_id: r.content_hash() for r in records}
+    old = ledger.chunk_ids_of_source(display)
+    new = [c for c in chunks if c.chunk_id not in old]
+    stale = old - {c.chunk_id for c in chunks}
+    store(project, new, kind)
+    ledger.replace_source(
+        SourceRow(display, kind, src.sha256, len(src.data), report.encoding, report.detected,
+                  fingerprint, len(records), len(chunks), ""),
+        records, chunks, settled=[c.chunk_id for c in new], leaving=stale)
+    project.vectors.delete(stale)
+    ledger.clear_pending(stale)
+    report.status, report.records, report.chunks = "stored", len(records), len(chunks)
+    report.added = sum(1 for rid in new_hashes if rid not in old_hashes)
+    report.changed = sum(1 for rid, h in new_hashes.items() if old_hashes.get(rid, h) != h)
+    report.removed = sum(1 for rid in old_hashes if rid not in new_hashes)
+    return report
+
+
+def store(project: Project, chunks: list[Chunk], kind: str) -> None:
+    """Index chunks in the vector store, after marking them pending in the ledger so a crash
+    in between leaves nothing the next run cannot clean up."""
+    if not chunks:
+        return
+    project.ledger.mark_pending(c.chunk_id for c in chunks)
+    project.vectors.add([c.chunk_id for c in chunks], [c.text for c in chunks],
+                        [{"record_id": c.record_id, "kind": kind} for c in chunks])
+
+
+def ingest(project: Project, paths: list[Path], kind: str | None = None,
+           mapping: dict[str, str] | None = None,
+           on_file: Callable[[FileReport], None] | None = None) -> list[FileReport]:
+    """Ingest files and folders; one report per file, in order."""
+    missing = [p for p in paths if not p.exists()]
+    reports = [FileReport(project.relative(p), "failed",
+                          message=f"{p}: no such file or folder. Check the path") for p in missing]
+    files, skipped = discover([p for p in paths if p.exists()])
+    reports += [FileReport(project.relative(p), "skipped",
+                           message=f"unsupported type '{p.suffix or 'none'}' in a folder") for p in skipped]
+    if not files:
+        return reports
+    recover(project.ledger, project.vectors)
+    options = ParseOptions(mapping=dict(mapping or {}),
+                           company_speakers=project.config.interviews.company_speakers)
+    redactor = Redactor(project.config.privacy)
+    for path in files:
+        report = ingest_file(project, path, kind, options, redactor)
+        reports.append(report)
+        if on_file:
+            on_file(report)
+    return reports
+
+
+def forget(project: Project, source: str) -> int:
+    """Remove one source, its records and its chunks everywhere; returns the record count."""
+    row = project.ledger.source(source) or project.ledger.source(project.relative(Path(source)))
+    if row is None:
+        known = ", ".join(s.path for s in project.ledger.sources()[:10])
+        raise InputError(f"no stored source '{source}'", hint=f"Stored sources include: {known}")
+    ids = project.ledger.forget_source(row.path)
+    project.vectors.delete(ids)
+    project.ledger.clear_pending(ids)
+    return row.records
+
+
+def reindex(project: Project, embedding: str | None = None,
+            batch: int = 4096) -> int:
+    """Re-embed every chunk the ledger holds into a fresh collection (e.g. after switching
+    the embedding model); `embedding` also becomes the project's setting."""
+    import re
+
+    from valuestory.stores.embeddings import make_embedder
+    from valuestory.stores.vectors import chroma_client
+    if embedding:
+        text = project.config_path.read_text(encoding="utf-8")
+        line = f'embedding = "{embedding}"'
+        text, n = re.subn(r'(?m)^embedding\s*=.*$', line, text, count=1)
+        if not n:
+            text = re.sub(r"(?m)^\[store\]\s*$", f"[store]\n{line}", text, count=1) \
+                if "[store]" in text else text + f"\n[store]\n{line}\n"
+        project.config.store.embedding = embedding
+        embedder = make_embedder(embedding)  # fails here, before anything changes, if unusable
+        project.config_path.write_text(text, encoding="utf-8")
+    else:
+        embedder = make_embedder(project.config.store.embedding)
+    client, where = chroma_client(project.config, project.store_dir)
+    name = project.config.collection_name()
+    if name in {getattr(c, "name", c) for c in client.list_collections()}:
+        client.delete_collection(name)
+    vectors = VectorStore(client, name, embedder, where)
+    rows = list(project.ledger.all_chunks())
+    for i in range(0, len(rows), batch):
+        part = rows[i:i + batch]
+        vectors.add([r[0] for r in part], [r[3] for r in part],
+                    [{"record_id": r[1], "kind": r[2]} for r in part])
+    project.__dict__["vectors"] = vectors
+    return len(rows)

@@ -1,0 +1,204 @@
+"""The run ledger: SQLite record of every source, record and chunk, with content hashes.
+
+It is the source of truth for what is stored; the vector store is an index over its chunks.
+The schema only grows, through numbered migrations.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from valuestory.records import Record
+
+MIGRATIONS = [
+    """
+    CREATE TABLE sources (
+        path TEXT PRIMARY KEY, kind TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER,
+        encoding TEXT, detected TEXT, settings TEXT, records INTEGER, chunks INTEGER,
+        ingested_at TEXT);
+    CREATE TABLE records (
+        record_id TEXT PRIMARY KEY,
+        source TEXT NOT NULL REFERENCES sources(path) ON DELETE CASCADE,
+        kind TEXT NOT NULL, content_hash TEXT NOT NULL, date TEXT, segment TEXT,
+        respondent TEXT, score REAL, text TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX records_source ON records(source);
+    CREATE TABLE chunks (
+        chunk_id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records(record_id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+        tokens INTEGER NOT NULL, text TEXT NOT NULL);
+    CREATE INDEX chunks_record ON chunks(record_id);
+    -- chunk ids written to (or due to leave) the vector store but not yet settled here
+    CREATE TABLE pending (chunk_id TEXT PRIMARY KEY);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    """,
+]
+
+
+@dataclass
+class SourceRow:
+    path: str
+    kind: str
+    sha256: str
+    bytes: int
+    encoding: str
+    detected: str
+    settings: str
+    records: int
+    chunks: int
+    ingested_at: str
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- reading ------------------------------------------------------------------------
+    def source(self, path: str) -> SourceRow | None:
+        row = self.db.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
+        return SourceRow(*row) if row else None
+
+    def sources(self) -> list[SourceRow]:
+        return [SourceRow(*r) for r in self.db.execute("SELECT * FROM sources ORDER BY kind, path")]
+
+    def chunk_ids_of_source(self, path: str) -> set[str]:
+        return {r[0] for r in self.db.execute(
+            "SELECT c.chunk_id FROM chunks c JOIN records r USING (record_id) WHERE r.source = ?", (path,))}
+
+    def record_hashes(self, path: str) -> dict[str, str]:
+        return dict(self.db.execute("SELECT record_id, content_hash FROM records WHERE source = ?", (path,)))
+
+    def owners(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """Which source holds each of these record ids now (those stored at all)."""
+        ids = list(record_ids)
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            found.update(self.db.execute(
+                f"SELECT record_id, source FROM records WHERE record_id IN ({','.join('?' * len(part))})",
+                part).fetchall())
+        return found
+
+    def records(self, kind: str | None = None) -> Iterator[Record]:
+        query, args = "SELECT data FROM records", ()
+        if kind:
+            query, args = query + " WHERE kind = ?", (kind,)
+        for (data,) in self.db.execute(query + " ORDER BY kind, source, rowid", args):
+            yield Record.model_validate_json(data)
+
+    def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, dict]:
+        if not chunk_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT c.chunk_id, c.record_id, c.start, c.\"end\", c.text, r.kind, r.source, "
+            "json_extract(r.data, '$.locator'), r.segment, r.date FROM chunks c JOIN records r "
+            f"USING (record_id) WHERE c.chunk_id IN ({','.join('?' * len(chunk_ids))})", chunk_ids)
+        keys = ("chunk_id", "record_id", "start", "end", "text", "kind", "source", "locator", "segment", "date")
+        return {r[0]: dict(zip(keys, r)) for r in rows}
+
+    def all_chunks(self) -> Iterator[tuple[str, str, str, str]]:
+        """(chunk_id, record_id, kind, text) of every chunk, for re-embedding."""
+        yield from self.db.execute(
+            "SELECT c.chunk_id, c.record_id, r.kind, c.text FROM chunks c JOIN records r USING (record_id)")
+
+    def counts_by_kind(self) -> list[tuple[str, int, int, int, int]]:
+        """(kind, sources, records, chunks, tokens) per kind."""
+        return self.db.execute(
+            "SELECT s.kind, COUNT(DISTINCT s.path), COALESCE(SUM(x.n_records), 0), "
+            "COALESCE(SUM(x.n_chunks), 0), COALESCE(SUM(x.n_tokens), 0) FROM sources s LEFT JOIN ("
+            "  SELECT r.source, COUNT(DISTINCT r.record_id) n_records, COUNT(c.chunk_id) n_chunks, "
+            "  COALESCE(SUM(c.tokens), 0) n_tokens FROM records r LEFT JOIN chunks c USING (record_id) "
+            "  GROUP BY r.source) x ON x.source = s.path GROUP BY s.kind ORDER BY s.kind").fetchall()
+
+    def date_range(self, kind: str) -> tuple[str | None, str | None]:
+        return self.db.execute("SELECT MIN(date), MAX(date) FROM records WHERE kind = ?", (kind,)).fetchone()
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- the two-phase write with the vector store ----------------------------------------
+    def pending(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT chunk_id FROM pending")}
+
+    def known_chunks(self, chunk_ids: Iterable[str]) -> set[str]:
+        ids = list(chunk_ids)
+        known: set[str] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            known |= {r[0] for r in self.db.execute(
+                f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})", part)}
+        return known
+
+    def mark_pending(self, chunk_ids: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((c,) for c in chunk_ids))
+
+    def clear_pending(self, chunk_ids: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany("DELETE FROM pending WHERE chunk_id = ?", ((c,) for c in chunk_ids))
+
+    def transaction(self):
+        return _Transaction(self.db)
+
+    def replace_source(self, source: SourceRow, records: list[Record], chunks: list,
+                       settled: Iterable[str], leaving: Iterable[str]) -> None:
+        """Swap in a source's new records and chunks in one transaction. `settled` chunk ids
+        (now in the vector store) leave the pending list; `leaving` ones join it until the
+        vector store has deleted them."""
+        source.ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.transaction():
+            self.db.execute("DELETE FROM records WHERE source = ?", (source.path,))
+            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+                            tuple(source.__dict__.values()))
+            self.db.executemany(
+                "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?)",
+                ((r.record_id, source.path, r.kind, r.content_hash(), r.date, r.segment, r.respondent,
+                  r.score, r.text, r.model_dump_json()) for r in records))
+            self.db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+                ((c.chunk_id, c.record_id, c.index, c.start, c.end, c.tokens, c.text) for c in chunks))
+            self.db.executemany("DELETE FROM pending WHERE chunk_id = ?", ((c,) for c in settled))
+            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((c,) for c in leaving))
+
+    def forget_source(self, path: str) -> set[str]:
+        """Remove a source with its records and chunks; returns the chunk ids to delete
+        from the vector store (left pending until they are)."""
+        ids = self.chunk_ids_of_source(path)
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((c,) for c in ids))
+            self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
+        return ids
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+

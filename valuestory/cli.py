@@ -1,0 +1,285 @@
+"""The `valuestory` command: noun-first commands with the same flags everywhere."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.table import Table
+
+from . import __version__
+from .errors import ValuestoryError
+from .project import ENV_VAR, Project, find_project
+
+app = typer.Typer(
+    help="Turn customer research (interviews, NPS surveys, support tickets, sales notes) into a "
+         "value story map whose every claim points to the customer's own words.\n\n"
+         "Start with `valuestory ingest FOLDER`, then `valuestory sources` and `valuestory search`.",
+    no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export what the project holds, as CSV or JSON.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+console = Console()
+err = Console(stderr=True)
+
+ProjectOpt = Annotated[Optional[Path], typer.Option(
+    "--project", "-p", help=f"Project folder (default: ${ENV_VAR}, else the nearest folder "
+                            "upwards holding valuestory.toml, else the current one).",
+    show_default=False)]
+ChromaOpt = Annotated[Optional[str], typer.Option(
+    "--chroma-url", help="Use the Chroma server at this URL instead of the embedded store "
+                         "(e.g. http://127.0.0.1:8000).", show_default=False)]
+
+
+class Kind(str, Enum):
+    interview = "interview"
+    nps = "nps"
+    support = "support"
+    sales = "sales"
+    feedback = "feedback"
+
+
+class Format(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+def _fail(exc: ValuestoryError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+    return typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"valuestory {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False) -> None:
+    pass
+
+
+@app.command()
+def init(folder: Annotated[Optional[Path], typer.Argument(help="Where to create the project (default: here).")] = None) -> None:
+    """Create a project: a commented valuestory.toml; the store goes in .valuestory/ beside it."""
+    project = Project(folder or Path.cwd())
+    try:
+        created = project.create()
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    if created:
+        console.print(f"Created {project.config_path}. Next: valuestory ingest FILES_OR_FOLDERS")
+    else:
+        console.print(f"{project.config_path} exists already; nothing changed.")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders of research data.", show_default=False)],
+    kind: Annotated[Optional[Kind], typer.Option(
+        "--kind", "-k", help="Read every file as this kind instead of detecting it from the "
+                             "folder name, extension and headers.", show_default=False)] = None,
+    map_: Annotated[Optional[list[str]], typer.Option(
+        "--map", "-m", metavar="FIELD=COLUMN",
+        help="Name the column that holds a field, when its header is not recognised, e.g. "
+             "--map score=Q3 --map text=\"Tell us why\". Repeatable.", show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Ingest research files into the project's store: detect each file's kind, normalize it
+    into records, redact personal data, chunk, embed and index.
+
+    Kinds: interview (.txt/.md `Name: text`, .vtt, .srt, .json turns, .docx), nps (CSV/XLSX
+    with a 0-10 score), support (tickets CSV/JSON), sales (CRM CSV), feedback (any CSV of
+    free text). Re-ingesting unchanged files adds nothing; a changed file replaces its old
+    records. A file is stored whole or not at all. Exits 1 if any file failed.
+    """
+    from .connectors.tabular import parse_mapping
+    from .pipeline.ingest import ingest as run_ingest
+    try:
+        mapping = parse_mapping(map_ or [])
+        project = find_project(project_dir, chroma_url)
+        if project.create():
+            console.print(f"Created project {project.root} (settings in {project.config_path.name})")
+        project.vectors  # opens the store: a mismatched embedding fails before any work
+        files = sum(1 for p in paths if p.is_file()) + sum(
+            1 for p in paths if p.is_dir() for f in p.rglob("*") if f.is_file())
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("ingesting", total=files)
+            reports = run_ingest(project, paths, kind.value if kind else None, mapping,
+                                 on_file=lambda r: bar.update(task, advance=1, description=r.path[-40:]))
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    _print_ingest_summary(reports)
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+
+
+def _print_ingest_summary(reports) -> None:
+    table = Table(title="Ingest summary", show_lines=False)
+    for col in ("file", "kind", "status", "records", "chunks", "encoding", "notes"):
+        table.add_column(col, justify="right" if col in ("records", "chunks") else "left")
+    style = {"stored": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
+    for r in reports:
+        notes = r.message
+        if r.status == "stored":
+            change = [f"+{r.added} new"] if r.added else []
+            change += [f"{r.changed} changed"] if r.changed else []
+            change += [f"-{r.removed} removed"] if r.removed else []
+            red = ", ".join(f"{n} {k}" for k, n in sorted(r.redactions.items()))
+            notes = "; ".join(filter(None, [", ".join(change), f"redacted {red}" if red else ""]))
+        table.add_row(escape(r.path), r.kind, f"[{style[r.status]}]{r.status}[/]",
+                      str(r.records or ""), str(r.chunks or ""), r.encoding, escape(notes))
+    console.print(table)
+    counts = {s: sum(1 for r in reports if r.status == s) for s in ("stored", "unchanged", "failed", "skipped")}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no files")
+    for r in reports:
+        if r.status == "failed":
+            err.print(f"[red]failed:[/red] {escape(r.message)}", highlight=False)
+
+
+@app.command()
+def sources(project_dir: ProjectOpt = None, chroma_url: ChromaOpt = None) -> None:
+    """What is stored: per kind, and per source file."""
+    try:
+        project = find_project(project_dir, chroma_url).require()
+        ledger = project.ledger
+        rows = ledger.counts_by_kind()
+        vectors = project.vectors
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    table = Table(title=f"{project.root.name}: stored per kind")
+    for col in ("kind", "sources", "records", "chunks", "tokens", "dates"):
+        table.add_column(col, justify="left" if col in ("kind", "dates") else "right")
+    for kind, n_sources, n_records, n_chunks, n_tokens in rows:
+        first, last = ledger.date_range(kind)
+        table.add_row(kind, str(n_sources), str(n_records), str(n_chunks), str(n_tokens),
+                      f"{first} to {last}" if first else "")
+    console.print(table)
+    files = Table(title="sources")
+    for col in ("source", "kind", "records", "chunks", "encoding", "ingested"):
+        files.add_column(col, justify="right" if col in ("records", "chunks") else "left")
+    for s in ledger.sources():
+        files.add_row(escape(s.path), s.kind, str(s.records), str(s.chunks), s.encoding, s.ingested_at)
+    console.print(files)
+    console.print(f"vector index: {vectors.count()} chunks in '{vectors.name}' at {vectors.where}, "
+                  f"embedding {vectors.embedder.name}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.", show_default=False)],
+    n: Annotated[int, typer.Option("-n", "--limit", min=1, max=200, help="How many hits.")] = 10,
+    kind: Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Only this kind of source.",
+                                                 show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
+    project_dir: ProjectOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Semantic search over everything ingested; each hit shows its record, kind, source and
+    the matching passage."""
+    from .pipeline.search import search as run_search
+    try:
+        project = find_project(project_dir, chroma_url).require()
+        hits = run_search(project, query, n, kind.value if kind else None)
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    if as_json:
+        console.print_json(json.dumps(hits, ensure_ascii=False))
+        return
+    if not hits:
+        console.print("No hits: nothing is stored yet, or nothing of this kind.")
+        return
+    table = Table(title=f"search: {query}", show_lines=True)
+    for col in ("score", "record", "kind", "source", "passage"):
+        table.add_column(col, overflow="fold")
+    for h in hits:
+        table.add_row(f"{h['score']:.2f}", escape(h["record_id"]), h["kind"],
+                      escape(f"{h['source']} ({h['locator']})"), escape(h["snippet"]))
+    console.print(table)
+
+
+@export_app.command("records")
+def export_records(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="csv or json.")] = Format.csv,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: standard output).",
+                                                   show_default=False)] = None,
+    kind: Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Only this kind.", show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Every stored record (text as stored, i.e. redacted): record_id, kind, source, text and
+    the normalized fields. JSON also carries the speaker turns with their offsets."""
+    try:
+        project = find_project(project_dir).require()
+        records = list(project.ledger.records(kind.value if kind else None))
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt is Format.json:
+            json.dump([r.model_dump() for r in records], out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        else:
+            columns = ["record_id", "kind", "source", "locator", "respondent", "account", "date",
+                       "segment", "score", "text", "fields"]
+            writer = csv.DictWriter(out, columns)
+            writer.writeheader()
+            for r in records:
+                row = r.model_dump(include=set(columns))
+                row["fields"] = json.dumps(r.fields, ensure_ascii=False) if r.fields else ""
+                writer.writerow(row)
+    finally:
+        if output:
+            out.close()
+    if output:
+        err.print(f"wrote {len(records)} records to {output}")
+
+
+@app.command()
+def forget(
+    sources_: Annotated[list[str], typer.Argument(metavar="SOURCE...", help="Source paths as `valuestory sources` lists them.")],
+    project_dir: ProjectOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Remove sources with their records and chunks, from the ledger and the vector index."""
+    from .pipeline.ingest import forget as run_forget
+    try:
+        project = find_project(project_dir, chroma_url).require()
+        for source in sources_:
+            removed = run_forget(project, source)
+            console.print(f"forgot {source}: {removed} records")
+    except ValuestoryError as exc:
+        raise _fail(exc)
+
+
+@app.command()
+def reindex(
+    embedding: Annotated[Optional[str], typer.Option(
+        "--embedding", "-e", help="Embedding model to switch to (and write to valuestory.toml): "
+                                  "wordllama, minilm, openai:MODEL.", show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Re-embed every stored chunk (after changing the embedding model) from the ledger."""
+    from .pipeline.ingest import reindex as run_reindex
+    try:
+        project = find_project(project_dir, chroma_url).require()
+        n = run_reindex(project, embedding)
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    console.print(f"re-embedded {n} chunks with {project.config.store.embedding}")
+
+
+if __name__ == "__main__":
+    app()

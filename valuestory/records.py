@@ -1,0 +1,63 @@
+"""The normalized record every connector produces, whatever the source kind."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["interview", "nps", "support", "sales", "feedback"]
+KINDS: tuple[str, ...] = ("interview", "nps", "support", "sales", "feedback")
+Role = Literal["customer", "company", "unknown"]
+
+
+class Turn(BaseModel):
+    """One speaker turn; `start`/`end` index the utterance inside `Record.text`."""
+
+    speaker: str
+    role: Role = "unknown"
+    text: str
+    start: int = 0
+    end: int = 0
+    time: float | None = None  # seconds from the start of the recording, when known
+
+
+class Record(BaseModel):
+    """One source item: a survey response, a ticket, a deal's notes, a whole interview."""
+
+    record_id: str
+    kind: Kind
+    source: str
+    locator: str = ""  # where in the source: "line 14", "row 7", "sheet Q2, row 3"
+    respondent: str | None = None
+    account: str | None = None
+    date: str | None = None  # ISO 8601 date
+    segment: str | None = None
+    score: float | None = None  # 0-10 for NPS; the source's own scale elsewhere (see fields)
+    text: str = ""
+    turns: list[Turn] = Field(default_factory=list)
+    fields: dict[str, str] = Field(default_factory=dict)  # other columns, kept for personas
+
+    def content_hash(self) -> str:
+        """Changes whenever anything stored about the record changes."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:20]
+
+
+def assemble_turns(turns: list[Turn], preamble: str = "") -> tuple[str, list[Turn]]:
+    """Join turns into one text as `Speaker: utterance` paragraphs, with offsets.
+
+    Quotes are later checked against `Record.text`, so the offsets must point at exactly
+    the utterance and nothing else.
+    """
+    parts: list[str] = [preamble] if preamble else []
+    pos = len(preamble) + (2 if preamble else 0)
+    placed: list[Turn] = []
+    for turn in turns:
+        label = f"{turn.speaker}: "
+        start = pos + len(label)
+        end = start + len(turn.text)
+        placed.append(turn.model_copy(update={"start": start, "end": end}))
+        parts.append(label + turn.text)
+        pos = end + 2
+    return "\n\n".join(parts), placed
