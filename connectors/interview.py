@@ -48,9 +48,19 @@ def _text_turns(lines: list[str], meta: dict[str, str]) -> tuple[list[Turn], str
     return turns, " ".join(p for p in prelude if p)
 
 
-def _caption_turns(src: SourceFile) -> list[Turn]:
+NOTE_BLOCK = re.compile(r"^NOTE\b[^\n]*\n(.*?)(?:\n\s*\n|\Z)", re.S | re.M)
+
+
+def _caption_turns(src: SourceFile, meta: dict[str, str]) -> list[Turn]:
+    """Cues from WebVTT/SRT/SBV; WebVTT NOTE blocks may carry `key: value` metadata."""
     import webvtt
     fmt = {".vtt": "vtt", ".srt": "srt", ".sbv": "sbv"}[src.suffix]
+    if fmt == "vtt":
+        for block in NOTE_BLOCK.findall(src.text):
+            for line in block.split("\n"):
+                key, sep, value = line.partition(":")
+                if sep and key.strip().lower() in META_KEYS and value.strip():
+                    meta[key.strip().lower()] = value.strip()
     try:
         captions = webvtt.from_buffer(io.StringIO(src.text), format=fmt)
     except Exception as exc:  # webvtt raises MalformedFileError / MalformedCaptionError
@@ -157,7 +167,7 @@ def parse(src: SourceFile, options: ParseOptions) -> list[Record]:
     meta: dict[str, str] = {}
     preamble = ""
     if src.suffix in (".vtt", ".srt", ".sbv"):
-        turns = _caption_turns(src)
+        turns = _caption_turns(src, meta)
     elif src.suffix == ".json":
         turns = _json_turns(src, meta)
     elif src.suffix == ".docx":

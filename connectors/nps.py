@@ -11,7 +11,7 @@ from .tabular import FieldSpec, Table, find_columns, is_number, mostly_numbers, 
 
 SCORE = FieldSpec(
     exact=("score", "nps", "nps score", "rating", "likelihood to recommend", "ltr",
-           "recommend", "recommendation", "likely to recommend", "how likely", "q1"),
+           "recommend", "recommendation", "likely to recommend", "how likely"),
     contains=("recommend", "nps", "score", "likely", "rating"),
     avoid=("group", "category", "segment", "comment", "reason", "why", "type", "id"),
     accept=mostly_numbers,

@@ -9,7 +9,7 @@ from valuestory.records import Record
 from .base import Connector, ParseOptions, connectors, signal_fit
 from .files import SourceFile
 from .rows import RowReader, common_specs
-from .tabular import FieldSpec, Table, mostly_text, require
+from .tabular import FieldSpec, Table, day_first, mostly_text, parse_date, require
 
 ACCOUNT = FieldSpec(
     exact=("account", "account name", "company", "company name", "organization", "customer",
@@ -69,6 +69,8 @@ def _amount(value: str) -> str:
 def parse(src: SourceFile, options: ParseOptions) -> list[Record]:
     rows = RowReader(src, "sales", SPECS, options.mapping)
     require(rows.cols, ["text", "reason"], rows.table, src, "sales")
+    close_header = rows.header("close_date")
+    close_dayfirst = day_first([rows.get(r, "close_date") for r in rows.table.rows])
     records = []
     for row in rows.table.rows:
         common = rows.common(row)
@@ -78,7 +80,8 @@ def parse(src: SourceFile, options: ParseOptions) -> list[Record]:
         fields = common["fields"]
         fields.update({k: v for k, v in {
             "stage": stage, "outcome": result, "amount": _amount(rows.get(row, "amount")),
-            "reason": reason, "close_date": rows.get(row, "close_date"), "owner": rows.get(row, "owner"),
+            "reason": reason, "owner": rows.get(row, "owner"),
+            "close_date": parse_date(rows.get(row, "close_date"), row, close_header, src, close_dayfirst),
         }.items() if v})
         parts = [notes] if notes else []
         if reason:

@@ -83,15 +83,21 @@ def _read_csv(src: SourceFile) -> Table:
                          hint="Look for an unclosed double quote near that line") from exc
     if headers is None:
         raise InputError("no header row", path=src.display, hint="The first row must name the columns")
-    return Table(headers, _skip_qualtrics_rows(rows))
+    return _qualtrics(Table(headers, rows))
 
 
-def _skip_qualtrics_rows(rows: list[Row]) -> list[Row]:
-    # Qualtrics exports two more header rows: question texts, then {"ImportId": ...}.
+def _qualtrics(table: Table) -> Table:
+    """Qualtrics exports two more header rows: the question texts, then {"ImportId": ...}.
+    The question text joins the short column name, so 'Q1' reads as the question it is."""
+    rows = table.rows
     for i, row in enumerate(rows[:2]):
         if any(v.startswith('{"ImportId"') for v in row.values.values()):
-            return rows[i + 1:]
-    return rows
+            questions = rows[0].values if i == 1 else {}
+            names = {h: f"{h} - {q}" if (q := questions.get(h, "")) and norm(q) != norm(h) else h
+                     for h in table.headers}
+            body = [Row(r.line, {names[h]: v for h, v in r.values.items()}) for r in rows[i + 1:]]
+            return Table([names[h] for h in table.headers], body, table.where, table.sheet)
+    return table
 
 
 def _clean_headers(values: list[str], src: SourceFile) -> list[str]:
@@ -139,7 +145,7 @@ def _read_xlsx(src: SourceFile) -> Table:
                 cells = cells + [""] * (len(headers) - len(cells))
                 rows.append(Row(number, dict(zip(headers, cells))))
             if headers is not None:
-                return Table(headers, _skip_qualtrics_rows(rows), where="row", sheet=sheet.title)
+                return _qualtrics(Table(headers, rows, where="row", sheet=sheet.title))
     finally:
         book.close()
     raise InputError("the workbook has no data", path=src.display, hint="Export the responses sheet")
@@ -207,7 +213,13 @@ def mostly_text(values: list[str]) -> bool:
 
 
 def header_score(spec: FieldSpec, header: str) -> int:
-    h = norm(header)
+    """3 for an exact name, 2 for a telling word, 0 for no match. A header joined from a
+    short name and a question ('Q1 - How likely ...') counts by its best part."""
+    parts = [header, *header.split(" - ")] if " - " in header else [header]
+    return max(_score_one(spec, norm(p)) for p in parts)
+
+
+def _score_one(spec: FieldSpec, h: str) -> int:
     if any(a in h for a in spec.avoid):
         return 0
     if h in spec.exact:

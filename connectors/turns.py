@@ -57,14 +57,16 @@ def parse_turn_lines(lines: list[str], meta: dict[str, str] | None = None,
     speakers = (frequent or set(counts)) | {m[0] for m in matches if m and m[3]}
     turns: list[Turn] = []
     for line, m in zip(lines, matches):
-        if m and m[0] in speakers and (turns or m[0] in frequent or m[0].lower() not in META_KEYS):
+        is_meta = (m is not None and not turns and meta is not None
+                   and m[0].lower() in META_KEYS and m[0] not in frequent)
+        if m and m[0] in speakers and not is_meta:
             name, text, time, _ = m
             turns.append(Turn(speaker=name, text=text, time=time))
         elif turns:
             if line.strip():
                 last = turns[-1]
                 turns[-1] = last.model_copy(update={"text": f"{last.text} {line.strip()}".strip()})
-        elif m and m[0].lower() in META_KEYS and meta is not None:
+        elif is_meta:
             meta[m[0].lower()] = m[1]
         elif line.strip() and prelude is not None:
             prelude.append(line.strip().lstrip("#").strip())

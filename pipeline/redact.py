@@ -23,6 +23,10 @@ from valuestory.records import Record, assemble_turns
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 PHONE_HINT = re.compile(r"\+?\(?\d[\d ().-]{6,}\d")
+# Phone-shaped numbers libphonenumber rejects as unassigned (e.g. 555 area codes) are still
+# someone's number as far as redaction goes.
+PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?!\w)"
+                         r"|(?<!\w)\+\d{1,3}(?:[ .-]?\d){7,12}(?!\w)")
 URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"']+", re.I)
 URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+(?=@)")
 URL_SECRET_PARAM = re.compile(
@@ -91,7 +95,7 @@ class Redactor:
         for start, end in sorted(set(spans), reverse=True):
             if not any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
                 text = text[:start] + self._tag("phone") + text[end:]
-        return text
+        return PHONE_SHAPE.sub(lambda m: self._tag("phone"), text)
 
     def _names(self, text: str, names: dict[str, str]) -> str:
         for name, alias in names.items():

@@ -1,0 +1,35 @@
+# `make demo` and `make test` set everything up on a fresh machine (Python 3.11+, make).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := out/demo-project
+
+.PHONY: install demo test benchmark clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "valuestory needs Python 3.11 or newer (make PYTHON=python3.11 ...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Ingest the sample corpus into a fresh demo project and show what was stored.
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(BIN)/valuestory init $(DEMO)
+	$(BIN)/valuestory ingest --project $(DEMO) data_samples/corpus
+	$(BIN)/valuestory sources --project $(DEMO)
+	$(BIN)/valuestory search --project $(DEMO) -n 5 "waiting days for my money to arrive"
+	$(BIN)/valuestory export records --project $(DEMO) --format csv -o out/records.csv
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info
