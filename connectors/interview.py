@@ -70,16 +70,16 @@ def _caption_turns(src: SourceFile, meta: dict[str, str]) -> list[Turn]:
     for cap in captions:
         text = " ".join(cap.text.split())
         if cap.voice:
-            lines_turns.append(Turn(speaker=cap.voice.strip(), text=text, time=cap.start_in_seconds))
+            lines_turns.append(Turn(speaker=cap.voice.strip(), text=text, time=seconds(cap.start)))
             continue
         found = parse_turn_lines([text])
         if found:
-            lines_turns.append(found[0].model_copy(update={"time": cap.start_in_seconds}))
+            lines_turns.append(found[0].model_copy(update={"time": seconds(cap.start)}))
         elif lines_turns:  # a cue with no speaker continues the last speaker
             last = lines_turns[-1]
             lines_turns[-1] = last.model_copy(update={"text": f"{last.text} {text}".strip()})
         elif text:
-            lines_turns.append(Turn(speaker="Speaker", text=text, time=cap.start_in_seconds))
+            lines_turns.append(Turn(speaker="Speaker", text=text, time=seconds(cap.start)))
     return merge_consecutive([t for t in lines_turns if t.text])
 
 

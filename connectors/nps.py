@@ -39,7 +39,9 @@ def fit(table: Table) -> float:
         return 0.0
     recommend = any(w in header.lower() for w in ("recommend", "nps", "likely"))
     # A 0-10 scale is NPS's own; 1-5 stars are more likely a review or CSAT rating.
-    return 2.5 + recommend + (max(values) > 5)
+    if max(values) <= 5 and not recommend:
+        return 0.5
+    return 2.5 + recommend
 
 
 def parse(src: SourceFile, options: ParseOptions) -> list[Record]:

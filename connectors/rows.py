@@ -17,7 +17,7 @@ ID = FieldSpec(
 DATE = FieldSpec(
     exact=("date", "created", "created at", "created date", "date created", "submitted",
            "submitted at", "submitted date", "timestamp", "response date", "recorded date",
-           "end date", "survey date", "completed", "completed at", "date submitted"),
+           "end date", "survey date", "completed", "completed at", "date submitted", "when"),
     contains=("date", "time", "created", "submitted"),
     avoid=("update", "modified", "due", "resolved", "closed", "close", "start"),
 )

@@ -11,7 +11,7 @@ from .base import Connector, ParseOptions, connectors, signal_fit
 from .files import SourceFile
 from .roles import role_of_label
 from .rows import RowReader, common_specs
-from .tabular import FieldSpec, Row, Table, header_score, mostly_text, norm, read_table, require
+from .tabular import FieldSpec, Row, Table, mostly_text, norm, read_table, require
 from .turns import parse_turn_lines
 
 SUBJECT = FieldSpec(exact=("subject", "title", "summary", "topic", "issue"), contains=("subject", "title"))
@@ -113,7 +113,8 @@ def thread_turns(value: str, requester: str) -> list[Turn]:
             items = None
         if isinstance(items, list):
             return [t for t in (_comment_turn(c, requester) for c in items) if t]
-    turns = parse_turn_lines(value.split("\n"))
+    turns = [t.model_copy(update={"role": "customer" if t.speaker == requester else role_of_label(t.speaker)})
+             for t in parse_turn_lines(value.split("\n"))]
     return turns or [Turn(speaker="Reply", text=value.strip())]
 
 

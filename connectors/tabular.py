@@ -254,7 +254,9 @@ def find_columns(table: Table, specs: dict[str, FieldSpec], mapping: dict[str, s
             if score == 0:
                 break
             values = [r.values.get(header, "") for r in sample]
-            if spec.accept is None or spec.accept(values):
+            # An exact name is trusted even with odd values, so that a bad value gets its own
+            # error naming the line, rather than the column going unnoticed.
+            if score == 3 or spec.accept is None or spec.accept(values):
                 found[name] = header
                 break
         if name not in found and spec.prefer_longest_text:

@@ -57,8 +57,8 @@ def parse_turn_lines(lines: list[str], meta: dict[str, str] | None = None,
     speakers = (frequent or set(counts)) | {m[0] for m in matches if m and m[3]}
     turns: list[Turn] = []
     for line, m in zip(lines, matches):
-        is_meta = (m is not None and not turns and meta is not None
-                   and m[0].lower() in META_KEYS and m[0] not in frequent)
+        is_meta = (m is not None and not turns and meta is not None and not m[3]
+                   and m[0].lower() in META_KEYS and m[0] not in frequent and _value_like(m[1]))
         if m and m[0] in speakers and not is_meta:
             name, text, time, _ = m
             turns.append(Turn(speaker=name, text=text, time=time))
@@ -71,6 +71,11 @@ def parse_turn_lines(lines: list[str], meta: dict[str, str] | None = None,
         elif line.strip() and prelude is not None:
             prelude.append(line.strip().lstrip("#").strip())
     return merge_consecutive([t for t in turns if t.text])
+
+
+def _value_like(text: str) -> bool:
+    """'Interviewer: Sam Lee' is metadata; 'Interviewer: How did it start?' is a turn."""
+    return len(text.split()) <= 6 and not text.rstrip().endswith(("?", "!"))
 
 
 def merge_consecutive(turns: list[Turn]) -> list[Turn]:

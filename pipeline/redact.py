@@ -26,7 +26,8 @@ PHONE_HINT = re.compile(r"\+?\(?\d[\d ().-]{6,}\d")
 # Phone-shaped numbers libphonenumber rejects as unassigned (e.g. 555 area codes) are still
 # someone's number as far as redaction goes.
 PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?!\w)"
-                         r"|(?<!\w)\+\d{1,3}(?:[ .-]?\d){7,12}(?!\w)")
+                         r"|(?<!\w)\+\d{1,3}(?:[ .-]?\d){7,12}(?!\w)"
+                         r"|(?<![\w.,-])0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}(?![\w-])")
 URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"']+", re.I)
 URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+(?=@)")
 URL_SECRET_PARAM = re.compile(

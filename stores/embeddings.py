@@ -83,7 +83,7 @@ class OpenAIEmbedder:
         try:
             from openai import OpenAI
         except ImportError as exc:
-            raise ValuestoryError("OpenAI embeddings need: pip install 'valuestory[openai]'") from exc
+            raise ValuestoryError("OpenAI embeddings need the openai package: pip install openai") from exc
         if not os.environ.get("OPENAI_API_KEY"):
             raise ValuestoryError("OpenAI embeddings need OPENAI_API_KEY in the environment "
                                   "(or set embedding = \"wordllama\" in valuestory.toml)")

