@@ -1,0 +1,101 @@
+"""The CLI as a user types it, on the sample corpus."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS
+
+pytestmark = pytest.mark.e2e
+VALUESTORY = str(Path(sys.executable).parent / "valuestory")
+
+
+def run(*args: str, cwd: Path, env: dict | None = None, check: int | None = 0) -> subprocess.CompletedProcess:
+    result = subprocess.run([VALUESTORY, *args], cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=300)
+    if check is not None:
+        assert result.returncode == check, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    run("init", "proj", cwd=root)
+    first = run("ingest", "-p", "proj", str(CORPUS), cwd=root)
+    assert "19 stored" in first.stdout
+    return root / "proj"
+
+
+def test_init_writes_a_commented_config(tmp_path):
+    out = run("init", "research", cwd=tmp_path)
+    config = (tmp_path / "research" / "valuestory.toml").read_text()
+    assert "Created" in out.stdout and "[privacy]" in config and "# " in config
+    assert "exists already" in run("init", "research", cwd=tmp_path).stdout
+
+
+def test_reingest_stores_nothing_new(demo):
+    again = run("ingest", str(CORPUS), cwd=demo)  # the project found from the current folder
+    assert "19 unchanged" in again.stdout and "stored" not in again.stdout.split("Ingest summary")[1].split("19 unchanged")[0].replace("unchanged", "")
+
+
+def test_sources_lists_every_kind(demo):
+    out = run("sources", cwd=demo.parent, env={"VALUESTORY_PROJECT": str(demo)}).stdout
+    for kind in ("interview", "nps", "support", "sales", "feedback"):
+        assert kind in out
+    assert "2026-04" in out and "wordllama" in out
+
+
+def test_search_shows_record_kind_source_and_passage(demo):
+    out = run("search", "-p", str(demo), "--json", "-n", "5", "the accounting sync made duplicate invoices", cwd=demo).stdout
+    hits = json.loads(out)
+    assert len(hits) == 5 and {"record_id", "kind", "source", "snippet", "score"} <= set(hits[0])
+    assert sum("sync" in h["snippet"].lower() or "duplicate" in h["snippet"].lower() for h in hits) >= 4
+    table = run("search", "-p", str(demo), "card reader arrived without instructions", "-n", "3", cwd=demo).stdout
+    assert "passage" in table and "card reader" in table.lower() and "nps" in table
+
+
+def test_export_records_csv_and_json(demo, tmp_path):
+    run("export", "records", "-p", str(demo), "--format", "csv", "-o", str(tmp_path / "r.csv"), cwd=demo)
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert {"record_id", "kind", "source", "text"} <= set(rows[0])
+    assert len(rows) >= 12 + 300 + 60 + 40
+    assert not any("mike.delgado@" in r["text"] for r in rows)
+    data = json.loads(run("export", "records", "-p", str(demo), "-f", "json", "-k", "interview", cwd=demo).stdout)
+    assert len(data) == 13 and all(d["turns"] for d in data)
+
+
+def test_bad_input_exits_nonzero_and_names_the_file(tmp_path):
+    (tmp_path / "nps").mkdir()
+    (tmp_path / "nps" / "good.csv").write_text("id,score,comment\n1,9,great\n")
+    (tmp_path / "nps" / "bad.csv").write_text("id,score,comment\n1,9,great\n2,15,wow\n")
+    result = run("ingest", "nps", cwd=tmp_path, check=1)
+    assert "bad.csv, line 3, column 'score': score 15 is outside 0-10" in " ".join(result.stderr.split())
+    assert "1 stored" in result.stdout and "1 failed" in result.stdout
+
+
+def test_map_and_kind_options(tmp_path):
+    (tmp_path / "export.csv").write_text("ref;Q7;Q8\na;3;slow payouts\nb;10;love it\n")
+    run("ingest", "export.csv", "--kind", "nps", "--map", "score=Q7", "--map", "text=Q8", "--map", "id=ref", cwd=tmp_path)
+    data = json.loads(run("export", "records", "-f", "json", cwd=tmp_path).stdout)
+    assert [(d["record_id"], d["score"], d["text"]) for d in data] == [("nps:a", 3.0, "slow payouts"), ("nps:b", 10.0, "love it")]
+    bad = run("ingest", "export.csv", "--map", "score", cwd=tmp_path, check=2)
+    assert "FIELD=COLUMN" in bad.stderr
+
+
+def test_commands_without_a_project_say_what_to_do(tmp_path):
+    out = run("sources", cwd=tmp_path, check=2)
+    assert "No valuestory project" in out.stderr and "valuestory init" in out.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["ingest"], ["sources"], ["search"], ["export"],
+                                     ["export", "records"], ["forget"], ["reindex"]])
+def test_every_command_has_help(tmp_path, command):
+    out = run(*command, "--help", cwd=tmp_path).stdout
+    assert "Usage" in out and len(out) > 200

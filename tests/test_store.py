@@ -1,0 +1,147 @@
+"""Ingest into a real embedded Chroma store and the SQLite ledger."""
+
+import hashlib
+import shutil
+
+import numpy as np
+import pytest
+
+from valuestory.errors import ValuestoryError
+from valuestory.pipeline.ingest import forget, ingest, recover, reindex
+from valuestory.pipeline.search import search
+from valuestory.project import Project
+from valuestory.stores.embeddings import embedders
+from valuestory.stores.vectors import EmbeddingMismatch
+
+from .conftest import CORPUS
+
+NPS = "id,score,comment,segment\n1,9,Instant payouts land the same evening,Solo\n2,2,The QuickBooks sync duplicated every invoice,Team\n3,4,Waited five days for my payout to arrive,Solo\n"
+
+
+class HashEmbedder:
+    """A plugin embedder: registered exactly as an outside package would."""
+    name, dim = "test:hash-16", 16
+
+    def __init__(self, arg: str = "") -> None:
+        pass
+
+    def embed(self, texts):
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) for t in texts]
+        v = np.array(rows, dtype=np.float32) + 1
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+embedders.register("testhash")(HashEmbedder)
+
+
+def index_matches_ledger(project: Project) -> None:
+    ledger_ids = {row[0] for row in project.ledger.all_chunks()}
+    chroma_ids = set(project.vectors.collection.get(include=[])["ids"])
+    assert chroma_ids == ledger_ids
+    assert not project.ledger.pending()
+
+
+def test_ingest_is_idempotent(project, write):
+    path = write("nps/s.csv", NPS)
+    [r] = ingest(project, [path.parent])
+    assert (r.status, r.kind, r.records, r.added, r.chunks) == ("stored", "nps", 3, 3, 3)
+    [again] = ingest(project, [path.parent])
+    assert (again.status, again.records) == ("unchanged", 3)
+    assert project.vectors.count() == 3
+    index_matches_ledger(project)
+
+
+def test_changed_file_replaces_its_records_without_orphans(project, write):
+    path = write("s.csv", NPS)
+    ingest(project, [path])
+    write("s.csv", NPS.replace("3,4,Waited five days for my payout to arrive,Solo\n", "")
+          .replace("every invoice", "every invoice twice") + "4,8,Quotes in minutes,Team\n")
+    [r] = ingest(project, [path])
+    assert (r.status, r.records, r.added, r.changed, r.removed) == ("stored", 3, 1, 1, 1)
+    texts = {rec.record_id: rec.text for rec in project.ledger.records()}
+    assert set(texts) == {"nps:1", "nps:2", "nps:4"} and texts["nps:2"].endswith("twice")
+    index_matches_ledger(project)
+
+
+def test_a_failing_file_leaves_what_was_stored_intact(project, write):
+    path = write("s.csv", NPS)
+    ingest(project, [path])
+    write("s.csv", NPS + "5,12,impossible score,Team\n")
+    [r] = ingest(project, [path])
+    assert r.status == "failed" and "line 5" in r.message and "outside 0-10" in r.message
+    assert [rec.record_id for rec in project.ledger.records()] == ["nps:1", "nps:2", "nps:3"]
+    assert search(project, "payout", 1)[0]["record_id"] in {"nps:1", "nps:3"}
+    index_matches_ledger(project)
+
+
+def test_one_bad_file_does_not_stop_the_others(project, write):
+    write("in/good.csv", NPS)
+    write("in/empty.txt", "")
+    write("in/notes.pdf", "%PDF")
+    reports = {r.path.rsplit("/", 1)[-1]: r for r in ingest(project, [project.root.parent / "in"])}
+    assert reports["good.csv"].status == "stored"
+    assert reports["empty.txt"].status == "failed" and "empty" in reports["empty.txt"].message
+    assert reports["notes.pdf"].status == "skipped"
+
+
+def test_duplicate_ids_across_files_are_refused(project, write):
+    ingest(project, [write("a.csv", NPS)])
+    [r] = ingest(project, [write("b.csv", NPS)])
+    assert r.status == "failed" and "already stored from" in r.message and "a.csv" in r.message
+
+
+def test_interrupted_ingest_is_cleaned_up(project, write):
+    ingest(project, [write("s.csv", NPS)])
+    # an ingest that died after writing to Chroma but before committing the ledger
+    project.ledger.mark_pending(["ghost#0"])
+    project.vectors.add(["ghost#0"], ["ghost text"], [{"record_id": "ghost", "kind": "nps"}])
+    assert recover(project.ledger, project.vectors) == 1
+    index_matches_ledger(project)
+
+
+def test_forget_removes_records_and_vectors(project, write):
+    path = write("s.csv", NPS)
+    ingest(project, [path])
+    assert forget(project, project.relative(path)) == 3
+    assert list(project.ledger.records()) == [] and project.vectors.count() == 0
+    with pytest.raises(ValuestoryError, match="no stored source"):
+        forget(project, "nope.csv")
+
+
+def test_embedding_model_mismatch_is_an_error_and_reindex_switches(project, write):
+    ingest(project, [write("s.csv", NPS)])
+    project.config.store.embedding = "testhash"
+    reopened = Project(project.root)
+    reopened.config.store.embedding = "testhash"
+    with pytest.raises(EmbeddingMismatch, match="wordllama.*testhash|reindex"):
+        reopened.vectors
+    assert reindex(reopened, "testhash") == 3
+    assert 'embedding = "testhash"' in reopened.config_path.read_text()
+    fresh = Project(project.root)
+    assert fresh.vectors.embedder.name == "test:hash-16" and fresh.vectors.count() == 3
+
+
+def test_search_finds_the_passage_by_meaning(project):
+    shutil.copytree(CORPUS / "nps", project.root / "nps")
+    ingest(project, [project.root / "nps"])
+    hits = search(project, "money takes days to reach my bank account", 5)
+    assert len(hits) == 5
+    assert sum("payout" in h["snippet"].lower() for h in hits) >= 3
+    record = {r.record_id: r for r in project.ledger.records()}[hits[0]["record_id"]]
+    assert record.text[hits[0]["start"]:hits[0]["end"]].strip() == hits[0]["snippet"] or \
+        " ".join(record.text[hits[0]["start"]:hits[0]["end"]].split()) == hits[0]["snippet"]
+    assert all(h["kind"] == "nps" for h in search(project, "payout", 3, kind="nps"))
+    assert search(project, "payout", 3, kind="sales") == []
+
+
+def test_whole_sample_corpus(project):
+    reports = ingest(project, [CORPUS])
+    assert [r.path for r in reports if r.status != "stored"] == []
+    by_kind = {k: (s, r) for k, s, r, _, _ in project.ledger.counts_by_kind()}
+    assert by_kind["interview"][1] >= 12 and by_kind["nps"][1] >= 300
+    assert by_kind["support"][1] >= 60 and by_kind["sales"][1] >= 40
+    index_matches_ledger(project)
+    everything = " ".join(r.text for r in project.ledger.records())
+    for secret in ("mike.delgado@delgadoplumbing.com", "555-201-7788", "4111 1111 1111 1111",
+                   "9f8e7d6c5b4a", "Dana Ruiz", "Marco Diaz", "(415) 555-0148", "07700 900461"):
+        assert secret not in everything
