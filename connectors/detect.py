@@ -55,14 +55,18 @@ def detect_kind(src: SourceFile) -> tuple[str, str]:
 def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Files to ingest under the given files and folders, and the ones skipped (hidden or of
     an unsupported type, inside folders; a file named directly is never skipped)."""
-    files, skipped = [], []
+    files: dict[Path, None] = {}  # ordered, and each file once however often it is named
+    skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
             for f in sorted(p for p in path.rglob("*") if p.is_file()):
                 rel = f.relative_to(path).parts
                 if any(part.startswith((".", "_")) for part in rel):
                     continue
-                (files if f.suffix.lower() in SUPPORTED else skipped).append(f)
+                if f.suffix.lower() in SUPPORTED:
+                    files[f.resolve()] = None
+                else:
+                    skipped.append(f)
         else:
-            files.append(path)
-    return files, skipped
+            files[path.resolve()] = None
+    return list(files), skipped

@@ -10,7 +10,6 @@ import json
 import re
 
 import yaml
-from dateutil import parser as dateparser
 
 from valuestory.errors import InputError
 from valuestory.records import Record, Turn, assemble_turns
@@ -18,6 +17,7 @@ from valuestory.records import Record, Turn, assemble_turns
 from .base import Connector, ParseOptions, connectors
 from .files import SourceFile
 from .roles import assign_roles
+from .tabular import to_iso_date
 from .turns import META_KEYS, merge_consecutive, parse_turn_lines, seconds
 
 EXTENSIONS = (".txt", ".md", ".markdown", ".vtt", ".srt", ".sbv", ".json", ".docx")
@@ -194,8 +194,8 @@ def parse(src: SourceFile, options: ParseOptions) -> list[Record]:
     date = meta.get("date") or _date_from_name(src.path.stem)
     if date:
         try:
-            date = dateparser.parse(date).date().isoformat()
-        except (ValueError, OverflowError):
+            date = to_iso_date(date)
+        except ValueError:
             raise InputError(f"'{date}' is not a date", path=src.display,
                              hint="Write the date as 2026-03-14") from None
     return [Record(

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from dateutil import parser as dateparser
 
@@ -305,12 +306,27 @@ def day_first(values: list[str]) -> bool:
     return False
 
 
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+@lru_cache(maxsize=4096)
+def to_iso_date(value: str, dayfirst: bool = False) -> str:
+    """ISO date of a date as exports write it; raises ValueError if it is none."""
+    m = ISO_DATE.match(value)
+    if m:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    try:
+        return dateparser.parse(value, dayfirst=dayfirst).date().isoformat()
+    except OverflowError as exc:
+        raise ValueError(value) from exc
+
+
 def parse_date(value: str, row: Row, header: str, src: SourceFile, dayfirst: bool) -> str | None:
     if not value:
         return None
     try:
-        return dateparser.parse(value, dayfirst=dayfirst).date().isoformat()
-    except (ValueError, OverflowError):
+        return to_iso_date(value, dayfirst)
+    except ValueError:
         raise InputError(f"'{value}' is not a date", path=src.display, line=row.line,
                          column=header, hint="Use dates like 2026-03-14, or map another "
                                              "column with --map date=COLUMN") from None

@@ -17,6 +17,7 @@ from valuestory.connectors import ParseOptions, connectors, detect_kind, discove
 from valuestory.connectors.files import SourceFile
 from valuestory.errors import InputError
 from valuestory.project import Project
+from valuestory.records import Record
 from valuestory.stores.ledger import Ledger, SourceRow
 from valuestory.stores.vectors import VectorStore
 
@@ -61,8 +62,22 @@ def recover(ledger: Ledger, vectors: VectorStore) -> int:
     return len(orphans)
 
 
-def ingest_file(project: Project, path: Path, kind: str | None, options: ParseOptions,
-                redactor: Redactor) -> FileReport:
+@dataclass
+class Prepared:
+    """A file read, redacted and chunked, waiting to be written."""
+
+    report: FileReport
+    source: SourceRow
+    records: list[Record]
+    chunks: list[Chunk]
+    new: list[Chunk]  # chunks the vector index does not hold yet
+    stale: set[str]  # chunk ids of the file's previous version that are gone now
+
+
+def prepare_file(project: Project, path: Path, kind: str | None, options: ParseOptions,
+                 redactor: Redactor, claimed: dict[str, str]) -> Prepared | FileReport:
+    """Everything short of writing: a file that fails here leaves no trace. `claimed` holds
+    record ids of files prepared in this run but not yet written."""
     ledger, display = project.ledger, project.relative(path)
     src = SourceFile(path, display)
     report = FileReport(display, "failed")
@@ -80,8 +95,9 @@ def ingest_file(project: Project, path: Path, kind: str | None, options: ParseOp
         report.encoding = src.encoding
         if not records:
             raise InputError("no records found", path=display, hint="Is the file empty but for its header?")
-        clashes = {rid: owner for rid, owner in ledger.owners(r.record_id for r in records).items()
-                   if owner != display}
+        ids = [r.record_id for r in records]
+        owners = {**ledger.owners(ids), **{i: claimed[i] for i in ids if i in claimed}}
+        clashes = {rid: owner for rid, owner in owners.items() if owner != display}
         if clashes:
             rid, owner = next(iter(clashes.items()))
             raise InputError(f"record id '{rid}' is already stored from {owner}"
@@ -99,36 +115,65 @@ def ingest_file(project: Project, path: Path, kind: str | None, options: ParseOp
     old_hashes = ledger.record_hashes(display)
     new_hashes = {r.record_id: r.content_hash() for r in records}
     old = ledger.chunk_ids_of_source(display)
-    new = [c for c in chunks if c.chunk_id not in old]
-    stale = old - {c.chunk_id for c in chunks}
-    store(project, new, kind)
-    ledger.replace_source(
-        SourceRow(display, kind, src.sha256, len(src.data), report.encoding, report.detected,
-                  fingerprint, len(records), len(chunks), ""),
-        records, chunks, settled=[c.chunk_id for c in new], leaving=stale)
-    project.vectors.delete(stale)
-    ledger.clear_pending(stale)
-    report.status, report.records, report.chunks = "stored", len(records), len(chunks)
+    report.records, report.chunks = len(records), len(chunks)
     report.added = sum(1 for rid in new_hashes if rid not in old_hashes)
     report.changed = sum(1 for rid, h in new_hashes.items() if old_hashes.get(rid, h) != h)
     report.removed = sum(1 for rid in old_hashes if rid not in new_hashes)
-    return report
+    claimed.update((rid, display) for rid in new_hashes)
+    source = SourceRow(display, kind, src.sha256, len(src.data), report.encoding, report.detected,
+                       fingerprint, len(records), len(chunks), "")
+    return Prepared(report, source, records, chunks,
+                    new=[c for c in chunks if c.chunk_id not in old],
+                    stale=old - {c.chunk_id for c in chunks})
 
 
-def store(project: Project, chunks: list[Chunk], kind: str) -> None:
-    """Index chunks in the vector store, after marking them pending in the ledger so a crash
-    in between leaves nothing the next run cannot clean up."""
-    if not chunks:
-        return
-    project.ledger.mark_pending(c.chunk_id for c in chunks)
-    project.vectors.add([c.chunk_id for c in chunks], [c.text for c in chunks],
-                        [{"record_id": c.record_id, "kind": kind} for c in chunks])
+class Writer:
+    """Writes prepared files in groups: one embedding pass and one vector-store write for many
+    small files (a store write has a high fixed cost), then each file's own ledger
+    transaction. New chunk ids are marked pending first, so a crash at any point leaves
+    nothing that `recover` cannot settle, and no file half-stored.
+
+    Writing in the background while the next files are read was measured slower here: the
+    store's indexing already keeps both cores busy."""
+
+    def __init__(self, project: Project, flush_at: int = 4000) -> None:
+        self.project, self.flush_at = project, flush_at
+        self.queue: list[Prepared] = []
+
+    def add(self, prepared: Prepared) -> None:
+        self.queue.append(prepared)
+        if sum(len(p.new) for p in self.queue) >= self.flush_at:
+            self.flush()
+
+    def flush(self) -> None:
+        queue, self.queue = self.queue, []
+        if not queue:
+            return
+        ledger, vectors = self.project.ledger, self.project.vectors
+        new = [(c, p.source.kind) for p in queue for c in p.new]
+        ledger.mark_pending(c.chunk_id for c, _ in new)
+        try:
+            vectors.add([c.chunk_id for c, _ in new], [c.text for c, _ in new],
+                        [{"record_id": c.record_id, "kind": kind} for c, kind in new])
+        except Exception as exc:  # the store refused or vanished: no file of the group is stored
+            for p in queue:
+                p.report.status = "failed"
+                p.report.message = f"{p.report.path}: the vector store failed ({exc}); nothing of it was stored"
+            recover(ledger, vectors)
+            return
+        for p in queue:
+            ledger.replace_source(p.source, p.records, p.chunks,
+                                  settled=[c.chunk_id for c in p.new], leaving=p.stale)
+            p.report.status = "stored"
+        stale = [cid for p in queue for cid in p.stale]
+        vectors.delete(stale)
+        ledger.clear_pending(stale)
 
 
 def ingest(project: Project, paths: list[Path], kind: str | None = None,
            mapping: dict[str, str] | None = None,
            on_file: Callable[[FileReport], None] | None = None) -> list[FileReport]:
-    """Ingest files and folders; one report per file, in order."""
+    """Ingest files and folders; one report per file, in the order given."""
     missing = [p for p in paths if not p.exists()]
     reports = [FileReport(project.relative(p), "failed",
                           message=f"{p}: no such file or folder. Check the path") for p in missing]
@@ -141,11 +186,16 @@ def ingest(project: Project, paths: list[Path], kind: str | None = None,
     options = ParseOptions(mapping=dict(mapping or {}),
                            company_speakers=project.config.interviews.company_speakers)
     redactor = Redactor(project.config.privacy)
+    writer, claimed = Writer(project), {}
     for path in files:
-        report = ingest_file(project, path, kind, options, redactor)
-        reports.append(report)
+        result = prepare_file(project, path, kind, options, redactor, claimed)
+        if isinstance(result, Prepared):
+            writer.add(result)
+            result = result.report
+        reports.append(result)
         if on_file:
-            on_file(report)
+            on_file(result)
+    writer.flush()
     return reports
 
 

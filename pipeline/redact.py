@@ -22,6 +22,7 @@ from valuestory.records import Record, assemble_turns
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+DIGIT = re.compile(r"\d")
 PHONE_HINT = re.compile(r"\+?\(?\d[\d ().-]{6,}\d")
 # Phone-shaped numbers libphonenumber rejects as unassigned (e.g. 555 area codes) are still
 # someone's number as far as redaction goes.
@@ -69,10 +70,11 @@ class Redactor:
             text = URL.sub(self._url, text)
         if s.emails and "@" in text:
             text = EMAIL.sub(lambda m: self._tag("email"), text)
-        if s.cards and any(c.isdigit() for c in text):
-            text = CARD.sub(self._card, text)
-        if s.phones and PHONE_HINT.search(text):
-            text = self._phones(text)
+        if (s.cards or s.phones) and DIGIT.search(text):
+            if s.cards:
+                text = CARD.sub(self._card, text)
+            if s.phones:
+                text = self._phones(text)
         if names and s.speaker_names:
             text = self._names(text, names)
         return text
@@ -89,14 +91,24 @@ class Redactor:
         return self._tag("card") if 13 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
 
     def _phones(self, text: str) -> str:
-        spans: list[tuple[int, int]] = []
-        for region in self.settings.phone_regions or ["US"]:
-            for match in phonenumbers.PhoneNumberMatcher(text, region):
-                spans.append((match.start, match.end))
-        for start, end in sorted(set(spans), reverse=True):
+        # The usual shapes first, by pattern; libphonenumber (thorough, but slow) then reads
+        # only the short windows around the remaining digit runs that could be a number.
+        text = PHONE_SHAPE.sub(lambda m: self._tag("phone"), text)
+        spans: set[tuple[int, int]] = set()
+        for hint in PHONE_HINT.finditer(text):
+            if sum(ch.isdigit() for ch in hint.group()) < 7:
+                continue
+            start, end = max(0, hint.start() - 3), min(len(text), hint.end() + 3)
+            window = text[start:end]
+            for region in self.settings.phone_regions or ["US"]:
+                found = {(start + m.start, start + m.end) for m in phonenumbers.PhoneNumberMatcher(window, region)}
+                spans |= found
+                if found:
+                    break
+        for start, end in sorted(spans, reverse=True):
             if not any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
                 text = text[:start] + self._tag("phone") + text[end:]
-        return PHONE_SHAPE.sub(lambda m: self._tag("phone"), text)
+        return text
 
     def _names(self, text: str, names: dict[str, str]) -> str:
         for name, alias in names.items():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from valuestory.records import Record
+from valuestory.records import Record, content_hash
 
 MIGRATIONS = [
     """
@@ -173,8 +173,9 @@ class Ledger:
                             tuple(source.__dict__.values()))
             self.db.executemany(
                 "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?)",
-                ((r.record_id, source.path, r.kind, r.content_hash(), r.date, r.segment, r.respondent,
-                  r.score, r.text, r.model_dump_json()) for r in records))
+                ((r.record_id, source.path, r.kind, content_hash(data), r.date, r.segment,
+                  r.respondent, r.score, r.text, data)
+                 for r, data in ((r, r.model_dump_json()) for r in records)))
             self.db.executemany(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
                 ((c.chunk_id, c.record_id, c.index, c.start, c.end, c.tokens, c.text) for c in chunks))

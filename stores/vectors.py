@@ -8,6 +8,7 @@ collection records which embedding model filled it, and refuses to mix models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,13 +48,23 @@ class VectorStore:
                 f"compared: set embedding back in valuestory.toml, or run `valuestory reindex` "
                 "to re-embed everything with the new model")
         self.max_batch = client.get_max_batch_size()
+        self.write_batch = min(self.max_batch, 2048)
 
     def add(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict],
             vectors: np.ndarray | None = None) -> None:
-        for i in range(0, len(ids), self.max_batch):
-            part = slice(i, i + self.max_batch)
-            batch = vectors[part] if vectors is not None else self.embedder.embed(list(texts[part]))
-            self.collection.upsert(ids=list(ids[part]), embeddings=batch, metadatas=list(metadatas[part]))
+        """Embed and write in batches; the next batch is embedded while the store writes the
+        last one (both mostly run outside the GIL)."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            writing = None
+            for i in range(0, len(ids), self.write_batch):
+                part = slice(i, i + self.write_batch)
+                batch = vectors[part] if vectors is not None else self.embedder.embed(list(texts[part]))
+                if writing is not None:
+                    writing.result()
+                writing = pool.submit(self.collection.upsert, ids=list(ids[part]), embeddings=batch,
+                                      metadatas=list(metadatas[part]))
+            if writing is not None:
+                writing.result()
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)

@@ -41,7 +41,11 @@ class Record(BaseModel):
 
     def content_hash(self) -> str:
         """Changes whenever anything stored about the record changes."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:20]
+        return content_hash(self.model_dump_json())
+
+
+def content_hash(record_json: str) -> str:
+    return hashlib.sha256(record_json.encode()).hexdigest()[:20]
 
 
 def assemble_turns(turns: list[Turn], preamble: str = "") -> tuple[str, list[Turn]]:

@@ -1,0 +1,82 @@
+"""Integration: a real `chroma run` server on 127.0.0.1, started and stopped here."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from valuestory.errors import ValuestoryError
+from valuestory.pipeline.ingest import ingest
+from valuestory.pipeline.search import search
+from valuestory.project import Project
+
+from .conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory):
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chromadb package installs a `chroma` command"
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("w")
+    server = subprocess.Popen([chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("chroma server did not start: " + (data / "server.log").read_text())
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def test_ingest_and_search_through_a_chroma_server(tmp_path, chroma_url):
+    project = Project(tmp_path / "team", chroma_url=chroma_url)
+    project.create()
+    reports = ingest(project, [CORPUS / "support"])
+    assert all(r.status == "stored" for r in reports)
+    assert project.vectors.where == chroma_url
+    assert project.vectors.count() == sum(r.chunks for r in reports)
+    assert not (project.store_dir / "chroma").exists()  # nothing went to the embedded store
+    hits = search(project, "duplicate invoices in QuickBooks", 3)
+    assert hits and any("sync" in h["snippet"].lower() or "duplicat" in h["snippet"].lower() for h in hits)
+    # a second project member, same server and settings: sees the same index
+    again = Project(tmp_path / "team", chroma_url=chroma_url)
+    assert [r.status for r in ingest(again, [CORPUS / "support"])] == ["unchanged"] * len(reports)
+    project.ledger.close()
+    again.ledger.close()
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path):
+    project = Project(tmp_path / "p", chroma_url=f"http://127.0.0.1:{free_port()}")
+    project.create()
+    with pytest.raises(ValuestoryError, match="Cannot reach the Chroma server.*chroma run"):
+        project.vectors
