@@ -124,7 +124,7 @@ def _json_turns(src: SourceFile, meta: dict[str, str]) -> list[Turn]:
                          f"holding one under {', '.join(repr(k) for k in LIST_KEYS[:4])}",
                          path=src.display, hint="Export the transcript as JSON with speaker turns, or as VTT")
     turns = []
-    for n, item in enumerate(items, start=1):
+    for item in items:
         text = _words(_get(item, TEXT_KEYS))
         speaker = _get(item, SPEAKER_KEYS)
         if isinstance(speaker, dict):

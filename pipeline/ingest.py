@@ -103,7 +103,8 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
             raise InputError(f"record id '{rid}' is already stored from {owner}"
                              + (f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""),
                              path=display, hint="Ids must be unique across sources: rename the "
-                             "file, or map another id column with --map id=COLUMN")
+                             "file, or map another id column with --map id=COLUMN; if it is the same "
+                             f"file moved, run `valuestory forget {owner}` first")
         redactor.counts.clear()
         records = [redactor.record(r) for r in records]
         report.redactions = Counter(redactor.counts)

@@ -1,7 +1,6 @@
 """The CLI as a user types it, on the sample corpus."""
 
 import csv
-import io
 import json
 import os
 import subprocess

@@ -52,6 +52,15 @@ class Format(str, Enum):
     json = "json"
 
 
+def _shown(path: str) -> str:
+    """A stored source path as the user would type it from here: sources outside the project
+    are stored with their absolute path, which is long to read."""
+    try:
+        return Path(path).relative_to(Path.cwd()).as_posix() if path.startswith("/") else path
+    except ValueError:
+        return path
+
+
 def _fail(exc: ValuestoryError) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
     return typer.Exit(2)
@@ -139,7 +148,7 @@ def _print_ingest_summary(reports) -> None:
             change += [f"-{r.removed} removed"] if r.removed else []
             red = ", ".join(f"{n} {k}" for k, n in sorted(r.redactions.items()))
             notes = "; ".join(filter(None, [", ".join(change), f"redacted {red}" if red else ""]))
-        table.add_row(escape(r.path), r.kind, f"[{style[r.status]}]{r.status}[/]",
+        table.add_row(escape(_shown(r.path)), r.kind, f"[{style[r.status]}]{r.status}[/]",
                       str(r.records or ""), str(r.chunks or ""), r.encoding, escape(notes))
     console.print(table)
     counts = {s: sum(1 for r in reports if r.status == s) for s in ("stored", "unchanged", "failed", "skipped")}
@@ -171,7 +180,7 @@ def sources(project_dir: ProjectOpt = None, chroma_url: ChromaOpt = None) -> Non
     for col in ("source", "kind", "records", "chunks", "encoding", "ingested"):
         files.add_column(col, justify="right" if col in ("records", "chunks") else "left")
     for s in ledger.sources():
-        files.add_row(escape(s.path), s.kind, str(s.records), str(s.chunks), s.encoding, s.ingested_at)
+        files.add_row(escape(_shown(s.path)), s.kind, str(s.records), str(s.chunks), s.encoding, s.ingested_at)
     console.print(files)
     console.print(f"vector index: {vectors.count()} chunks in '{vectors.name}' at {vectors.where}, "
                   f"embedding {vectors.embedder.name}")
@@ -206,7 +215,7 @@ def search(
         table.add_column(col, overflow="fold")
     for h in hits:
         table.add_row(f"{h['score']:.2f}", escape(h["record_id"]), h["kind"],
-                      escape(f"{h['source']} ({h['locator']})"), escape(h["snippet"]))
+                      escape(f"{_shown(h['source'])} ({h['locator']})"), escape(h["snippet"]))
     console.print(table)
 
 
