@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -79,9 +80,15 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
 
 
 @app.command()
-def init(folder: Annotated[Optional[Path], typer.Argument(help="Where to create the project (default: here).")] = None) -> None:
+def init(
+    folder: Annotated[Optional[Path], typer.Argument(
+        help=f"Where to create the project (default: --project, ${ENV_VAR}, else here).",
+        show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+) -> None:
     """Create a project: a commented valuestory.toml; the store goes in .valuestory/ beside it."""
-    project = Project(folder or Path.cwd())
+    target = folder or project_dir or (Path(os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else Path.cwd())
+    project = Project(target)
     try:
         created = project.create()
     except ValuestoryError as exc:
