@@ -6,6 +6,7 @@ The schema only grows, through numbered migrations.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,31 @@ MIGRATIONS = [
     -- chunk ids written to (or due to leave) the vector store but not yet settled here
     CREATE TABLE pending (chunk_id TEXT PRIMARY KEY);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    """,
+    """
+    -- a synthesis run: which engine, model and prompt versions made it, from which inputs
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, started_at TEXT, finished_at TEXT, engine TEXT, model TEXT,
+        prompts TEXT, inputs TEXT, codebook TEXT, status TEXT, summary TEXT);
+    -- every model call: stage, model, tokens, latency, cache hit, error
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY, run_id TEXT, stage TEXT, model TEXT, mode TEXT,
+        tokens_in INTEGER, tokens_out INTEGER, latency REAL, cache_hit INTEGER,
+        attempts INTEGER, error TEXT, at TEXT);
+    CREATE INDEX calls_run ON calls(run_id);
+    -- answers by a hash of (model, prompt version, rendered prompt, schema, parameters)
+    CREATE TABLE cache (
+        key TEXT PRIMARY KEY, model TEXT, prompt_version TEXT, response TEXT,
+        tokens_in INTEGER, tokens_out INTEGER, created_at TEXT);
+    CREATE TABLE mentions (
+        run_id TEXT NOT NULL, record_id TEXT NOT NULL, chunk_id TEXT, kind TEXT, touchpoint TEXT,
+        channel TEXT, quote TEXT, start INTEGER, "end" INTEGER, sentiment REAL, polarity TEXT,
+        did_job INTEGER, confidence REAL, engine TEXT, model TEXT, prompt_version TEXT);
+    CREATE INDEX mentions_run ON mentions(run_id);
+    CREATE TABLE touchpoints (
+        run_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT, channel TEXT, owner TEXT,
+        effort TEXT, origin TEXT, mentions INTEGER, respondents INTEGER);
+    CREATE TABLE scores (run_id TEXT NOT NULL, touchpoint TEXT NOT NULL, scope TEXT NOT NULL, data TEXT);
     """,
 ]
 
@@ -130,6 +156,72 @@ class Ledger:
     def date_range(self, kind: str) -> tuple[str | None, str | None]:
         return self.db.execute("SELECT MIN(date), MAX(date) FROM records WHERE kind = ?", (kind,)).fetchone()
 
+    # --- model calls ----------------------------------------------------------------------
+    def cached(self, key: str) -> tuple[str, int, int] | None:
+        return self.db.execute("SELECT response, tokens_in, tokens_out FROM cache WHERE key = ?", (key,)).fetchone()
+
+    def cache_answer(self, key: str, model: str, prompt_version: str, response: str,
+                     tokens_in: int, tokens_out: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?)",
+                        (key, model, prompt_version, response, tokens_in, tokens_out, _now()))
+
+    def log_call(self, run_id: str, stage: str, model: str, mode: str, tokens_in: int, tokens_out: int,
+                 latency: float, cache_hit: bool, attempts: int, error: str | None) -> None:
+        self.db.execute("INSERT INTO calls (run_id, stage, model, mode, tokens_in, tokens_out, latency, "
+                        "cache_hit, attempts, error, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (run_id, stage, model, mode, tokens_in, tokens_out, latency, int(cache_hit),
+                         attempts, error, _now()))
+
+    # --- synthesis runs -------------------------------------------------------------------
+    def start_run(self, run_id: str, engine: str, model: str, prompts: dict, inputs: dict,
+                  codebook: str | None) -> None:
+        self.db.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (run_id, _now(), None, engine, model, json.dumps(prompts), json.dumps(inputs),
+                         codebook, "running", None))
+
+    def finish_run(self, run_id: str, mentions: list, touchpoints: list, scores: list,
+                   summary: dict) -> None:
+        """A run's outputs land together, or not at all."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                ((run_id, m.record_id, m.chunk_id, m.kind, m.touchpoint, m.channel, m.quote, m.start,
+                  m.end, m.sentiment, m.polarity, None if m.did_job is None else int(m.did_job),
+                  m.confidence, m.engine, m.model, m.prompt_version) for m in mentions))
+            self.db.executemany("INSERT INTO touchpoints VALUES (?,?,?,?,?,?,?,?,?)",
+                                ((run_id, *t) for t in touchpoints))
+            self.db.executemany("INSERT INTO scores VALUES (?,?,?,?)",
+                                ((run_id, s.touchpoint, s.scope, s.model_dump_json()) for s in scores))
+            self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
+                            (_now(), json.dumps(summary), run_id))
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
+                        (_now(), f"failed: {error}"[:500], run_id))
+
+    def latest_run(self) -> dict | None:
+        row = self.db.execute("SELECT run_id, started_at, finished_at, engine, model, prompts, inputs, "
+                              "codebook, summary FROM runs WHERE status = 'done' "
+                              "ORDER BY finished_at DESC, rowid DESC LIMIT 1").fetchone()
+        if not row:
+            return None
+        keys = ("run_id", "started_at", "finished_at", "engine", "model", "prompts", "inputs", "codebook", "summary")
+        run = dict(zip(keys, row, strict=True))
+        for k in ("prompts", "inputs", "summary"):
+            run[k] = json.loads(run[k]) if run[k] else None
+        return run
+
+    def rows(self, query: str, args: tuple = ()) -> list[dict]:
+        cursor = self.db.execute(query, args)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def call_totals(self, run_id: str) -> dict:
+        row = self.db.execute("SELECT COUNT(*), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), "
+                              "COALESCE(SUM(cache_hit),0), COALESCE(SUM(error IS NOT NULL),0) FROM calls "
+                              "WHERE run_id = ?", (run_id,)).fetchone()
+        return dict(zip(("calls", "tokens_in", "tokens_out", "cache_hits", "errors"), row, strict=True))
+
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -166,7 +258,7 @@ class Ledger:
         """Swap in a source's new records and chunks in one transaction. `settled` chunk ids
         (now in the vector store) leave the pending list; `leaving` ones join it until the
         vector store has deleted them."""
-        source.ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        source.ingested_at = _now()
         with self.transaction():
             self.db.execute("DELETE FROM records WHERE source = ?", (source.path,))
             self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -190,6 +282,10 @@ class Ledger:
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((c,) for c in ids))
             self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
         return ids
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class _Transaction:

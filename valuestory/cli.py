@@ -226,6 +226,173 @@ def search(
     console.print(table)
 
 
+# USD per million tokens (input, output), for --dry-run estimates of known models.
+PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1": (2.0, 8.0),
+          "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1-nano": (0.10, 0.40)}
+
+
+@app.command()
+def run(
+    llm: Annotated[Optional[str], typer.Option(
+        "--llm", help="offline (default: no model, no key), openai:MODEL (OPENAI_API_KEY), or "
+                      "compat:MODEL@URL for any OpenAI-compatible endpoint. Also [run] llm in valuestory.toml.",
+        show_default=False)] = None,
+    codebook: Annotated[Optional[Path], typer.Option(
+        "--codebook", help="Your touchpoints, YAML or CSV: name, description, examples, channel, owner, effort.",
+        exists=True, dir_okay=False, show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the planned calls, tokens and cost; call nothing.")] = False,
+    project_dir: ProjectOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Synthesize: touchpoint mentions with verbatim quotes, the touchpoint catalogue, and
+    computed scores (emotional impact, functional performance, frequency, business impact),
+    with the three touchpoints to fix first. Re-running on unchanged data costs nothing:
+    model answers are cached by model, prompt version and prompt."""
+    from .pipeline.synthesis import run_synthesis
+    try:
+        project = find_project(project_dir, chroma_url).require()
+        spec = llm or project.config.run.llm
+        if dry_run:
+            _dry_run(project, spec, codebook)
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+            result = run_synthesis(project, spec, codebook, progress)
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    _print_run_summary(result)
+
+
+def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
+    from .pipeline.catalogue import load_codebook
+    from .pipeline.llm_mentions import plan
+    from .pipeline.models import make_model
+    model = make_model(spec)
+    if model is None:
+        console.print("The offline engine makes no model calls and costs nothing.")
+        return
+    records = list(project.ledger.records())
+    p = plan(project, records, load_codebook(codebook) if codebook else None, model.name)
+    console.print(f"model: {model.name}")
+    console.print(f"mentions stage: {p['calls']} calls ({p['cached']} answered from the cache), "
+                  f"{p['tokens_in']:,} input tokens to send for {p['corpus_tokens']:,} tokens of customer text")
+    console.print("catalogue stage: 1 small call (names and descriptions of new touchpoints)")
+    console.print("token counts use the cl100k vocabulary: an estimate for models with another one")
+    price = PRICES.get(spec.partition(":")[2]) if spec.startswith("openai:") else None
+    if price:
+        out_tokens = p["tokens_in"] * 0.3
+        cost = (p["tokens_in"] * price[0] + out_tokens * price[1]) / 1e6
+        console.print(f"estimated cost: ${cost:.2f} (output estimated at 30% of input)")
+
+
+def _print_run_summary(result) -> None:
+    card = result.scorecard
+    table = Table(title=f"Touchpoints by priority ({result.engine}, {result.model})")
+    for col in ("rank", "touchpoint", "mentions", "emotional impact", "did its job", "NPS impact", "priority"):
+        table.add_column(col, justify="left" if col == "touchpoint" else "right")
+    for s in [s for s in card.scores if s.scope == "overall" and s.rank is not None][:10]:
+        ei, fp, ni = s.emotional_impact, s.functional_performance, s.nps_impact
+        table.add_row(str(s.rank), escape(s.touchpoint), str(s.mentions),
+                      f"{ei.value:+.2f} [{ei.low:+.2f}, {ei.high:+.2f}]" if ei.low is not None else f"{ei.value:+.2f}",
+                      f"{fp.value:.0%}" if fp.value is not None else "",
+                      f"{ni.value:+.1f} [{ni.low:+.1f}, {ni.high:+.1f}]" if ni.value is not None else "",
+                      f"{s.priority:.3f}")
+    console.print(table)
+    console.print(f"Fix first: {', '.join(card.fix_first) or 'nothing ranks yet'}")
+    console.print(f"Easy fixes: {', '.join(card.easy_fixes) or 'none found'}")
+    calls = result.calls
+    console.print(f"{len(result.mentions)} mentions of {len(result.touchpoints)} touchpoints; groundedness "
+                  f"{result.groundedness:.1%} ({result.dropped_quotes} ungrounded quotes dropped); "
+                  f"{calls['calls']} model calls ({calls['cache_hits']} cached), "
+                  f"{calls['tokens_in']:,} tokens in, {calls['tokens_out']:,} out; run {result.run_id}")
+
+
+EXPORTS = {
+    "mentions": ("SELECT record_id, kind, touchpoint, channel, sentiment, polarity, did_job, confidence, quote, "
+                 "start, \"end\", chunk_id, engine, model, prompt_version, run_id FROM mentions WHERE run_id = ? "
+                 "ORDER BY rowid"),
+    "touchpoints": ("SELECT name AS touchpoint, description, channel, mentions, respondents, owner, effort, origin "
+                    "FROM touchpoints WHERE run_id = ? ORDER BY mentions DESC"),
+}
+
+
+def _score_rows(ledger, run_id: str) -> list[dict]:
+    rows = []
+    for r in ledger.rows("SELECT data FROM scores WHERE run_id = ? ORDER BY rowid", (run_id,)):
+        s = json.loads(r["data"])
+        rows.append({"touchpoint": s["touchpoint"], "scope": s["scope"],
+                     "emotional_impact": s["emotional_impact"]["value"],
+                     "emotional_impact_low": s["emotional_impact"]["low"],
+                     "emotional_impact_high": s["emotional_impact"]["high"],
+                     "functional_performance": s["functional_performance"]["value"],
+                     "frequency": s["frequency"], "mentions": s["mentions"], "respondents": s["respondents"],
+                     "business_impact": s["business_impact"], "nps_impact": s["nps_impact"]["value"],
+                     "nps_impact_low": s["nps_impact"]["low"], "nps_impact_high": s["nps_impact"]["high"],
+                     "nps_mentioners": s["nps_mentioners"], "lost_deal_rate": s["lost_deal_rate"],
+                     "effort": s["effort"], "priority": s["priority"], "rank": s["rank"]})
+    return rows
+
+
+def _write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str) -> None:
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt is Format.json:
+            json.dump(rows, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        elif rows:
+            writer = csv.DictWriter(out, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if output:
+            out.close()
+    if output:
+        err.print(f"wrote {len(rows)} {what} to {output}")
+
+
+def _export_run(what: str, fmt: Format, output: Optional[Path], project_dir: Optional[Path]) -> None:
+    try:
+        project = find_project(project_dir).require()
+        latest = project.ledger.latest_run()
+        if latest is None:
+            raise ValuestoryError("No finished run yet: run `valuestory run` first")
+        rows = (_score_rows(project.ledger, latest["run_id"]) if what == "scores"
+                else project.ledger.rows(EXPORTS[what], (latest["run_id"],)))
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    _write_rows(rows, fmt, output, what)
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="csv or json.")]
+OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: standard output).",
+                                                   show_default=False)]
+
+
+@export_app.command("mentions")
+def export_mentions(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's mentions: record, touchpoint, sentiment, polarity, confidence and the
+    verbatim quote with its character span in the record."""
+    _export_run("mentions", fmt, output, project_dir)
+
+
+@export_app.command("touchpoints")
+def export_touchpoints(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's touchpoint catalogue: name, description, channel, mentions, respondents."""
+    _export_run("touchpoints", fmt, output, project_dir)
+
+
+@export_app.command("scores")
+def export_scores(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's scores per touchpoint, overall and per source kind, with intervals."""
+    _export_run("scores", fmt, output, project_dir)
+
+
 @export_app.command("records")
 def export_records(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="csv or json.")] = Format.csv,

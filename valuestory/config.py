@@ -47,12 +47,17 @@ class InterviewsSection(_Section):
     company_speakers: list[str] = []
 
 
+class RunSection(_Section):
+    llm: str = "offline"
+
+
 class Config(_Section):
     project: ProjectSection = ProjectSection()
     store: StoreSection = StoreSection()
     chunking: ChunkingSection = ChunkingSection()
     privacy: PrivacySection = PrivacySection()
     interviews: InterviewsSection = InterviewsSection()
+    run: RunSection = RunSection()
 
     def collection_name(self) -> str:
         return self.store.collection or collection_name_for(self.project.name)
@@ -118,6 +123,11 @@ salt = "{salt}"
 # Speaker names or labels who speak for the company (interviewers, sales reps). Labels such
 # as "Interviewer" or "Moderator" are recognised without this.
 company_speakers = []
+
+[run]
+# The engine for `valuestory run`: "offline" (no model, no key), "openai:gpt-4o-mini"
+# (OPENAI_API_KEY), or "compat:MODEL@http://127.0.0.1:8080/v1" for a compatible endpoint.
+llm = "offline"
 '''
 
 

@@ -1,0 +1,89 @@
+"""Sentiment and function in customer-experience language.
+
+A general sentiment lexicon (VADER) reads "the checkout kept crashing" or "I couldn't find
+pricing" as neutral. CX text carries its judgement in friction, effort and failure words, in
+negated praise ("not seamless") and in relief ("no more chasing cheques"); these cues add
+that, on top of VADER's handling of intensity and punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+NEGATOR = re.compile(r"\b(?:not|no|never|nobody|nothing|without|hardly|barely|isn't|wasn't|aren't|"
+                     r"weren't|don't|doesn't|didn't|won't|can't|cannot|couldn't|wouldn't|haven't|hasn't)\b|n't\b", re.I)
+
+# (pattern, weight, functional): functional True/False says whether the touchpoint did its job
+CUES: tuple[tuple[str, float, bool | None], ...] = (
+    # failure and friction
+    (r"crash\w*|froze|freez\w*|glitch\w*|bugg?y|\bbugs?\b|errors?\b|broken|broke\b|breaks\b", -0.7, False),
+    (r"\bfail\w*|not work\w*|doesn't work|didn't work|won't work|stopped working|does not work|did not work", -0.7, False),
+    (r"\blost\b|\blose\b|\bloses\b|vanish\w*|disappear\w*|gone\b|wiped", -0.6, False),
+    (r"duplicat\w*|double[- ](?:charg|bill|book)\w*|charged (?:us |me )?twice|twice\b|three times", -0.6, False),
+    (r"wrong\b|mangl\w*|mess(?:ed)? up|incorrect", -0.6, False),
+    (r"locked out|lock ?out|can't log|couldn't log|outage|\bdown\b|not loading|won't load|spinn\w*|stuck", -0.7, False),
+    (r"disconnect\w*|drops?\b|dropp\w*|unreliable|flaky|drains?\b", -0.6, False),
+    (r"\bslow\w*|delay\w*|\blate\b|took (?:\w+ )?(?:days|weeks|months|hours|forever)|forever|takes (?:\w+ )?(?:days|weeks)", -0.6, False),
+    (r"wait\w*|on hold|no (?:answer|reply|response)|never (?:answered|replied|arrived|came|heard)|nobody (?:answer|repl|call)\w*|went quiet|stopped replying", -0.6, False),
+    (r"couldn't|could not|can't\b|cannot|unable|impossible|no way to", -0.5, False),
+    (r"confus\w*|unclear|not clear|hard to|difficult|complicated|complex|clunky|hidden|buried", -0.5, False),
+    (r"missing|lacks?\b|lacking|weak|basic\b|limited|outdated|out of date|old pictures", -0.4, False),
+    # effort and annoyance
+    (r"had to|have to|spent (?:a |the |hours|days|whole)|\bchas\w+|again\b|kept\b|keeps\b|every time|by hand|manually", -0.35, None),
+    (r"concern\w*|worr\w*|disappoint\w*|unhappy|upset|complain\w*|annoy\w*|frustrat\w*|pain\b|painful|nightmare|terrible|awful|horrible|furious|angry|embarrass\w*|stings?|hurt|sour\w*", -0.7, None),
+    (r"too (?:many|much|long|short|expensive|complex|slow)|spammy|spam\b|pushy|overpriced|pricey|expensive|price hike|hike\b", -0.55, None),
+    (r"surpris\w* (?:charge|bill|fee)s?|bait and switch|misled|trap\b|tricked|blindsided|no (?:warning|notice|explanation)", -0.7, None),
+    (r"cancel\w*|switch\w* to|looking at (?:other|alternatives)|leav\w+ (?:us|them)|churn\w*", -0.4, None),
+    # success and delight
+    (r"\bworks?\b(?! (?:fine|ok))|worked|\bfixed\b|reliable|accurate|on time|seamless\w*|smooth\w*", 0.5, True),
+    (r"\bfast\b|\bquick\w*|instant\w*|in minutes|same (?:day|evening)|in seconds|right away|straight away", 0.5, True),
+    (r"\beasy\b|easier|simple|simpler|intuitive|clean\b|clear\b|straightforward|no training|in a day", 0.5, True),
+    (r"saves?\b|saved|saving|cut (?:our|my|down)|halved|pays? for itself|worth\b", 0.6, True),
+    (r"love\w*|great|excellent|brilliant|amazing|fantastic|wonderful|perfect|best\b|awesome|game[- ]?changer|10/10", 0.8, None),
+    (r"helpful|patient|friendly|responsive|professional|impress\w*|happy|glad|thanks?\b|thank you|appreciat\w*|recommend\w*", 0.5, None),
+    (r"\bno more\b|never have to|stopped (?:chasing|worrying)|finally\b|instead of", 0.5, None),
+)
+COMPILED = tuple((re.compile(rf"(?<![\w-])(?:{p})", re.I), w, f) for p, w, f in CUES)
+
+
+@lru_cache(maxsize=1)
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    return SentimentIntensityAnalyzer()
+
+
+RELIEF = re.compile(r"\b(?:no more|no longer|never have to|stopped|without (?:any|the)?)\s*$", re.I)
+
+
+def _flip(text: str, start: int, weight: float) -> float:
+    """How a cue counts given the words before it: 'no more chasing' is relief, 'not slow'
+    mild praise, 'not seamless' a complaint."""
+    before = text[:start]
+    if weight < 0 and RELIEF.search(" ".join(before.split()[-4:])):
+        return -1.0
+    if NEGATOR.search(" ".join(before.split()[-3:])):
+        return -0.6 if weight > 0 else -0.4
+    return 1.0
+
+
+def judge(text: str) -> tuple[float, bool | None]:
+    """(sentiment in [-1, 1], did the touchpoint do its job: True, False or unknown)."""
+    cue_total, function = 0.0, 0.0
+    for pattern, weight, functional in COMPILED:
+        for m in pattern.finditer(text):
+            flip = _flip(text, m.start(), weight)
+            cue_total += weight * flip
+            if functional is not None:
+                function += (1 if functional else -1) * flip
+    vader = _vader().polarity_scores(text)["compound"]
+    if cue_total:
+        score = 0.65 * max(-1.0, min(1.0, cue_total)) + 0.35 * vader
+    else:
+        score = vader * 0.8
+    did_job = None if function == 0 else function > 0
+    return round(max(-1.0, min(1.0, score)), 3), did_job
+
+
+def polarity(sentiment: float, threshold: float = 0.15) -> str:
+    return "positive" if sentiment >= threshold else "negative" if sentiment <= -threshold else "neutral"

@@ -1,0 +1,159 @@
+"""Chat models behind one small interface; the runner does everything else.
+
+`--llm` picks one: `openai:MODEL` (OPENAI_API_KEY), `compat:MODEL@URL` for any
+OpenAI-compatible endpoint, or `offline`, the embedded engine with no generative model.
+Structured output is asked for natively (json_schema); where an endpoint refuses that, the
+model falls back to JSON mode, then to tool calling, and says which mode it used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from valuestory.errors import ValuestoryError
+from valuestory.registry import Registry
+
+MODES = ("json_schema", "json_object", "tools")
+
+
+@dataclass
+class Completion:
+    text: str  # the JSON answer, whichever mode carried it
+    tokens_in: int
+    tokens_out: int
+    mode: str
+
+
+class TransientError(Exception):
+    """Worth retrying after a pause: rate limits, timeouts, server errors, lost connections."""
+
+
+class ChatModel(Protocol):
+    name: str
+
+    def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion: ...
+
+
+providers: Registry[Callable[[str], ChatModel]] = Registry("model provider", "valuestory.models")
+
+
+@dataclass
+class OpenAIChat:
+    """OpenAI or any compatible endpoint, through langchain-openai."""
+
+    model: str
+    base_url: str | None = None
+    name: str = ""
+    mode: str = "json_schema"
+    timeout: float = 120.0
+    client: object = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        from langchain_openai import ChatOpenAI
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key and not self.base_url:
+            raise ValuestoryError("openai:MODEL needs OPENAI_API_KEY in the environment; use "
+                                  "--llm offline, or compat:MODEL@URL for a local server")
+        self.name = self.name or (f"compat:{self.model}@{self.base_url}" if self.base_url else f"openai:{self.model}")
+        # Retries are the runner's: it backs off and counts them in the call log.
+        self.client = ChatOpenAI(model=self.model, base_url=self.base_url, api_key=key or "not-needed",
+                                 max_retries=0, timeout=self.timeout, temperature=0)
+
+    def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
+        import openai
+        while True:
+            try:
+                return self._complete(messages, schema, schema_name)
+            except openai.BadRequestError as exc:
+                if self.mode == MODES[-1] or not _rejects_format(exc):
+                    raise
+                self.mode = MODES[MODES.index(self.mode) + 1]  # and remember it for the next call
+            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
+                    openai.InternalServerError) as exc:
+                raise TransientError(str(exc)) from exc
+
+    def _complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
+        llm = self.client
+        if self.mode == "json_schema":
+            llm = llm.bind(response_format={"type": "json_schema", "json_schema": {
+                "name": schema_name, "schema": schema, "strict": False}})
+        elif self.mode == "json_object":
+            llm = llm.bind(response_format={"type": "json_object"})
+            messages = _with_schema(messages, schema)
+        else:
+            llm = llm.bind_tools([{"type": "function", "function": {
+                "name": schema_name, "description": "Record the answer", "parameters": schema}}],
+                tool_choice={"type": "function", "function": {"name": schema_name}})
+            messages = _with_schema(messages, schema)
+        reply = llm.invoke([(m["role"], m["content"]) for m in messages])
+        text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+        if self.mode == "tools" and reply.tool_calls:
+            text = json.dumps(reply.tool_calls[0]["args"])
+        usage = reply.usage_metadata or {}
+        return Completion(text, usage.get("input_tokens", 0), usage.get("output_tokens", 0), self.mode)
+
+
+def _rejects_format(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("response_format", "json_schema", "tool", "function", "not supported"))
+
+
+def _with_schema(messages: list[dict], schema: dict) -> list[dict]:
+    """Without native structured output the schema has to travel in the instructions."""
+    note = "Answer with one JSON object only, valid against this JSON schema:\n" + json.dumps(schema)
+    return [{**messages[0], "content": messages[0]["content"] + "\n\n" + note}, *messages[1:]]
+
+
+@providers.register("openai")
+def _openai(arg: str) -> ChatModel:
+    return OpenAIChat(model=arg or "gpt-4o-mini")
+
+
+@providers.register("compat")
+def _compat(arg: str) -> ChatModel:
+    model, sep, url = arg.partition("@")
+    if not sep or not url:
+        raise ValuestoryError(f"compat:{arg}: write compat:MODEL@URL, e.g. compat:llama3@http://127.0.0.1:8080/v1")
+    return OpenAIChat(model=model, base_url=url)
+
+
+def make_model(spec: str) -> ChatModel | None:
+    """The model for an --llm spec; None for the offline engine."""
+    if spec in ("", "offline"):
+        return None
+    name, _, arg = spec.partition(":")
+    return providers.get(name)(arg)
+
+
+@dataclass
+class ScriptedModel:
+    """A model that answers from a script: strings, or exceptions to raise. For tests, and
+    for measuring what a run would send (`on_call` sees every request)."""
+
+    answers: list = field(default_factory=list)
+    name: str = "scripted"
+    mode: str = "json_schema"
+    on_call: Callable[[list[dict], dict], str] | None = None
+    calls: list[list[dict]] = field(default_factory=list)
+
+    def enqueue(self, *answers) -> "ScriptedModel":
+        self.answers.extend(answers)
+        return self
+
+    def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
+        from valuestory.tokens import count_tokens
+        self.calls.append(messages)
+        if self.on_call is not None:
+            answer = self.on_call(messages, schema)
+        elif self.answers:
+            answer = self.answers.pop(0)
+        else:
+            raise AssertionError("the scripted model ran out of answers")
+        if isinstance(answer, BaseException):
+            raise answer
+        answer = answer if isinstance(answer, str) else json.dumps(answer)
+        return Completion(answer, sum(count_tokens(m["content"]) for m in messages), count_tokens(answer), self.mode)

@@ -1,0 +1,165 @@
+"""The stage runner: the one place where model calls happen.
+
+A stage builds `Request`s from typed inputs and reads typed answers; the runner does the I/O:
+bounded concurrency, backoff on rate limits, timeouts and server errors, validation errors
+sent back to the model for a bounded number of re-asks, a content-addressed cache (model,
+prompt version, rendered prompt, schema, parameters), and a log of every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ValidationError
+
+from valuestory.stores.ledger import Ledger
+
+from .models import ChatModel, Completion, TransientError
+
+PARAMS = {"temperature": 0}
+
+
+@dataclass
+class Request:
+    stage: str
+    key: str  # the stage's own name for it, e.g. the batch of chunks it covers
+    messages: list[dict]
+    schema: type[BaseModel]
+    prompt_version: str
+    # Checks beyond the schema (e.g. quotes verbatim in their records); problems are sent
+    # back to the model like validation errors.
+    check: Callable[[BaseModel], list[str]] | None = None
+
+    def cache_key(self, model: str) -> str:
+        blob = json.dumps({"model": model, "prompt": self.prompt_version, "messages": self.messages,
+                           "schema": self.schema.model_json_schema(), "params": PARAMS}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Answer:
+    request: Request
+    value: BaseModel | None = None
+    cache_hit: bool = False
+    problems: list[str] = field(default_factory=list)  # left after the re-asks
+    error: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    attempts: int = 0
+    mode: str = ""
+    latency: float = 0.0
+    raw: str = ""
+
+
+class Runner:
+    def __init__(self, model: ChatModel, ledger: Ledger, run_id: str, *, concurrency: int = 4,
+                 retries: int = 5, reasks: int = 2, backoff: float = 1.0,
+                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.model, self.ledger, self.run_id = model, ledger, run_id
+        self.concurrency, self.retries, self.reasks, self.backoff = concurrency, retries, reasks, backoff
+        self.on_progress = on_progress
+
+    def run(self, requests: list[Request]) -> list[Answer]:
+        """Answers in the order of the requests. Cached answers cost nothing; the rest go to
+        the model. Database writes stay on this thread."""
+        answers: list[Answer | None] = [None] * len(requests)
+        todo: list[tuple[int, str]] = []
+        for i, req in enumerate(requests):
+            key = req.cache_key(self.model.name)
+            hit = self.ledger.cached(key)
+            if hit:
+                answers[i] = self._from_cache(req, *hit)
+                self._log(answers[i])
+            else:
+                todo.append((i, key))
+        done = len(requests) - len(todo)
+        stage = requests[0].stage if requests else ""
+        self._progress(stage, done, len(requests))
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = {pool.submit(self._ask, requests[i]): (i, key) for i, key in todo}
+            for future in as_completed(futures):
+                i, key = futures[future]
+                answer = future.result()
+                answers[i] = answer
+                if answer.value is not None:
+                    self.ledger.cache_answer(key, self.model.name, answer.request.prompt_version,
+                                             answer.raw, answer.tokens_in, answer.tokens_out)
+                self._log(answer)
+                done += 1
+                self._progress(stage, done, len(requests))
+        return answers  # type: ignore[return-value]
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        if self.on_progress:
+            self.on_progress(stage, done, total)
+
+    def _log(self, a: Answer) -> None:
+        self.ledger.log_call(self.run_id, a.request.stage, self.model.name, a.mode, a.tokens_in,
+                             a.tokens_out, a.latency, a.cache_hit, a.attempts, a.error)
+
+    def _from_cache(self, req: Request, raw: str, tokens_in: int, tokens_out: int) -> Answer:
+        value = req.schema.model_validate_json(raw)
+        return Answer(req, value, cache_hit=True, problems=req.check(value) if req.check else [],
+                      raw=raw, mode="cache")
+
+    def _call(self, messages: list[dict], req: Request, answer: Answer) -> Completion:
+        """One completion, waiting out transient failures with exponential backoff."""
+        schema = req.schema.model_json_schema()
+        for attempt in range(self.retries + 1):
+            answer.attempts += 1
+            try:
+                return self.model.complete(messages, schema, req.schema.__name__)
+            except TransientError:
+                if attempt == self.retries:
+                    raise
+                time.sleep(self.backoff * 2 ** attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def _ask(self, req: Request) -> Answer:
+        answer = Answer(req)
+        messages = list(req.messages)
+        start = time.perf_counter()
+        try:
+            for reask in range(self.reasks + 1):
+                completion = self._call(messages, req, answer)
+                answer.tokens_in += completion.tokens_in
+                answer.tokens_out += completion.tokens_out
+                answer.mode, answer.raw = completion.mode, completion.text
+                try:
+                    value = req.schema.model_validate_json(_json_part(completion.text))
+                except ValidationError as exc:
+                    problems = [f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()[:10]]
+                    value = None
+                else:
+                    problems = req.check(value) if req.check else []
+                    answer.value, answer.raw = value, value.model_dump_json()
+                if not problems:
+                    answer.problems = []
+                    break
+                answer.problems = problems
+                if reask < self.reasks:
+                    messages = messages + [
+                        {"role": "assistant", "content": completion.text},
+                        {"role": "user", "content": "Your answer has problems:\n- " + "\n- ".join(problems)
+                         + "\nAnswer again with the whole corrected JSON object."}]
+            if answer.value is None:
+                answer.error = "invalid answer after re-asks: " + "; ".join(answer.problems[:3])
+        except Exception as exc:  # a failed call must not sink the run: it is logged and counted
+            answer.error = f"{type(exc).__name__}: {exc}"[:500]
+        answer.latency = time.perf_counter() - start
+        return answer
+
+
+def _json_part(text: str) -> str:
+    """Models without native structured output wrap JSON in prose or code fences."""
+    text = text.strip()
+    if text.startswith("{"):
+        return text
+    start, end = text.find("{"), text.rfind("}")
+    return text[start:end + 1] if 0 <= start < end else text

@@ -1,0 +1,186 @@
+"""Stage 3, scores: the four dimensions of the touchpoint audit, computed from the data.
+
+Nothing here is asked of a model. Per touchpoint, overall and per source kind:
+- emotional impact: mean sentiment of its mentions, with a bootstrap 95% interval;
+- functional performance: share of mentions where it did its job (of those that say), with
+  a Wilson 95% interval;
+- frequency: records and respondents mentioning it, and their share of all records;
+- business impact: NPS of respondents who mention it against the rest, and its impact on
+  overall NPS (overall NPS minus NPS without its mentioners, so negative means it costs NPS
+  points), with bootstrap intervals; the lost-deal rate of sales records mentioning it
+  against all decided deals. `business_impact` folds these into 0 (minimal) .. 1 (critical).
+Then a priority ranking, the three touchpoints to fix first, and the most negative
+touchpoints that are easy to fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+from pydantic import BaseModel
+
+from valuestory.records import Record
+
+from .library import TouchpointDef
+from .mentions import Mention
+
+BOOTSTRAP = 1000
+MIN_MENTIONS = 3  # fewer and a touchpoint is listed but not ranked
+EFFORT_WEIGHT = {"low": 1.0, "medium": 0.6, "high": 0.35}
+
+
+class Interval(BaseModel):
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+class TouchpointScore(BaseModel):
+    touchpoint: str
+    scope: str  # "overall" or a source kind
+    mentions: int
+    records: int
+    respondents: int
+    frequency: float  # share of the scope's records that mention it
+    emotional_impact: Interval
+    functional_performance: Interval
+    nps_mentioners: float | None = None
+    nps_others: float | None = None
+    nps_impact: Interval = Interval(value=None)
+    lost_deal_rate: float | None = None
+    lost_deal_rate_all: float | None = None
+    business_impact: float = 0.0
+    effort: str = "medium"
+    priority: float = 0.0
+    rank: int | None = None
+
+
+class Scorecard(BaseModel):
+    scores: list[TouchpointScore]  # overall first, then per kind
+    fix_first: list[str]
+    easy_fixes: list[str]
+    overall_nps: float | None
+    nps_respondents: int
+
+
+def _bootstrap_mean(values: np.ndarray, rng: np.random.Generator) -> Interval:
+    if len(values) == 0:
+        return Interval(value=None)
+    mean = float(values.mean())
+    if len(values) == 1:
+        return Interval(value=round(mean, 3))
+    idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
+    means = values[idx].mean(axis=1)
+    return Interval(value=round(mean, 3), low=round(float(np.percentile(means, 2.5)), 3),
+                    high=round(float(np.percentile(means, 97.5)), 3))
+
+
+def _wilson(successes: int, n: int) -> Interval:
+    if n == 0:
+        return Interval(value=None)
+    p, z = successes / n, 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(value=round(p, 3), low=round(max(0.0, centre - half), 3), high=round(min(1.0, centre + half), 3))
+
+
+def nps(categories: np.ndarray) -> float | None:
+    """categories: +1 promoter (9-10), 0 passive (7-8), -1 detractor (0-6)."""
+    return round(float(categories.mean() * 100), 1) if len(categories) else None
+
+
+def _nps_impact(cats: np.ndarray, flags: np.ndarray, rng: np.random.Generator) -> Interval:
+    """Overall NPS minus NPS without the mentioners, with a bootstrap over respondents."""
+    if flags.sum() == 0 or (~flags).sum() == 0:
+        return Interval(value=None)
+    value = nps(cats) - nps(cats[~flags])
+    idx = rng.integers(0, len(cats), size=(BOOTSTRAP, len(cats)))
+    c, f = cats[idx], flags[idx]
+    overall = c.mean(axis=1) * 100
+    kept = np.where(~f, c, 0).sum(axis=1) / np.maximum((~f).sum(axis=1), 1) * 100
+    diffs = overall - kept
+    return Interval(value=round(value, 1), low=round(float(np.percentile(diffs, 2.5)), 1),
+                    high=round(float(np.percentile(diffs, 97.5)), 1))
+
+
+def _category(score: float) -> int:
+    return 1 if score >= 9 else -1 if score <= 6 else 0
+
+
+def score(mentions: list[Mention], records: list[Record], touchpoints: list[TouchpointDef],
+          seed: int = 7) -> Scorecard:
+    rng = np.random.default_rng(seed)
+    effort = {t.name: t.effort for t in touchpoints}
+    by_record: dict[str, Record] = {r.record_id: r for r in records}
+    nps_records = [r for r in records if r.kind == "nps" and r.score is not None]
+    nps_ids = np.array([r.record_id for r in nps_records])
+    cats = np.array([_category(r.score) for r in nps_records], dtype=float)
+    decided = [r for r in records if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost")]
+    lost_all = (sum(r.fields["outcome"] == "lost" for r in decided) / len(decided)) if decided else None
+
+    grouped: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+    for m in mentions:
+        grouped[(m.touchpoint, "overall")].append(m)
+        grouped[(m.touchpoint, m.kind)].append(m)
+    scope_sizes = {"overall": sum(1 for r in records if r.text.strip())}
+    for r in records:
+        if r.text.strip():
+            scope_sizes[r.kind] = scope_sizes.get(r.kind, 0) + 1
+
+    scores = []
+    for (name, scope), ms in grouped.items():
+        record_ids = {m.record_id for m in ms}
+        respondents = {by_record[i].respondent or i for i in record_ids if i in by_record}
+        known = [m.did_job for m in ms if m.did_job is not None]
+        s = TouchpointScore(
+            touchpoint=name, scope=scope, mentions=len(ms), records=len(record_ids),
+            respondents=len(respondents), frequency=round(len(record_ids) / max(1, scope_sizes.get(scope, 1)), 4),
+            emotional_impact=_bootstrap_mean(np.array([m.sentiment for m in ms]), rng),
+            functional_performance=_wilson(sum(known), len(known)), effort=effort.get(name, "medium"))
+        if scope in ("overall", "nps") and len(cats):
+            flags = np.isin(nps_ids, list(record_ids))
+            if flags.any():
+                s.nps_mentioners, s.nps_others = nps(cats[flags]), nps(cats[~flags])
+                s.nps_impact = _nps_impact(cats, flags, rng)
+        deals = [by_record[i] for i in record_ids if i in by_record and by_record[i] in decided]
+        if scope in ("overall", "sales") and deals:
+            s.lost_deal_rate = round(sum(r.fields["outcome"] == "lost" for r in deals) / len(deals), 3)
+            s.lost_deal_rate_all = round(lost_all, 3)
+        s.business_impact = _business_impact(s)
+        scores.append(s)
+    _rank([s for s in scores if s.scope == "overall"])
+    overall = sorted((s for s in scores if s.scope == "overall"), key=lambda s: (s.rank or 10**6, -s.mentions))
+    rest = sorted((s for s in scores if s.scope != "overall"), key=lambda s: (s.scope, -s.mentions))
+    ranked = [s for s in overall if s.rank is not None]
+    easy = sorted((s for s in ranked if s.effort == "low" and (s.emotional_impact.value or 0) < -0.1),
+                  key=lambda s: s.emotional_impact.value)
+    return Scorecard(scores=overall + rest, fix_first=[s.touchpoint for s in ranked[:3]],
+                     easy_fixes=[s.touchpoint for s in easy[:3]], overall_nps=nps(cats),
+                     nps_respondents=len(cats))
+
+
+def _business_impact(s: TouchpointScore) -> float:
+    """0..1: NPS points at stake (5 points is critical), lost-deal lift, and reach."""
+    parts = [min(1.0, s.frequency * 4)]
+    if s.nps_impact.value is not None:
+        parts.append(min(1.0, abs(s.nps_impact.value) / 5))
+    if s.lost_deal_rate is not None and s.lost_deal_rate_all:
+        parts.append(min(1.0, max(0.0, s.lost_deal_rate - s.lost_deal_rate_all) / max(0.05, s.lost_deal_rate_all)))
+    return round(float(np.mean(parts)), 3)
+
+
+def _rank(overall: list[TouchpointScore]) -> None:
+    """Priority: how much it hurts (negative emotion, failing its job) times how many it
+    reaches and how much business rides on it. Only touchpoints with enough mentions."""
+    for s in overall:
+        if s.mentions < MIN_MENTIONS:
+            continue
+        emotion = s.emotional_impact.value or 0.0
+        failing = 1 - s.functional_performance.value if s.functional_performance.value is not None else 0.5
+        pain = max(0.0, -emotion) + 0.5 * failing * (emotion < 0.2)
+        s.priority = round(pain * (0.3 + math.sqrt(s.frequency)) * (0.5 + s.business_impact), 4)
+    ranked = sorted((s for s in overall if s.mentions >= MIN_MENTIONS), key=lambda s: -s.priority)
+    for i, s in enumerate(ranked, start=1):
+        s.rank = i

@@ -1,0 +1,93 @@
+"""`valuestory run`: the synthesis stages in order, recorded as one run.
+
+1. mentions  — what each piece of customer text says about which touchpoint (verbatim quotes)
+2. catalogue — which touchpoints there are (discovered, or the user's codebook)
+3. scores    — the four dimensions, priorities, fix-first and easy fixes, from the data
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from valuestory.project import Project
+from valuestory.stores.embeddings import make_embedder
+
+from .catalogue import build_offline, load_codebook
+from .library import TouchpointDef
+from .mentions import OFFLINE_ENGINE, Mention
+from .models import make_model
+from .scores import Scorecard, score
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    engine: str
+    model: str
+    touchpoints: list[TouchpointDef]
+    mentions: list[Mention]
+    scorecard: Scorecard
+    groundedness: float
+    dropped_quotes: int
+    calls: dict
+
+
+def _inputs(project: Project) -> dict:
+    rows = project.ledger.db.execute("SELECT record_id, content_hash FROM records ORDER BY record_id").fetchall()
+    digest = hashlib.sha256("".join(f"{a}{b}" for a, b in rows).encode()).hexdigest()[:16]
+    return {"records": len(rows), "hash": digest}
+
+
+def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None = None,
+                  on_progress: Callable[[str, int, int], None] | None = None) -> RunResult:
+    ledger = project.ledger
+    records = list(ledger.records())
+    codebook_defs = load_codebook(codebook) if codebook else None
+    model = make_model(llm)
+    engine = OFFLINE_ENGINE if model is None else "llm"
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    from .llm_mentions import PROMPT_VERSIONS
+    prompts = {"engine": OFFLINE_ENGINE} if model is None else dict(PROMPT_VERSIONS)
+    ledger.start_run(run_id, engine, model.name if model else "", prompts, _inputs(project),
+                     str(codebook) if codebook else None)
+    try:
+        embedder = make_embedder(project.config.store.embedding)
+        embed = embedder.embed
+        dropped = 0
+        if model is None:
+            if on_progress:
+                on_progress("mentions", 0, len(records))
+            touchpoints, mentions = build_offline(records, embed, codebook_defs)
+            for m in mentions:  # what made it: the cue engine, over this embedding model
+                m.model, m.prompt_version = embedder.name, OFFLINE_ENGINE
+            if on_progress:
+                on_progress("mentions", len(records), len(records))
+        else:
+            from .llm_mentions import llm_catalogue_and_mentions
+            touchpoints, mentions, dropped = llm_catalogue_and_mentions(
+                project, records, model, run_id, embed, codebook_defs, on_progress)
+        card = score(mentions, records, touchpoints)
+        by_name: dict[str, set[str]] = {}
+        respondents: dict[str, set[str]] = {}
+        rec = {r.record_id: r for r in records}
+        for m in mentions:
+            by_name.setdefault(m.touchpoint, set()).add(m.record_id)
+            respondents.setdefault(m.touchpoint, set()).add(rec[m.record_id].respondent or m.record_id)
+        rows = [(t.name, t.description, t.channel, t.owner, t.effort, t.origin,
+                 sum(1 for m in mentions if m.touchpoint == t.name), len(respondents.get(t.name, ())))
+                for t in touchpoints]
+        shown = len(mentions)
+        groundedness = shown / (shown + dropped) if shown + dropped else 1.0
+        summary = {"mentions": shown, "dropped_quotes": dropped, "groundedness": round(groundedness, 4),
+                   "fix_first": card.fix_first, "easy_fixes": card.easy_fixes, "overall_nps": card.overall_nps,
+                   "touchpoints": len(touchpoints)}
+        ledger.finish_run(run_id, mentions, rows, card.scores, summary)
+    except BaseException as exc:
+        ledger.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return RunResult(run_id, engine, model.name if model else OFFLINE_ENGINE, touchpoints, mentions, card,
+                     groundedness, dropped, ledger.call_totals(run_id))
