@@ -24,6 +24,10 @@ demo: $(STAMP)
 	$(BIN)/valuestory sources --project $(DEMO)
 	$(BIN)/valuestory search --project $(DEMO) -n 5 "waiting days for my money to arrive"
 	$(BIN)/valuestory export records --project $(DEMO) --format csv -o out/records.csv
+	$(BIN)/valuestory run --project $(DEMO)
+	$(BIN)/valuestory export scores --project $(DEMO) -o out/scores.csv
+	$(BIN)/valuestory export mentions --project $(DEMO) -o out/mentions.csv
+	$(BIN)/valuestory export touchpoints --project $(DEMO) -o out/touchpoints.csv
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

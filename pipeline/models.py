@@ -50,6 +50,7 @@ class OpenAIChat:
     name: str = ""
     mode: str = "json_schema"
     timeout: float = 120.0
+    max_tokens: int = 4096
     client: object = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,21 +61,32 @@ class OpenAIChat:
                                   "--llm offline, or compat:MODEL@URL for a local server")
         self.name = self.name or (f"compat:{self.model}@{self.base_url}" if self.base_url else f"openai:{self.model}")
         # Retries are the runner's: it backs off and counts them in the call log.
+        # langchain sends the limit as max_completion_tokens, which compatible servers such as
+        # llama.cpp ignore; they get the older max_tokens.
+        limit = {"extra_body": {"max_tokens": self.max_tokens}} if self.base_url else {"max_tokens": self.max_tokens}
         self.client = ChatOpenAI(model=self.model, base_url=self.base_url, api_key=key or "not-needed",
-                                 max_retries=0, timeout=self.timeout, temperature=0)
+                                 max_retries=0, timeout=self.timeout, temperature=0, **limit)
 
     def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
         import openai
         while True:
             try:
                 return self._complete(messages, schema, schema_name)
-            except openai.BadRequestError as exc:
-                if self.mode == MODES[-1] or not _rejects_format(exc):
-                    raise
-                self.mode = MODES[MODES.index(self.mode) + 1]  # and remember it for the next call
-            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
-                    openai.InternalServerError) as exc:
+            except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError) as exc:
+                # Servers refuse an unknown response_format with 400, 422 or even 500.
+                if self.mode != MODES[-1] and _rejects_format(exc):
+                    self.mode = MODES[MODES.index(self.mode) + 1]  # and remember it for the next call
+                    continue
+                if isinstance(exc, openai.InternalServerError):
+                    raise TransientError(str(exc)) from exc
+                raise
+            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError) as exc:
                 raise TransientError(str(exc)) from exc
+            except openai.LengthFinishReasonError as exc:
+                # Cut off at the token limit: the half answer goes back as invalid, to re-ask.
+                usage, choice = exc.completion.usage, exc.completion.choices[0]
+                return Completion(choice.message.content or "", usage.prompt_tokens if usage else 0,
+                                  usage.completion_tokens if usage else 0, self.mode)
 
     def _complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
         llm = self.client
@@ -82,7 +94,9 @@ class OpenAIChat:
             llm = llm.bind(response_format={"type": "json_schema", "json_schema": {
                 "name": schema_name, "schema": schema, "strict": False}})
         elif self.mode == "json_object":
-            llm = llm.bind(response_format={"type": "json_object"})
+            # Compatible servers (llama.cpp) constrain JSON mode by a schema; OpenAI takes none.
+            fmt = {"type": "json_object", **({"schema": schema} if self.base_url else {})}
+            llm = llm.bind(response_format=fmt)
             messages = _with_schema(messages, schema)
         else:
             llm = llm.bind_tools([{"type": "function", "function": {

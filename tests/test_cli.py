@@ -98,3 +98,35 @@ def test_commands_without_a_project_say_what_to_do(tmp_path):
 def test_every_command_has_help(tmp_path, command):
     out = run(*command, "--help", cwd=tmp_path).stdout
     assert "Usage" in out and len(out) > 200
+
+
+def test_run_offline_and_export_its_results(demo, tmp_path):
+    out = run("run", "-p", str(demo), cwd=demo).stdout
+    assert "Fix first:" in out and "groundedness 100.0%" in out and "offline-v1" in out
+    run("export", "mentions", "-p", str(demo), "-o", str(tmp_path / "m.csv"), cwd=demo)
+    mentions = list(csv.DictReader((tmp_path / "m.csv").open(encoding="utf-8")))
+    assert {"record_id", "kind", "touchpoint", "sentiment", "polarity", "confidence", "quote"} <= set(mentions[0])
+    records = {r["record_id"]: r for r in json.loads(run("export", "records", "-p", str(demo), "-f", "json", cwd=demo).stdout)}
+    for m in mentions:  # every quote shown is a verbatim span of its record
+        assert records[m["record_id"]]["text"][int(m["start"]):int(m["end"])] == m["quote"]
+    touchpoints = json.loads(run("export", "touchpoints", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert {"touchpoint", "description", "channel", "mentions", "respondents"} <= set(touchpoints[0])
+    scores = json.loads(run("export", "scores", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert {"touchpoint", "emotional_impact", "functional_performance", "frequency", "business_impact",
+            "nps_impact", "nps_impact_low", "nps_impact_high", "priority"} <= set(scores[0])
+    ranked = [s for s in scores if s["scope"] == "overall" and s["rank"]]
+    assert [s["rank"] for s in ranked] == list(range(1, len(ranked) + 1))
+    fix_first = out.split("Fix first:")[1].split("\n")[0]
+    assert ranked[0]["touchpoint"] in fix_first
+
+
+def test_dry_run_plans_without_calling(demo):
+    assert "no model calls" in run("run", "--dry-run", "-p", str(demo), cwd=demo).stdout
+    out = run("run", "--dry-run", "--llm", "compat:some-model@http://127.0.0.1:9/v1", "-p", str(demo), cwd=demo).stdout
+    assert "mentions stage:" in out and "input tokens" in out and "estimate" in out
+
+
+def test_export_before_any_run_says_what_to_do(tmp_path):
+    (tmp_path / "s.csv").write_text("id,score,comment\n1,9,great\n")
+    run("ingest", "s.csv", cwd=tmp_path)
+    assert "valuestory run" in run("export", "scores", cwd=tmp_path, check=2).stderr

