@@ -7,6 +7,7 @@ work from the extracted mentions, never from the raw corpus again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -28,9 +29,10 @@ from .mentions import Mention, customer_spans
 from .models import ChatModel
 from .runner import Request, Runner
 
-PROMPT_VERSIONS = {"mentions": "mentions.v1", "catalogue": "catalogue.v1"}
+PROMPT_VERSIONS = {"mentions": "mentions.v2", "catalogue": "catalogue.v1"}
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
-BATCH_TOKENS = 1500  # customer text per request
+BATCH_TOKENS = 4000  # at most this much customer text per request
+CUT_EVERY = 2000  # on average, requests end after this many tokens (see `pack`)
 
 
 class FoundMention(BaseModel):
@@ -59,10 +61,13 @@ class CatalogueAnswer(BaseModel):
 
 
 class Unit:
-    """A piece of one record the model reads: a chunk, cut to the customer's part."""
+    """A chunk of one record for the model to read. Its `ref` is given when it is packed into
+    a request, and only means something there: a prompt must not change because other
+    records were added, or the cache could not answer it again."""
 
-    def __init__(self, ref: str, record: Record, chunk_id: str, start: int, end: int) -> None:
-        self.ref, self.record, self.chunk_id, self.start, self.end = ref, record, chunk_id, start, end
+    def __init__(self, record: Record, chunk_id: str, start: int, end: int) -> None:
+        self.record, self.chunk_id, self.start, self.end = record, chunk_id, start, end
+        self.ref = ""
         self.text = record.text[start:end]
         self.tokens = count_tokens(self.text)
 
@@ -71,23 +76,27 @@ def units(project: Project, records: list[Record]) -> list[Unit]:
     """Chunks that hold customer words, in record order."""
     by_id = {r.record_id: r for r in records}
     out = []
-    rows = project.ledger.db.execute('SELECT chunk_id, record_id, start, "end" FROM chunks ORDER BY record_id, idx')
+    rows = project.ledger.db.execute(
+        'SELECT c.chunk_id, c.record_id, c.start, c."end" FROM chunks c JOIN records r USING (record_id) '
+        "JOIN sources s ON s.path = r.source ORDER BY s.rowid, r.rowid, c.idx")  # newest sources last
     for chunk_id, record_id, start, end in rows:
         record = by_id.get(record_id)
         if record is None:
             continue
         if any(lo < end and start < hi for lo, hi in customer_spans(record)):
-            out.append(Unit(f"R{len(out) + 1}", record, chunk_id, start, end))
+            out.append(Unit(record, chunk_id, start, end))
     return out
 
 
 def mention_requests(batch_units: list[list[Unit]], names: list[str]) -> list[Request]:
-    system = load("mentions", 1).replace("{touchpoints}", "; ".join(names))
+    system = load("mentions", 2).replace("{touchpoints}", "; ".join(names))
     requests = []
     for group in batch_units:
-        body = "\n".join(f'<record ref="{u.ref}" kind="{u.record.kind}">\n{escape(u.text, quote=False)}\n</record>'
-                         for u in group)
-        by_ref = {u.ref: u for u in group}
+        for n, u in enumerate(group, start=1):
+            u.ref = f"r{n}"
+        # Escaping keeps customer text from closing its own tag.
+        body = "\n".join(f"<{u.ref}>{escape(u.text, quote=False)}</{u.ref}>" for u in group)
+        by_ref = {u.ref: u for u in group} | {u.ref.upper(): u for u in group}
         requests.append(Request(
             stage="mentions", key=",".join(u.chunk_id for u in group),
             messages=[{"role": "system", "content": system}, {"role": "user", "content": body}],
@@ -114,11 +123,22 @@ def _grounding_problems(answer: MentionBatch, by_ref: dict[str, Unit]) -> list[s
     return problems
 
 
+def _cut_before(u: Unit) -> bool:
+    """Whether a request ends before this chunk, decided by the chunk's own id: the ends stay
+    where they are when records are added elsewhere (content-defined chunking)."""
+    h = int(hashlib.sha1(u.chunk_id.encode()).hexdigest()[:8], 16) % CUT_EVERY
+    return h < u.tokens
+
+
 def pack(all_units: list[Unit], budget: int = BATCH_TOKENS) -> list[list[Unit]]:
+    """Requests of up to `budget` tokens of customer text, large enough that the fixed
+    instructions are a small share of what is sent. Where one request ends is decided by
+    content, not by position, so new records change the requests around them and leave the
+    cached others as they were."""
     groups: list[list[Unit]] = []
     size = 0
     for u in all_units:
-        if groups and size + u.tokens <= budget:
+        if groups and size + u.tokens <= budget and not _cut_before(u):
             groups[-1].append(u)
             size += u.tokens
         else:
@@ -133,13 +153,13 @@ def llm_catalogue_and_mentions(project: Project, records: list[Record], model: C
                                ) -> tuple[list[TouchpointDef], list[Mention], int]:
     runner = Runner(model, project.ledger, run_id, on_progress=on_progress)
     seeds = codebook or list(LIBRARY)
-    all_units = units(project, records)
-    answers = runner.run(mention_requests(pack(all_units), [t.name for t in seeds]))
-    by_ref = {u.ref: u for u in all_units}
+    groups = pack(units(project, records))
+    answers = runner.run(mention_requests(groups, [t.name for t in seeds]))
     mentions, dropped = [], 0
-    for answer in answers:
+    for group, answer in zip(groups, answers, strict=True):
         if answer.value is None:
             continue
+        by_ref = {u.ref: u for u in group} | {u.ref.upper(): u for u in group}
         for found in answer.value.mentions:
             unit = by_ref.get(found.ref)
             span = _span(found, unit) if unit else None

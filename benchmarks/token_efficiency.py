@@ -1,0 +1,93 @@
+"""Token efficiency of the LLM path, measured with a counting fake model on the sample corpus.
+
+    .venv/bin/python benchmarks/token_efficiency.py
+
+Prints `ratio=<LLM input tokens / corpus tokens>` for a full run (target: at most 1.5: each
+chunk is read by a model about once, later stages work from the mentions), the model calls of
+a second run on unchanged inputs (target: 0), and the cost of a run after adding 10% new
+records, as a share of the full run (target: at most 0.15).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from valuestory.pipeline import synthesis
+from valuestory.pipeline.ingest import ingest
+from valuestory.pipeline.library import LIBRARY
+from valuestory.pipeline.models import ScriptedModel
+from valuestory.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = re.compile(r"<(r\d+)>(.*?)</\1>", re.S)
+NAMES = [t.name for t in LIBRARY] + ["Quote builder", "Scheduling board", "Offline notes"]
+
+
+def answer(messages: list[dict], schema: dict) -> str:
+    """A plausible answer of the right shape: one mention per record, quoting its first words."""
+    if "touchpoints" in schema.get("properties", {}):
+        groups = re.findall(r"^(\d+)\. names: ([^(]+)", messages[-1]["content"], re.M)
+        return json.dumps({"touchpoints": [{"group": int(n), "name": names.split(",")[0].strip(),
+                                            "description": "A touchpoint", "channel": "product"}
+                                           for n, names in groups]})
+    mentions = []
+    for ref, text in RECORD.findall(messages[-1]["content"]):
+        words = re.sub(r"^[^:\n]{1,40}: ", "", text.strip().split("\n")[0]).split()[:8]
+        if words:
+            pick = int(hashlib.md5(text.encode()).hexdigest(), 16) % len(NAMES)
+            mentions.append({"ref": ref, "touchpoint": NAMES[pick], "channel": "product",
+                             "quote": " ".join(words), "sentiment": 0.0, "did_job": None, "confidence": 0.5})
+    return json.dumps({"mentions": mentions})
+
+
+def llm_tokens(project: Project, run_id: str) -> tuple[int, int]:
+    row = project.ledger.db.execute("SELECT COUNT(*) - COALESCE(SUM(cache_hit), 0), COALESCE(SUM(tokens_in), 0) "
+                                    "FROM calls WHERE run_id = ?", (run_id,)).fetchone()
+    return row[0], row[1]
+
+
+def main() -> None:
+    model = ScriptedModel(name="counting-fake", on_call=answer)
+    synthesis.make_model = lambda spec: model
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copytree(ROOT / "data_samples" / "corpus", root / "corpus")
+        project = Project(root / "project")
+        project.create()
+        ingest(project, [root / "corpus"])
+        corpus_tokens = project.ledger.db.execute("SELECT SUM(tokens) FROM chunks").fetchone()[0]
+        records = project.ledger.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+
+        full = synthesis.run_synthesis(project, "counting-fake")
+        calls1, tokens1 = llm_tokens(project, full.run_id)
+        again = synthesis.run_synthesis(project, "counting-fake")
+        calls2, tokens2 = llm_tokens(project, again.run_id)
+
+        new = max(1, records // 10)
+        with (root / "corpus" / "nps" / "new_responses.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["Response ID", "Score", "Comment"])
+            for i in range(new):
+                w.writerow([f"NEW-{i}", i % 11, f"New response {i}: the invoices were {['slow', 'fine', 'great'][i % 3]} "
+                                                f"and support answered in {i % 5 + 1} days."])
+        ingest(project, [root / "corpus"])
+        more = synthesis.run_synthesis(project, "counting-fake")
+        calls3, tokens3 = llm_tokens(project, more.run_id)
+
+    print(f"corpus: {records} records, {corpus_tokens} tokens (cl100k)")
+    print(f"ratio={tokens1 / corpus_tokens:.2f} (full run: {calls1} calls, {tokens1} input tokens)")
+    print(f"second run on unchanged inputs: {calls2} model calls, {tokens2} input tokens")
+    print(f"after adding {new} new records ({new / records:.0%}): {calls3} model calls, {tokens3} input tokens "
+          f"= {tokens3 / tokens1:.1%} of a full run")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
