@@ -105,6 +105,14 @@ def mention_requests(batch_units: list[list[Unit]], names: list[str]) -> list[Re
     return requests
 
 
+def seed_text(t: TouchpointDef) -> str:
+    """A codebook's descriptions and examples guide the model as they guide the offline engine."""
+    if t.origin != "codebook" or (t.description == t.name and not t.examples):
+        return t.name
+    examples = "; e.g. " + " / ".join(f'"{e}"' for e in t.examples[:3]) if t.examples else ""
+    return f"{t.name} ({t.description}{examples})"
+
+
 def _span(found: FoundMention, unit: Unit) -> tuple[int, int] | None:
     # escape() turned & < > into entities in the prompt; a model may copy either form
     quote = found.quote.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
@@ -154,7 +162,7 @@ def llm_catalogue_and_mentions(project: Project, records: list[Record], model: C
     runner = Runner(model, project.ledger, run_id, on_progress=on_progress)
     seeds = codebook or list(LIBRARY)
     groups = pack(units(project, records))
-    answers = runner.run(mention_requests(groups, [t.name for t in seeds]))
+    answers = runner.run(mention_requests(groups, [seed_text(t) for t in seeds]))
     mentions, dropped = [], 0
     for group, answer in zip(groups, answers, strict=True):
         if answer.value is None:
@@ -250,7 +258,7 @@ def plan(project: Project, records: list[Record], codebook: list[TouchpointDef] 
     stage (the catalogue stage adds one small call), and how many are cached already."""
     seeds = codebook or list(LIBRARY)
     all_units = units(project, records)
-    requests = mention_requests(pack(all_units), [t.name for t in seeds])
+    requests = mention_requests(pack(all_units), [seed_text(t) for t in seeds])
     todo = [r for r in requests if not project.ledger.cached(r.cache_key(model_name))]
     return {"calls": len(requests), "cached": len(requests) - len(todo),
             "tokens_in": sum(count_tokens(m["content"]) for r in todo for m in r.messages),

@@ -220,7 +220,10 @@ class Ledger:
         row = self.db.execute("SELECT COUNT(*), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), "
                               "COALESCE(SUM(cache_hit),0), COALESCE(SUM(error IS NOT NULL),0) FROM calls "
                               "WHERE run_id = ?", (run_id,)).fetchone()
-        return dict(zip(("calls", "tokens_in", "tokens_out", "cache_hits", "errors"), row, strict=True))
+        totals = dict(zip(("calls", "tokens_in", "tokens_out", "cache_hits", "errors"), row, strict=True))
+        totals["modes"] = [m for (m,) in self.db.execute(
+            "SELECT DISTINCT mode FROM calls WHERE run_id = ? AND mode NOT IN ('', 'cache')", (run_id,))]
+        return totals
 
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -2,7 +2,6 @@
 on 127.0.0.1, started and stopped here. The model is tiny and its analysis is not usable; it
 is here to exercise the HTTP path, the structured-output fallback, retries and the quote check."""
 
-import os
 import socket
 import subprocess
 import sys

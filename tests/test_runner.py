@@ -2,10 +2,9 @@
 
 import json
 
-import pytest
 
 from valuestory.pipeline.ingest import ingest
-from valuestory.pipeline.llm_mentions import MentionBatch, llm_catalogue_and_mentions, units
+from valuestory.pipeline.llm_mentions import MentionBatch, llm_catalogue_and_mentions
 from valuestory.pipeline.models import ScriptedModel, TransientError
 from valuestory.pipeline.runner import Request, Runner
 from valuestory.pipeline.synthesis import run_synthesis
@@ -102,3 +101,14 @@ def test_run_records_engine_and_groundedness(project, write, monkeypatch):
     assert first.calls["calls"] == 1 and first.calls["cache_hits"] == 0
     second = run_synthesis(project, "scripted")
     assert second.calls["cache_hits"] == second.calls["calls"] == 1 and len(scripted.calls) == 1
+
+
+def test_codebook_descriptions_and_examples_reach_the_model(project, write):
+    from valuestory.pipeline.library import TouchpointDef
+    ingest(project, [write("s.csv", NPS)])
+    records = list(project.ledger.records())
+    book = [TouchpointDef("Route planner", "product", "The map that orders visits", examples=("the route view",),
+                          origin="codebook")]
+    model = ScriptedModel().enqueue({"mentions": []})
+    llm_catalogue_and_mentions(project, records, model, "run-cb", make_embedder("wordllama").embed, book)
+    assert 'Route planner (The map that orders visits; e.g. "the route view")' in model.calls[0][0]["content"]

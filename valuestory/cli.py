@@ -309,7 +309,8 @@ def _print_run_summary(result) -> None:
     calls = result.calls
     console.print(f"{len(result.mentions)} mentions of {len(result.touchpoints)} touchpoints; groundedness "
                   f"{result.groundedness:.1%} ({result.dropped_quotes} ungrounded quotes dropped); "
-                  f"{calls['calls']} model calls ({calls['cache_hits']} cached), "
+                  f"{calls['calls']} model calls ({calls['cache_hits']} cached"
+                  + (f"; structured output by {', '.join(calls['modes'])}" if calls["modes"] else "") + "), "
                   f"{calls['tokens_in']:,} tokens in, {calls['tokens_out']:,} out; run {result.run_id}")
 
 
