@@ -23,7 +23,8 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
     (r"duplicat\w*|double[- ](?:charg|bill|book)\w*|charged (?:us |me )?twice|twice\b|three times", -0.6, False),
     (r"wrong\b|mangl\w*|mess(?:ed)? up|incorrect", -0.6, False),
     (r"locked out|lock ?out|can't log|couldn't log|outage|\bdown\b|not loading|won't load|spinn\w*|stuck", -0.7, False),
-    (r"disconnect\w*|drops?\b|dropp\w*|unreliable|flaky|drains?\b", -0.6, False),
+    (r"disconnect\w*|(?:drops?|dropped|dropping) (?:the |my |our )?(?:connection|bluetooth|calls?|signal|out)|"
+     r"keeps dropping|unreliable|flaky|drains?\b|died\b|dead\b", -0.6, False),
     (r"\bslow\w*|delay\w*|\blate\b|took (?:\w+ )?(?:days|weeks|months|hours|forever)|forever|takes (?:\w+ )?(?:days|weeks)", -0.6, False),
     (r"wait\w*|on hold|no (?:answer|reply|response)|never (?:answered|replied|arrived|came|heard)|nobody (?:answer|repl|call)\w*|went quiet|stopped replying", -0.6, False),
     (r"couldn't|could not|can't\b|cannot|unable|impossible|no way to", -0.5, False),
@@ -34,7 +35,8 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
     (r"concern\w*|worr\w*|disappoint\w*|unhappy|upset|complain\w*|annoy\w*|frustrat\w*|pain\b|painful|nightmare|terrible|awful|horrible|furious|angry|embarrass\w*|stings?|hurt|sour\w*", -0.7, None),
     (r"too (?:many|much|long|short|expensive|complex|slow)|spammy|spam\b|pushy|overpriced|pricey|expensive|price hike|hike\b", -0.55, None),
     (r"surpris\w* (?:charge|bill|fee)s?|bait and switch|misled|trap\b|tricked|blindsided|no (?:warning|notice|explanation)", -0.7, None),
-    (r"cancel\w*|switch\w* to|looking at (?:other|alternatives)|leav\w+ (?:us|them)|churn\w*", -0.4, None),
+    (r"cancel\w*|switch\w* to|looking at (?:other|alternatives)|leav\w+ (?:us|them)|churn\w*|"
+     r"(?:didn't|did not|won't|will not|not going to) renew|gave up|giving up|abandon\w*|never finished", -0.5, None),
     # success and delight
     (r"\bworks?\b(?! (?:fine|ok))|worked|\bfixed\b|reliable|accurate|on time|seamless\w*|smooth\w*", 0.5, True),
     (r"\bfast\b|\bquick\w*|instant\w*|in minutes|same (?:day|evening)|in seconds|right away|straight away", 0.5, True),

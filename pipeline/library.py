@@ -45,7 +45,7 @@ LIBRARY: tuple[TouchpointDef, ...] = (
       ("the onboarding call got us live in a week",), "medium", "Customer success"),
     T("Onboarding and marketing emails", "email", "Welcome emails, email sequences, newsletters", (r"(?:onboarding|welcome|marketing|promotional|daily|weekly) e-?mails?", r"too many e-?mails", r"e-?mails? (?:sequence|series)", r"newsletter", r"unsubscrib", r"mailing list", r"\bdrip\b"),
       ("too many emails in the first week",), "low", "Marketing"),
-    T("Data import and migration", "product", "Bringing existing data in from spreadsheets or old systems", (r"import", r"migrat", r"spreadsheet", r"template", r"\bcsv\b", r"transfer (?:our|my) data"),
+    T("Data import and migration", "product", "Bringing existing data in from spreadsheets or old systems", (r"import", r"migrat", r"spreadsheet", r"import template", r"\bcsv\b", r"transfer (?:our|my) data"),
       ("the import mangled our addresses",), "medium", "Product"),
     T("Mobile app", "product", "The app on phones and tablets: speed, stability, battery", (r"\bapp\b", r"mobile", r"\bphone\b(?! support| call)", r"tablet", r"i-?phone", r"android", r"crash", r"freez", r"battery"),
       ("the app crashes when I add photos",), "medium", "Product"),

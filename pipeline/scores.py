@@ -51,6 +51,8 @@ class TouchpointScore(BaseModel):
     nps_impact: Interval = Interval(value=None)
     lost_deal_rate: float | None = None
     lost_deal_rate_all: float | None = None
+    churn_rate: float | None = None  # lost renewals among the renewals that mention it
+    churn_rate_all: float | None = None
     business_impact: float = 0.0
     effort: str = "medium"
     priority: float = 0.0
@@ -118,7 +120,9 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
     nps_ids = np.array([r.record_id for r in nps_records])
     cats = np.array([_category(r.score) for r in nps_records], dtype=float)
     decided = [r for r in records if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost")]
-    lost_all = (sum(r.fields["outcome"] == "lost" for r in decided) / len(decided)) if decided else None
+    lost_all = _lost_rate(decided)
+    renewals = [r for r in decided if is_renewal(r)]
+    churn_all = _lost_rate(renewals)
 
     grouped: dict[tuple[str, str], list[Mention]] = defaultdict(list)
     for m in mentions:
@@ -146,8 +150,10 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
                 s.nps_impact = _nps_impact(cats, flags, rng)
         deals = [by_record[i] for i in record_ids if i in by_record and by_record[i] in decided]
         if scope in ("overall", "sales") and deals:
-            s.lost_deal_rate = round(sum(r.fields["outcome"] == "lost" for r in deals) / len(deals), 3)
-            s.lost_deal_rate_all = round(lost_all, 3)
+            s.lost_deal_rate, s.lost_deal_rate_all = _lost_rate(deals), lost_all
+            renewed = [r for r in deals if is_renewal(r)]
+            if renewed:
+                s.churn_rate, s.churn_rate_all = _lost_rate(renewed), churn_all
         s.business_impact = _business_impact(s)
         scores.append(s)
     _rank([s for s in scores if s.scope == "overall"])
@@ -161,13 +167,28 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
                      nps_respondents=len(cats))
 
 
+def is_renewal(record: Record) -> bool:
+    return any("renew" in v.lower() for v in (*record.fields.values(), record.account or ""))
+
+
+def _lost_rate(deals: list[Record]) -> float | None:
+    return round(sum(r.fields.get("outcome") == "lost" for r in deals) / len(deals), 3) if deals else None
+
+
+def _lift(rate: float | None, base: float | None) -> float | None:
+    """How much worse than usual, 0..1 (twice the usual rate or more is 1)."""
+    if rate is None or base is None:
+        return None
+    return min(1.0, max(0.0, rate - base) / max(0.05, base))
+
+
 def _business_impact(s: TouchpointScore) -> float:
-    """0..1: NPS points at stake (5 points is critical), lost-deal lift, and reach."""
+    """0..1: reach, NPS points at stake (5 points is critical), lost-deal and churn lift."""
     parts = [min(1.0, s.frequency * 4)]
     if s.nps_impact.value is not None:
         parts.append(min(1.0, abs(s.nps_impact.value) / 5))
-    if s.lost_deal_rate is not None and s.lost_deal_rate_all:
-        parts.append(min(1.0, max(0.0, s.lost_deal_rate - s.lost_deal_rate_all) / max(0.05, s.lost_deal_rate_all)))
+    parts += [x for x in (_lift(s.lost_deal_rate, s.lost_deal_rate_all), _lift(s.churn_rate, s.churn_rate_all))
+              if x is not None]
     return round(float(np.mean(parts)), 3)
 
 

@@ -52,7 +52,17 @@ def test_lost_deals_and_easy_fixes():
     card = score(mentions, records, defs)
     s = card.scores[0]
     assert s.lost_deal_rate == 1.0 and s.lost_deal_rate_all == 0.5 and s.business_impact > 0.5
+    assert s.churn_rate is None  # none of these deals is a renewal
     assert card.easy_fixes == ["Pricing page"]
+
+
+def test_churn_among_renewals():
+    records = [Record(record_id=f"sales:{i}", kind="sales", source="s", text="notes",
+                      fields={"outcome": "lost" if i in (0, 1) else "won", "type": "Renewal" if i < 4 else "New"})
+               for i in range(6)]
+    card = score([mention(i, "Offline mode", -0.8, kind="sales") for i in (0, 1, 4)], records, [])
+    s = card.scores[0]
+    assert (s.churn_rate, s.churn_rate_all) == (1.0, 0.5) and s.lost_deal_rate == round(2 / 3, 3)
 
 
 def test_too_few_mentions_are_listed_but_not_ranked():

@@ -336,6 +336,7 @@ def _score_rows(ledger, run_id: str) -> list[dict]:
                      "business_impact": s["business_impact"], "nps_impact": s["nps_impact"]["value"],
                      "nps_impact_low": s["nps_impact"]["low"], "nps_impact_high": s["nps_impact"]["high"],
                      "nps_mentioners": s["nps_mentioners"], "lost_deal_rate": s["lost_deal_rate"],
+                     "churn_rate": s["churn_rate"],
                      "effort": s["effort"], "priority": s["priority"], "rank": s["rank"]})
     return rows
 
