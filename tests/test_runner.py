@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 
 from valuestory.pipeline.ingest import ingest
 from valuestory.pipeline.llm_mentions import MentionBatch, llm_catalogue_and_mentions
@@ -112,3 +114,14 @@ def test_codebook_descriptions_and_examples_reach_the_model(project, write):
     model = ScriptedModel().enqueue({"mentions": []})
     llm_catalogue_and_mentions(project, records, model, "run-cb", make_embedder("wordllama").embed, book)
     assert 'Route planner (The map that orders visits; e.g. "the route view")' in model.calls[0][0]["content"]
+
+
+def test_a_crashed_run_resumes_without_paying_again(project):
+    crash = KeyboardInterrupt()  # not an error the runner absorbs: the process would stop here
+    model = ScriptedModel().enqueue(GOOD, crash)
+    requests = [request("first"), request("second")]
+    with pytest.raises(KeyboardInterrupt):
+        Runner(model, project.ledger, "run-a", concurrency=1).run(requests)
+    model.enqueue(GOOD)
+    answers = Runner(model, project.ledger, "run-b", concurrency=1).run(requests)
+    assert [a.cache_hit for a in answers] == [True, False] and len(model.calls) == 3
