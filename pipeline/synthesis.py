@@ -3,6 +3,8 @@
 1. mentions  — what each piece of customer text says about which touchpoint (verbatim quotes)
 2. catalogue — which touchpoints there are (discovered, or the user's codebook)
 3. scores    — the four dimensions, priorities, fix-first and easy fixes, from the data
+4. personas  — who the value stories are told for
+5. journey   — each mention's phase and stage, and the pivotal decisions between phases
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
 
 from .catalogue import build_offline, load_codebook
+from .journey import Decision, detect_decisions, place
+from .personas import assign, personas_for
 from .library import TouchpointDef
 from .mentions import OFFLINE_ENGINE, Mention
 from .models import make_model
@@ -31,6 +35,7 @@ class RunResult:
     touchpoints: list[TouchpointDef]
     mentions: list[Mention]
     scorecard: Scorecard
+    decisions: list[Decision]
     groundedness: float
     dropped_quotes: int
     calls: dict
@@ -71,6 +76,12 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
             touchpoints, mentions, dropped = llm_catalogue_and_mentions(
                 project, records, model, run_id, embed, codebook_defs, on_progress)
         card = score(mentions, records, touchpoints)
+        persona_of = assign(records, personas_for(records, project.config.personas))
+        placements = []
+        for m in mentions:
+            p = place(m.quote, m.touchpoint)
+            placements.append((persona_of.get(m.record_id), p.phase, p.stage, p.purchase))
+        decisions = detect_decisions(records, mentions, persona_of)
         by_name: dict[str, set[str]] = {}
         respondents: dict[str, set[str]] = {}
         rec = {r.record_id: r for r in records}
@@ -84,10 +95,10 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
         groundedness = shown / (shown + dropped) if shown + dropped else 1.0
         summary = {"mentions": shown, "dropped_quotes": dropped, "groundedness": round(groundedness, 4),
                    "fix_first": card.fix_first, "easy_fixes": card.easy_fixes, "overall_nps": card.overall_nps,
-                   "touchpoints": len(touchpoints)}
-        ledger.finish_run(run_id, mentions, rows, card.scores, summary)
+                   "touchpoints": len(touchpoints), "decisions": len(decisions)}
+        ledger.finish_run(run_id, mentions, rows, card.scores, summary, placements, decisions)
     except BaseException as exc:
         ledger.fail_run(run_id, f"{type(exc).__name__}: {exc}")
         raise
     return RunResult(run_id, engine, model.name if model else OFFLINE_ENGINE, touchpoints, mentions, card,
-                     groundedness, dropped, ledger.call_totals(run_id))
+                     decisions, groundedness, dropped, ledger.call_totals(run_id))

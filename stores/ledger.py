@@ -62,6 +62,18 @@ MIGRATIONS = [
         effort TEXT, origin TEXT, mentions INTEGER, respondents INTEGER);
     CREATE TABLE scores (run_id TEXT NOT NULL, touchpoint TEXT NOT NULL, scope TEXT NOT NULL, data TEXT);
     """,
+    """
+    -- the transformational storyline: who a mention is about, and where in the journey
+    ALTER TABLE mentions ADD COLUMN persona TEXT;
+    ALTER TABLE mentions ADD COLUMN phase TEXT;
+    ALTER TABLE mentions ADD COLUMN stage TEXT;
+    ALTER TABLE mentions ADD COLUMN purchase TEXT;
+    CREATE TABLE decisions (
+        run_id TEXT NOT NULL, persona TEXT, record_id TEXT NOT NULL, kind TEXT, respondent TEXT,
+        decision TEXT NOT NULL, phase TEXT, outcome TEXT, quote TEXT, start INTEGER, "end" INTEGER,
+        position INTEGER, touchpoints TEXT);
+    CREATE INDEX decisions_run ON decisions(run_id);
+    """,
 ]
 
 
@@ -180,14 +192,21 @@ class Ledger:
                          codebook, "running", None))
 
     def finish_run(self, run_id: str, mentions: list, touchpoints: list, scores: list,
-                   summary: dict) -> None:
-        """A run's outputs land together, or not at all."""
+                   summary: dict, placements: list | None = None, decisions: list = ()) -> None:
+        """A run's outputs land together, or not at all. `placements` holds, per mention,
+        (persona, phase, stage, purchase)."""
+        placements = placements or [(None, None, None, None)] * len(mentions)
         with self.transaction():
             self.db.executemany(
-                "INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 ((run_id, m.record_id, m.chunk_id, m.kind, m.touchpoint, m.channel, m.quote, m.start,
                   m.end, m.sentiment, m.polarity, None if m.did_job is None else int(m.did_job),
-                  m.confidence, m.engine, m.model, m.prompt_version) for m in mentions))
+                  m.confidence, m.engine, m.model, m.prompt_version, *place)
+                 for m, place in zip(mentions, placements, strict=True)))
+            self.db.executemany(
+                "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                ((run_id, d.persona, d.record_id, d.kind, d.respondent, d.decision, d.phase, d.outcome,
+                  d.quote, d.start, d.end, d.position, json.dumps(d.touchpoints)) for d in decisions))
             self.db.executemany("INSERT INTO touchpoints VALUES (?,?,?,?,?,?,?,?,?)",
                                 ((run_id, *t) for t in touchpoints))
             self.db.executemany("INSERT INTO scores VALUES (?,?,?,?)",

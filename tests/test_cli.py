@@ -130,3 +130,16 @@ def test_export_before_any_run_says_what_to_do(tmp_path):
     (tmp_path / "s.csv").write_text("id,score,comment\n1,9,great\n")
     run("ingest", "s.csv", cwd=tmp_path)
     assert "valuestory run" in run("export", "scores", cwd=tmp_path, check=2).stderr
+
+
+def test_decisions_and_journeys_exports(demo):
+    run("run", "-p", str(demo), cwd=demo)
+    decisions = json.loads(run("export", "decisions", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert {"persona", "record_id", "decision", "phase", "quote"} <= set(decisions[0])
+    assert {d["decision"] for d in decisions} >= {"inciting incident", "intention", "investment", "interpretation"}
+    records = {r["record_id"]: r for r in json.loads(run("export", "records", "-p", str(demo), "-f", "json", cwd=demo).stdout)}
+    for d in decisions:
+        assert records[d["record_id"]]["text"][d["start"]:d["end"]] == d["quote"]
+    journeys = json.loads(run("export", "journeys", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert {"persona", "phase", "stage", "touchpoint", "emotional_impact", "mentions"} <= set(journeys[0])
+    assert {j["phase"] for j in journeys} >= {"Imbalance", "Challenge", "Engagement", "Transformation"}

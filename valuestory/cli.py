@@ -320,6 +320,13 @@ EXPORTS = {
                  "ORDER BY rowid"),
     "touchpoints": ("SELECT name AS touchpoint, description, channel, mentions, respondents, owner, effort, origin "
                     "FROM touchpoints WHERE run_id = ? ORDER BY mentions DESC"),
+    "decisions": ("SELECT persona, record_id, kind, respondent, decision, phase, outcome, quote, start, \"end\", "
+                  "position, touchpoints FROM decisions WHERE run_id = ? ORDER BY persona, record_id, position"),
+    "journeys": ("SELECT persona, phase, stage, purchase, touchpoint, ROUND(AVG(sentiment), 3) AS emotional_impact, "
+                 "COUNT(*) AS mentions, COUNT(DISTINCT record_id) AS records FROM mentions WHERE run_id = ? "
+                 "GROUP BY persona, phase, stage, purchase, touchpoint ORDER BY persona, CASE phase "
+                 "WHEN 'Imbalance' THEN 1 WHEN 'Challenge' THEN 2 WHEN 'Engagement' THEN 3 "
+                 "WHEN 'Transformation' THEN 4 ELSE 5 END, mentions DESC"),
 }
 
 
@@ -393,6 +400,21 @@ def export_touchpoints(fmt: FormatOpt = Format.csv, output: OutputOpt = None, pr
 def export_scores(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
     """The latest run's scores per touchpoint, overall and per source kind, with intervals."""
     _export_run("scores", fmt, output, project_dir)
+
+
+@export_app.command("decisions")
+def export_decisions(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's pivotal decisions: persona, record, decision (inciting incident,
+    intention, investment, interpretation, integration, churn), phase, verbatim quote with its
+    span, position in the respondent's journey, and the touchpoints involved."""
+    _export_run("decisions", fmt, output, project_dir)
+
+
+@export_app.command("journeys")
+def export_journeys(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's journeys: per persona, phase (Imbalance, Challenge, Engagement,
+    Transformation) and classic stage, each touchpoint's emotional impact and mentions."""
+    _export_run("journeys", fmt, output, project_dir)
 
 
 @export_app.command("records")

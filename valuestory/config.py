@@ -47,6 +47,14 @@ class InterviewsSection(_Section):
     company_speakers: list[str] = []
 
 
+class PersonaSection(_Section):
+    name: str
+    description: str = ""
+    # Record fields and the values that put a record in this persona, e.g.
+    # where = { segment = ["Owner-operator", "Solo"] }; a record matches if every key matches.
+    where: dict[str, str | list[str]] = {}
+
+
 class RunSection(_Section):
     llm: str = "offline"
 
@@ -58,6 +66,7 @@ class Config(_Section):
     privacy: PrivacySection = PrivacySection()
     interviews: InterviewsSection = InterviewsSection()
     run: RunSection = RunSection()
+    personas: list[PersonaSection] = []
 
     def collection_name(self) -> str:
         return self.store.collection or collection_name_for(self.project.name)
@@ -128,6 +137,13 @@ company_speakers = []
 # The engine for `valuestory run`: "offline" (no model, no key), "openai:gpt-4o-mini"
 # (OPENAI_API_KEY), or "compat:MODEL@http://127.0.0.1:8080/v1" for a compatible endpoint.
 llm = "offline"
+
+# Personas: who the value stories are told for. Without any, every distinct segment with
+# enough records becomes one; without segments, everyone is one persona.
+# [[personas]]
+# name = "Solo tradesperson"
+# description = "Works alone; cash flow is everything"
+# where = {{ segment = ["Owner-operator", "Solo"] }}
 '''
 
 

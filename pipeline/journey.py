@@ -1,0 +1,170 @@
+"""Stage 5, phases and pivotal decisions: the transformational storyline.
+
+Every mention and transcript clause is placed in a value-story phase (Imbalance, Challenge,
+Engagement, Transformation, or unknown), mapped to the classic stage (Awareness,
+Consideration, Acquisition, Service, Loyalty) and to pre- or post-purchase. The events that
+move a customer between phases are detected with their verbatim quote and the touchpoints
+involved: the inciting incident, intention, investment, interpretation, integration or
+advocacy, and churn (a new imbalance). A decision belongs to the phase it ends.
+
+The offline engine reads phase and decision cues: the language people use when they tell
+how they came to buy, use, stay or leave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Literal
+
+from pydantic import BaseModel
+
+from valuestory.records import Record
+
+from .mentions import Clause, Mention, clauses
+
+Phase = Literal["Imbalance", "Challenge", "Engagement", "Transformation", "unknown"]
+PHASES: tuple[str, ...] = ("Imbalance", "Challenge", "Engagement", "Transformation")
+DecisionType = Literal["inciting incident", "intention", "investment", "interpretation", "integration", "churn"]
+
+# The phase a decision ends (an inciting incident opens the Imbalance it belongs to).
+DECISION_PHASE: dict[str, str] = {"inciting incident": "Imbalance", "intention": "Imbalance",
+                                  "investment": "Challenge", "interpretation": "Engagement",
+                                  "integration": "Transformation", "churn": "Transformation"}
+
+DECISION_CUES: tuple[tuple[str, str], ...] = (
+    ("churn", r"\b(?:cancel(?:l?ed|ling)?|didn't renew|did not renew|won't renew|not renewing|switch(?:ed|ing) to|"
+              r"went with (?:a|another|the other|an?) \w+|moved to (?:a|another) \w+|(?:i'm|we're|i am|we are) (?:gone|leaving)|"
+              r"trialling a competitor|looking at (?:other|alternatives)|started looking at other)"),
+    ("integration", r"\b(?:recommended (?:it|you|them|\w+) to|(?:i|we) (?:already )?(?:told|refer(?:red)?) |"
+                    r"i already have\b|signed up because of (?:me|my)|feel like (?:i'm|i am|we're|a|an|i run|we run)|"
+                    r"gave me my \w+ back|made me feel|(?:i'm|i am) a business now|treat me differently|"
+                    r"uses? it now because of me)"),
+    ("interpretation", r"\b(?:renewed|we renew|decided to renew|(?:i'd|i would|i'll|i will) (?:give it|rate it|say) (?:a|an) "
+                       r"\w+|(?:a|an) (?:\w+|\d+) out of (?:ten|10)|\d+/10\b|(?:would|i'd|i would|i'll) recommend|"
+                       r"worth (?:it|every)|the reason we renewed|why we renewed|we're staying|so i stay|so we stay)"),
+    ("investment", r"\b(?:signed (?:up|for|that|the|a|on)|we signed|i signed|bought|purchased|subscribed|converted|"
+                   r"(?:decided|chose) to (?:buy|go with|sign)|committed to|started (?:the|a) (?:free )?trial|"
+                   r"booked (?:a|the) (?:trial|demo)|paid for)"),
+    ("intention", r"\b(?:started looking|began looking|decided (?:to look|we needed|i needed|to get|to find)|asked around|"
+                  r"posted asking|searched for|shortlist(?:ed)?|(?:i|we) (?:looked|compared) (?:at|around)|"
+                  r"wanted (?:a way|something)|needed (?:a way|something|to find)|went looking)"),
+    ("inciting incident", r"\b(?:that was the (?:moment|night|day|push|last straw)|that's when (?:i|we) (?:knew|said|decided)|"
+                          r"the last straw|was the push|the moment was|that one stung|"
+                          r"(?:i|we) knew (?:i|we) had to|after that,? (?:i|we) (?:wanted|decided|started)|"
+                          r"(?:nearly|almost) (?:fired|lost)|we lost (?:that|the|a) (?:account|job|customer))"),
+)
+COMPILED_DECISIONS = tuple((t, re.compile(p, re.I)) for t, p in DECISION_CUES)
+
+PHASE_CUES: tuple[tuple[str, str], ...] = (
+    ("Transformation", r"\b(?:renew\w*|recommend\w*|cancel\w*|switch(?:ed|ing)|out of (?:ten|10)|feel like|"
+                       r"changed (?:my|our)|gave me|my life|no longer|now i'm|i'm a business)"),
+    ("Challenge", r"\b(?:looked (?:at|for|around)|compar\w+|shortlist\w*|evaluat\w*|demo\b|trial\b|reviews?\b|"
+                  r"asked (?:around|a friend)|heard about|found (?:it|you|them|us|out about)|pricing page|sales ?(?:rep|call|person)|"
+                  r"decid\w+|chose|choos\w+|signed)"),
+    ("Imbalance", r"\b(?:before (?:we|i|crewbook|this|that)|used to|back then|we were (?:on|using|losing|drowning)|"
+                  r"(?:paper|spreadsheets?|whiteboard|carbon)\b|i was (?:spending|doing|losing|exhausted)|"
+                  r"couldn't keep up|the problem was|losing (?:work|jobs|paperwork))"),
+    ("Engagement", r"\b(?:onboarding|set ?up|day[- ]to[- ]day|daily|every (?:day|morning|week)|support|import\w*|"
+                   r"(?:the|our) app\b|using it|since then|first (?:week|month))"),
+)
+COMPILED_PHASES = tuple((ph, re.compile(p, re.I)) for ph, p in PHASE_CUES)
+
+# Where a touchpoint usually sits when the words do not say: (phase, classic stage).
+TOUCHPOINT_STAGE: dict[str, tuple[str, str]] = {
+    "Advertising": ("Challenge", "Awareness"), "Word of mouth and referrals": ("Challenge", "Awareness"),
+    "Review sites": ("Challenge", "Awareness"), "Community and social media": ("Challenge", "Awareness"),
+    "Website": ("Challenge", "Consideration"), "Pricing page": ("Challenge", "Consideration"),
+    "Free trial": ("Challenge", "Consideration"), "Sales demo and calls": ("Challenge", "Consideration"),
+    "Contract and terms": ("Challenge", "Acquisition"), "Onboarding and setup": ("Engagement", "Service"),
+    "Data import and migration": ("Engagement", "Service"), "Renewal": ("Transformation", "Loyalty"),
+    "Cancellation": ("Transformation", "Loyalty"), "Account manager": ("Engagement", "Loyalty"),
+}
+PHASE_STAGE = {"Imbalance": "Awareness", "Challenge": "Consideration", "Engagement": "Service",
+               "Transformation": "Loyalty", "unknown": "unknown"}
+PRE_PURCHASE = {"Awareness", "Consideration", "Acquisition"}
+
+
+class Decision(BaseModel):
+    persona: str
+    record_id: str
+    kind: str
+    respondent: str | None = None
+    decision: DecisionType
+    phase: Phase
+    outcome: str = ""  # for sales: won, lost
+    quote: str
+    start: int
+    end: int
+    position: int  # order within the record: a respondent's journey reads in this order
+    touchpoints: list[str] = []
+
+
+class Placement(BaseModel):
+    phase: Phase
+    stage: str
+    purchase: Literal["pre", "post", "unknown"]
+
+
+def decision_in(text: str) -> str | None:
+    for kind, pattern in COMPILED_DECISIONS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def place(text: str, touchpoint: str | None = None) -> Placement:
+    """Phase from what the words say, else from where the touchpoint usually sits."""
+    decided = decision_in(text)
+    phase = DECISION_PHASE[decided] if decided else next(
+        (ph for ph, pattern in COMPILED_PHASES if pattern.search(text)), None)
+    default_phase, default_stage = TOUCHPOINT_STAGE.get(touchpoint or "", ("Engagement", "Service")) \
+        if touchpoint else ("unknown", "unknown")
+    phase = phase or default_phase
+    stage = default_stage if touchpoint in TOUCHPOINT_STAGE and phase == default_phase else PHASE_STAGE[phase]
+    purchase = "unknown" if stage == "unknown" else "pre" if stage in PRE_PURCHASE else "post"
+    return Placement(phase=phase, stage=stage, purchase=purchase)
+
+
+def detect_decisions(records: list[Record], mentions: list[Mention], persona_of: dict[str, str]) -> list[Decision]:
+    """Pivotal decisions with their quote and the touchpoints in the same clause (or, in a
+    conversation, the same turn). Sales outcomes are investment decisions in themselves."""
+    by_record: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_record[m.record_id].append(m)
+    out = []
+    for r in records:
+        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r) if (d := decision_in(c.text))]
+        if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost") and not any(
+                d in ("investment", "churn") for _, d in found):
+            reason = next((c for c in clauses(r) if re.match(r"(?:won|lost)? ?reason", c.text, re.I)), None)
+            reason = reason or next(iter(clauses(r)), None)
+            if reason:
+                renewal = any("renew" in v.lower() for v in (*r.fields.values(), r.account or ""))
+                lost = r.fields["outcome"] == "lost"
+                found.append((reason, "churn" if renewal and lost else "interpretation" if renewal else "investment"))
+        for position, (c, kind) in enumerate(sorted(found, key=lambda cd: cd[0].start)):
+            turn = next(((t.start, t.end) for t in r.turns if t.start <= c.start < t.end), (c.start, c.end))
+            involved = sorted({m.touchpoint for m in by_record[r.record_id]
+                               if m.start < turn[1] and turn[0] < m.end})
+            out.append(Decision(persona=persona_of.get(r.record_id, ""), record_id=r.record_id, kind=r.kind,
+                                respondent=r.respondent, decision=kind, phase=DECISION_PHASE[kind],
+                                outcome=r.fields.get("outcome", "") if r.kind == "sales" else "",
+                                quote=c.text, start=c.start, end=c.end, position=position, touchpoints=involved))
+    return out
+
+
+def triggers(decisions: list[Decision]) -> dict[str, dict[str, dict]]:
+    """Per persona and decision: how often, from how many records, the touchpoints most often
+    involved, and example quotes: what typically triggers each decision."""
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    grouped: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+    for d in decisions:
+        grouped[(d.persona, d.decision)].append(d)
+    for (persona, kind), ds in grouped.items():
+        out[persona][kind] = {
+            "count": len(ds), "records": len({d.record_id for d in ds}),
+            "touchpoints": Counter(t for d in ds for t in d.touchpoints).most_common(3),
+            "examples": [(d.record_id, d.quote) for d in ds[:3]],
+        }
+    return out

@@ -1,0 +1,74 @@
+from valuestory.config import PersonaSection
+from valuestory.pipeline.journey import decision_in, detect_decisions, place, triggers
+from valuestory.pipeline.personas import EVERYONE, UNASSIGNED, assign, personas_for
+from valuestory.records import Record, Turn, assemble_turns
+
+
+def rec(i, text, kind="nps", segment=None, **fields):
+    return Record(record_id=f"{kind}:{i}", kind=kind, source="s", text=text, segment=segment, fields=fields)
+
+
+def test_personas_from_settings_segments_or_everyone():
+    records = [rec(i, "x", segment="Solo" if i < 6 else "Team") for i in range(8)] + [rec(9, "x")]
+    found = personas_for(records, [])
+    assert [p.name for p in found] == ["Solo"]  # Team has too few records to stand alone
+    assert assign(records, found)["nps:9"] == UNASSIGNED
+    declared = [PersonaSection(name="Small teams", where={"segment": ["team", "crew"]})]
+    persona_of = assign(records, personas_for(records, declared))
+    assert persona_of["nps:7"] == "Small teams" and persona_of["nps:0"] == UNASSIGNED
+    assert [p.name for p in personas_for([rec(1, "x")], [])] == [EVERYONE]
+
+
+def test_decision_cues():
+    assert decision_in("That was the night I said we can't keep doing this") == "inciting incident"
+    assert decision_in("I asked around in a trade group") == "intention"
+    assert decision_in("I signed up for the monthly plan on day nine") == "investment"
+    assert decision_in("I'd give it a seven") == "interpretation"
+    assert decision_in("I've recommended it to three other companies") == "integration"
+    assert decision_in("So we didn't renew") == "churn"
+    assert decision_in("The app is fast") is None
+
+
+def test_placement():
+    assert place("Before this we were on spreadsheets").phase == "Imbalance"
+    p = place("the pricing page was confusing", "Pricing page")
+    assert (p.phase, p.stage, p.purchase) == ("Challenge", "Consideration", "pre")
+    p = place("the sync duplicated invoices", "Integrations and sync")
+    assert (p.phase, p.stage, p.purchase) == ("Engagement", "Service", "post")
+    assert place("nothing to see").phase == "unknown"
+
+
+def test_decisions_in_an_interview_in_order_with_their_touchpoints():
+    text, turns = assemble_turns([
+        Turn(speaker="Interviewer", role="company", text="What happened?"),
+        Turn(speaker="Ana", role="customer", text="Things were bad. That was the moment I knew we had to change."),
+        Turn(speaker="Ana", role="customer", text="I signed up after the free trial."),
+        Turn(speaker="Ana", role="customer", text="I'd give it a nine.")])
+    r = Record(record_id="interview:a", kind="interview", source="a", text=text, turns=turns, respondent="Ana")
+    from valuestory.pipeline.mentions import Mention
+    m = Mention(record_id=r.record_id, kind="interview", touchpoint="Free trial", quote="the free trial",
+                start=text.index("the free trial"), end=text.index("the free trial") + 14, sentiment=0.0,
+                polarity="neutral", confidence=0.8)
+    ds = detect_decisions([r], [m], {r.record_id: "Solo"})
+    assert [(d.decision, d.phase, d.position) for d in ds] == [
+        ("inciting incident", "Imbalance", 0), ("investment", "Challenge", 1), ("interpretation", "Engagement", 2)]
+    assert ds[1].touchpoints == ["Free trial"] and all(text[d.start:d.end] == d.quote for d in ds)
+    summary = triggers(ds)
+    assert summary["Solo"]["investment"]["touchpoints"] == [("Free trial", 1)]
+
+
+def test_sales_outcomes_are_decisions():
+    won = rec(1, "Loved the demo.\n\nWon reason: quote speed.", kind="sales", outcome="won")
+    churned = rec(2, "Offline never worked.\n\nLost reason: offline failures.", kind="sales", outcome="lost", type="Renewal")
+    ds = {d.record_id: d for d in detect_decisions([won, churned], [], {})}
+    assert (ds["sales:1"].decision, ds["sales:1"].quote) == ("investment", "Won reason: quote speed.")
+    assert (ds["sales:2"].decision, ds["sales:2"].outcome) == ("churn", "lost")
+
+
+def test_personas_declared_in_the_project_settings(tmp_path):
+    from valuestory.config import load_config
+    path = tmp_path / "valuestory.toml"
+    path.write_text('[[personas]]\nname = "Solo"\ndescription = "Works alone"\nwhere = { segment = ["Owner-operator", "Solo"] }\n')
+    [p] = load_config(path).personas
+    assert (p.name, p.where) == ("Solo", {"segment": ["Owner-operator", "Solo"]})
+    assert assign([rec(1, "x", segment="owner-operator")], personas_for([], [p])) == {"nps:1": "Solo"}
