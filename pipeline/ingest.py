@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ class Prepared:
 
 
 def prepare_file(project: Project, path: Path, kind: str | None, options: ParseOptions,
-                 redactor: Redactor, claimed: dict[str, str]) -> Prepared | FileReport:
+                 redactor: Redactor, claimed: dict[str, str], batch: str = "") -> Prepared | FileReport:
     """Everything short of writing: a file that fails here leaves no trace. `claimed` holds
     record ids of files prepared in this run but not yet written."""
     ledger, display = project.ledger, project.relative(path)
@@ -122,7 +123,7 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
     report.removed = sum(1 for rid in old_hashes if rid not in new_hashes)
     claimed.update((rid, display) for rid in new_hashes)
     source = SourceRow(display, kind, src.sha256, len(src.data), report.encoding, report.detected,
-                       fingerprint, len(records), len(chunks), "")
+                       fingerprint, len(records), len(chunks), "", batch)
     return Prepared(report, source, records, chunks,
                     new=[c for c in chunks if c.chunk_id not in old],
                     stale=old - {c.chunk_id for c in chunks})
@@ -188,8 +189,9 @@ def ingest(project: Project, paths: list[Path], kind: str | None = None,
                            company_speakers=project.config.interviews.company_speakers)
     redactor = Redactor(project.config.privacy)
     writer, claimed = Writer(project), {}
+    batch = uuid.uuid4().hex[:12]
     for path in files:
-        result = prepare_file(project, path, kind, options, redactor, claimed)
+        result = prepare_file(project, path, kind, options, redactor, claimed, batch)
         if isinstance(result, Prepared):
             writer.add(result)
             result = result.report

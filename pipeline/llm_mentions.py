@@ -32,7 +32,7 @@ from .runner import Request, Runner
 PROMPT_VERSIONS = {"mentions": "mentions.v2", "catalogue": "catalogue.v1"}
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
 BATCH_TOKENS = 4000  # at most this much customer text per request
-CUT_EVERY = 2000  # on average, requests end after this many tokens (see `pack`)
+CUT_EVERY = 3000  # on average, requests end after this many tokens (see `pack`)
 
 
 class FoundMention(BaseModel):
@@ -65,8 +65,8 @@ class Unit:
     a request, and only means something there: a prompt must not change because other
     records were added, or the cache could not answer it again."""
 
-    def __init__(self, record: Record, chunk_id: str, start: int, end: int) -> None:
-        self.record, self.chunk_id, self.start, self.end = record, chunk_id, start, end
+    def __init__(self, record: Record, chunk_id: str, start: int, end: int, batch: str = "") -> None:
+        self.record, self.chunk_id, self.start, self.end, self.batch = record, chunk_id, start, end, batch
         self.ref = ""
         self.text = record.text[start:end]
         self.tokens = count_tokens(self.text)
@@ -77,14 +77,14 @@ def units(project: Project, records: list[Record]) -> list[Unit]:
     by_id = {r.record_id: r for r in records}
     out = []
     rows = project.ledger.db.execute(
-        'SELECT c.chunk_id, c.record_id, c.start, c."end" FROM chunks c JOIN records r USING (record_id) '
+        'SELECT c.chunk_id, c.record_id, c.start, c."end", s.batch FROM chunks c JOIN records r USING (record_id) '
         "JOIN sources s ON s.path = r.source ORDER BY s.rowid, r.rowid, c.idx")  # newest sources last
-    for chunk_id, record_id, start, end in rows:
+    for chunk_id, record_id, start, end, batch in rows:
         record = by_id.get(record_id)
         if record is None:
             continue
         if any(lo < end and start < hi for lo, hi in customer_spans(record)):
-            out.append(Unit(record, chunk_id, start, end))
+            out.append(Unit(record, chunk_id, start, end, batch or ""))
     return out
 
 
@@ -141,12 +141,12 @@ def _cut_before(u: Unit) -> bool:
 def pack(all_units: list[Unit], budget: int = BATCH_TOKENS) -> list[list[Unit]]:
     """Requests of up to `budget` tokens of customer text, large enough that the fixed
     instructions are a small share of what is sent. Where one request ends is decided by
-    content, not by position, so new records change the requests around them and leave the
-    cached others as they were."""
+    content, not by position, and files ingested by a later command start requests of their
+    own: new records make new requests and leave the cached ones as they were."""
     groups: list[list[Unit]] = []
     size = 0
     for u in all_units:
-        if groups and size + u.tokens <= budget and not _cut_before(u):
+        if groups and size + u.tokens <= budget and not _cut_before(u) and u.batch == groups[-1][-1].batch:
             groups[-1].append(u)
             size += u.tokens
         else:

@@ -74,6 +74,10 @@ MIGRATIONS = [
         position INTEGER, touchpoints TEXT);
     CREATE INDEX decisions_run ON decisions(run_id);
     """,
+    """
+    -- which ingest command wrote a source: later stages keep its records together
+    ALTER TABLE sources ADD COLUMN batch TEXT;
+    """,
 ]
 
 
@@ -89,6 +93,7 @@ class SourceRow:
     records: int
     chunks: int
     ingested_at: str
+    batch: str | None = None  # the ingest command that wrote it
 
 
 class Ledger:
@@ -283,7 +288,7 @@ class Ledger:
         source.ingested_at = _now()
         with self.transaction():
             self.db.execute("DELETE FROM records WHERE source = ?", (source.path,))
-            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                             tuple(source.__dict__.values()))
             self.db.executemany(
                 "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?)",
