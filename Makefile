@@ -28,6 +28,9 @@ demo: $(STAMP)
 	$(BIN)/valuestory export scores --project $(DEMO) -o out/scores.csv
 	$(BIN)/valuestory export mentions --project $(DEMO) -o out/mentions.csv
 	$(BIN)/valuestory export touchpoints --project $(DEMO) -o out/touchpoints.csv
+	$(BIN)/valuestory export decisions --project $(DEMO) -o out/decisions.csv
+	$(BIN)/valuestory export roles --project $(DEMO) -o out/roles.csv
+	$(BIN)/valuestory export opportunities --project $(DEMO) -o out/opportunities.csv
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -5,6 +5,8 @@
 3. scores    — the four dimensions, priorities, fix-first and easy fixes, from the data
 4. personas  — who the value stories are told for
 5. journey   — each mention's phase and stage, and the pivotal decisions between phases
+6. roles     — how well the company plays its role in each phase, per persona
+7. opportunities — five improvement hypotheses for each touchpoint to fix first and easy fix
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from valuestory.stores.embeddings import make_embedder
 
 from .catalogue import build_offline, load_codebook
 from .journey import Decision, detect_decisions, place
+from .opportunities import hypotheses
 from .personas import assign, personas_for
+from .roles import assess_roles
 from .library import TouchpointDef
 from .mentions import OFFLINE_ENGINE, Mention
 from .models import make_model
@@ -82,6 +86,12 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
             p = place(m.quote, m.touchpoint)
             placements.append((persona_of.get(m.record_id), p.phase, p.stage, p.purchase))
         decisions = detect_decisions(records, mentions, persona_of)
+        roles = assess_roles([(pl[0], pl[1], m.touchpoint, m.sentiment, m.did_job)
+                              for m, pl in zip(mentions, placements, strict=True)])
+        targets = list(dict.fromkeys(card.fix_first + card.easy_fixes))
+        opportunities = [h for tp in targets for h in hypotheses(tp, mentions)]
+        outputs = [("roles", r.persona, r.model_dump_json()) for r in roles]
+        outputs += [("opportunities", "", o.model_dump_json()) for o in opportunities]
         by_name: dict[str, set[str]] = {}
         respondents: dict[str, set[str]] = {}
         rec = {r.record_id: r for r in records}
@@ -96,7 +106,7 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
         summary = {"mentions": shown, "dropped_quotes": dropped, "groundedness": round(groundedness, 4),
                    "fix_first": card.fix_first, "easy_fixes": card.easy_fixes, "overall_nps": card.overall_nps,
                    "touchpoints": len(touchpoints), "decisions": len(decisions)}
-        ledger.finish_run(run_id, mentions, rows, card.scores, summary, placements, decisions)
+        ledger.finish_run(run_id, mentions, rows, card.scores, summary, placements, decisions, outputs)
     except BaseException as exc:
         ledger.fail_run(run_id, f"{type(exc).__name__}: {exc}")
         raise

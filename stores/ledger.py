@@ -78,6 +78,11 @@ MIGRATIONS = [
     -- which ingest command wrote a source: later stages keep its records together
     ALTER TABLE sources ADD COLUMN batch TEXT;
     """,
+    """
+    -- the value-story outputs of a run (roles, opportunities, ...), one JSON row each
+    CREATE TABLE outputs (run_id TEXT NOT NULL, kind TEXT NOT NULL, persona TEXT, data TEXT NOT NULL);
+    CREATE INDEX outputs_run ON outputs(run_id, kind);
+    """,
 ]
 
 
@@ -197,7 +202,8 @@ class Ledger:
                          codebook, "running", None))
 
     def finish_run(self, run_id: str, mentions: list, touchpoints: list, scores: list,
-                   summary: dict, placements: list | None = None, decisions: list = ()) -> None:
+                   summary: dict, placements: list | None = None, decisions: list = (),
+                   outputs: list[tuple[str, str, str]] = ()) -> None:
         """A run's outputs land together, or not at all. `placements` holds, per mention,
         (persona, phase, stage, purchase)."""
         placements = placements or [(None, None, None, None)] * len(mentions)
@@ -212,6 +218,7 @@ class Ledger:
                 "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 ((run_id, d.persona, d.record_id, d.kind, d.respondent, d.decision, d.phase, d.outcome,
                   d.quote, d.start, d.end, d.position, json.dumps(d.touchpoints)) for d in decisions))
+            self.db.executemany("INSERT INTO outputs VALUES (?,?,?,?)", ((run_id, *o) for o in outputs))
             self.db.executemany("INSERT INTO touchpoints VALUES (?,?,?,?,?,?,?,?,?)",
                                 ((run_id, *t) for t in touchpoints))
             self.db.executemany("INSERT INTO scores VALUES (?,?,?,?)",

@@ -94,7 +94,7 @@ def test_commands_without_a_project_say_what_to_do(tmp_path):
 
 
 @pytest.mark.parametrize("command", [[], ["init"], ["ingest"], ["sources"], ["search"], ["export"],
-                                     ["export", "records"], ["forget"], ["reindex"]])
+                                     ["export", "records"], ["export", "roles"], ["forget"], ["reindex"]])
 def test_every_command_has_help(tmp_path, command):
     out = run(*command, "--help", cwd=tmp_path).stdout
     assert "Usage" in out and len(out) > 200
@@ -143,3 +143,20 @@ def test_decisions_and_journeys_exports(demo):
     journeys = json.loads(run("export", "journeys", "-p", str(demo), "-f", "json", cwd=demo).stdout)
     assert {"persona", "phase", "stage", "touchpoint", "emotional_impact", "mentions"} <= set(journeys[0])
     assert {j["phase"] for j in journeys} >= {"Imbalance", "Challenge", "Engagement", "Transformation"}
+
+
+def test_roles_and_opportunities_exports(demo, tmp_path):
+    run("run", "-p", str(demo), cwd=demo)
+    roles = json.loads(run("export", "roles", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert {"persona", "phase", "role", "target_story", "assessment", "supporting_touchpoints",
+            "undermining_touchpoints"} <= set(roles[0])
+    assert {r["role"] for r in roles} == {"Empathizer", "Storyteller", "Guide", "Partner"}
+    run("export", "opportunities", "-p", str(demo), "-o", str(tmp_path / "o.csv"), cwd=demo)
+    opps = list(csv.DictReader((tmp_path / "o.csv").open(encoding="utf-8")))
+    assert {"touchpoint", "rank", "hypothesis", "change", "resources", "success_measure",
+            "unintended_consequences", "evidence"} <= set(opps[0])
+    per_touchpoint = {}
+    for o in opps:
+        per_touchpoint.setdefault(o["touchpoint"], []).append(int(o["rank"]))
+    assert per_touchpoint and all(ranks == [1, 2, 3, 4, 5] for ranks in per_touchpoint.values())
+    assert any(o["evidence"] for o in opps)

@@ -348,6 +348,23 @@ def _score_rows(ledger, run_id: str) -> list[dict]:
     return rows
 
 
+OUTPUT_COLUMNS = {
+    "roles": ["persona", "phase", "role", "transactional_role", "target_story", "assessment", "strength",
+              "mentions", "supporting_touchpoints", "undermining_touchpoints", "engine"],
+    "opportunities": ["touchpoint", "rank", "hypothesis", "change", "resources", "success_measure",
+                      "unintended_consequences", "friction", "evidence", "quotes", "engine"],
+}
+
+
+def _output_rows(ledger, run_id: str, what: str, fmt: Format) -> list[dict]:
+    rows = [json.loads(r["data"]) for r in ledger.rows(
+        "SELECT data FROM outputs WHERE run_id = ? AND kind = ? ORDER BY rowid", (run_id, what))]
+    if fmt is Format.csv:  # lists become ' | '-separated cells
+        rows = [{c: " | ".join(map(str, r[c])) if isinstance(r[c], list) else r[c] for c in OUTPUT_COLUMNS[what]}
+                for r in rows]
+    return rows
+
+
 def _write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str) -> None:
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
@@ -371,8 +388,12 @@ def _export_run(what: str, fmt: Format, output: Optional[Path], project_dir: Opt
         latest = project.ledger.latest_run()
         if latest is None:
             raise ValuestoryError("No finished run yet: run `valuestory run` first")
-        rows = (_score_rows(project.ledger, latest["run_id"]) if what == "scores"
-                else project.ledger.rows(EXPORTS[what], (latest["run_id"],)))
+        if what == "scores":
+            rows = _score_rows(project.ledger, latest["run_id"])
+        elif what in EXPORTS:
+            rows = project.ledger.rows(EXPORTS[what], (latest["run_id"],))
+        else:
+            rows = _output_rows(project.ledger, latest["run_id"], what, fmt)
     except ValuestoryError as exc:
         raise _fail(exc)
     _write_rows(rows, fmt, output, what)
@@ -415,6 +436,22 @@ def export_journeys(fmt: FormatOpt = Format.csv, output: OutputOpt = None, proje
     """The latest run's journeys: per persona, phase (Imbalance, Challenge, Engagement,
     Transformation) and classic stage, each touchpoint's emotional impact and mentions."""
     _export_run("journeys", fmt, output, project_dir)
+
+
+@export_app.command("roles")
+def export_roles(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's roles: per persona and phase, the company's role (Empathizer,
+    Storyteller, Guide, Partner; Provider or Enabler), the target story, a drafted assessment
+    from the phase's evidence, and the touchpoints supporting and undermining it."""
+    _export_run("roles", fmt, output, project_dir)
+
+
+@export_app.command("opportunities")
+def export_opportunities(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's improvement hypotheses: five for each touchpoint to fix first and each
+    easy fix, with the change, resources, success measure, unintended consequences and the
+    records whose words motivate it."""
+    _export_run("opportunities", fmt, output, project_dir)
 
 
 @export_app.command("records")

@@ -1,0 +1,164 @@
+"""Stage 9, opportunities: five improvement hypotheses for each touchpoint to fix first and
+each easy fix, from the kinds of friction its customers report.
+
+The offline engine draws them from a library keyed by friction kind (waiting, failure,
+confusion, cost, notice, availability, effort, missing capability); each names what exactly
+changes, the resources it needs, how success is measured, what could go wrong, and the
+mentions that motivate it. They are hypotheses, and say so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pydantic import BaseModel
+
+from .mentions import Mention
+
+FRICTION: dict[str, str] = {
+    "waiting": r"slow|wait|late|delay|took|takes|days|weeks|hours|on hold|forever|long",
+    "failure": r"crash|froze|freez|broke|bug|error|fail|lost|duplicat|twice|wrong|down|outage|not work|doesn't work|dropp|disconnect|died",
+    "confusion": r"confus|unclear|hard to|couldn't find|can't find|complicated|didn't know|no idea|hidden|buried|instructions",
+    "cost": r"price|expensive|cost|fee|charge|pricey|afford|increase|hike|%",
+    "notice": r"notice|warning|no explanation|without telling|surprise|newsletter|email|told",
+    "availability": r"closed|after \d|weekend|evening|night|nobody answer|no one|no response|no reply|hours",
+    "effort": r"had to|by hand|manual|again|every time|keep|kept|chasing|spent|three times",
+    "capability": r"can't|cannot|no way|missing|lack|need|wish|would like|doesn't have|not available",
+}
+COMPILED = {k: re.compile(p, re.I) for k, p in FRICTION.items()}
+
+# (hypothesis, change, resources, success measure, unintended consequences), {tp} = touchpoint
+LIBRARY: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "waiting": [
+        ("Customers wait too long at {tp}; making it faster removes the main complaint",
+         "Set and publish a time target for {tp} and fix the slowest step behind it",
+         "Process owner, a week of analysis, engineering or staffing for the slow step",
+         "Median and 90th-percentile time at {tp}; share of negative mentions about waiting",
+         "Speed bought by cutting checks can raise errors"),
+        ("Telling customers how long {tp} takes makes the wait acceptable",
+         "Show an expected time and live status at {tp}, and alert when it will be late",
+         "Product and content work; status data from operations",
+         "Contacts asking 'where is it'; sentiment of mentions of {tp}",
+         "A promised time that is missed hurts more than no promise"),
+    ],
+    "failure": [
+        ("{tp} fails often enough to define the experience; reliability comes first",
+         "Find the top failure modes of {tp} from tickets and logs and fix the two biggest",
+         "Engineering sprint, access to logs and tickets, QA",
+         "Failure rate of {tp}; tickets about it per 1,000 customers",
+         "Feature work slows while the team fixes reliability"),
+        ("When {tp} fails, a fast, honest recovery keeps trust",
+         "Detect failures of {tp} automatically, tell affected customers first, and undo the damage for them",
+         "Monitoring, a customer message template, support playbook",
+         "Time from failure to customer notice; churn of affected customers",
+         "More visible incidents may alarm customers who would not have noticed"),
+    ],
+    "confusion": [
+        ("Customers do not understand {tp}; clearer words and steps remove friction",
+         "Rewrite {tp} with the customers' own words from the quotes, and test it with five customers",
+         "Content designer, five customer sessions",
+         "Task success in tests; questions to support about {tp}",
+         "Shorter text may drop details some customers need"),
+        ("Guidance at the moment of use beats documentation",
+         "Add in-context help at the step of {tp} where customers get stuck",
+         "Product designer and engineer, a week",
+         "Drop-off at that step; help-center visits about {tp}",
+         "Extra prompts can annoy experienced customers"),
+    ],
+    "cost": [
+        ("Customers feel {tp} costs more than it is worth to them",
+         "Show the value delivered next to the price at {tp} (time saved, money collected) and offer a fitting plan for small customers",
+         "Pricing and product marketing, finance analysis",
+         "Price-related detractors; downgrade and churn rate of the segment",
+         "A cheaper plan can cannibalise revenue"),
+        ("Surprise costs hurt more than high costs",
+         "Make every fee and the next bill visible before it is charged",
+         "Billing engineering, copy",
+         "Billing tickets; refunds requested",
+         "Fee transparency may prompt price comparisons"),
+    ],
+    "notice": [
+        ("How changes to {tp} are announced drives the reaction as much as the change",
+         "Announce changes to {tp} personally, early (30+ days), with the reason and the options",
+         "Customer success and marketing time, a reviewed message",
+         "Complaints and churn within 60 days of a change",
+         "Earlier notice gives competitors a window"),
+    ],
+    "availability": [
+        ("Customers need {tp} when the company is closed",
+         "Extend the hours of {tp} to when customers actually work, or offer a callback",
+         "Staffing or a follow-the-sun rota; a callback tool",
+         "Contacts answered out of hours; sentiment of mentions of {tp}",
+         "Higher support cost per contact"),
+    ],
+    "effort": [
+        ("{tp} makes customers do work the company could do",
+         "Automate the repeated manual step at {tp} or do it for the customer",
+         "Engineering or a service team, depending on the step",
+         "Customer effort score at {tp}; repeat contacts",
+         "Automation errors are harder for customers to see and fix"),
+    ],
+    "capability": [
+        ("Customers are asking {tp} for something it cannot do yet",
+         "Size the missing capability with the quotes, and publish a dated roadmap answer",
+         "Product manager discovery, engineering estimate",
+         "Requests about {tp}; retention of customers who asked",
+         "A public date that slips costs credibility"),
+    ],
+    "general": [
+        ("The customers most upset by {tp} need a direct follow-up",
+         "Contact the detractors who mentioned {tp}, fix their case, and learn the root cause",
+         "Customer success time, a list from this analysis",
+         "Recovered detractors' next score; root causes found",
+         "Follow-ups can feel intrusive if poorly timed"),
+        ("An owner who watches {tp} weekly keeps it from slipping",
+         "Name an owner for {tp} with a weekly look at its mentions and scores",
+         "A named owner, a saved search or export",
+         "Trend of emotional impact and mentions of {tp} quarter over quarter",
+         "Ownership without authority changes nothing"),
+        ("Measuring {tp} at the moment it happens finds problems sooner",
+         "Ask a one-question survey right after {tp} happens",
+         "Survey tool, product hook",
+         "Response rate; time to detect a problem at {tp}",
+         "Survey fatigue"),
+    ],
+}
+
+
+class Opportunity(BaseModel):
+    touchpoint: str
+    rank: int
+    hypothesis: str
+    change: str
+    resources: str
+    success_measure: str
+    unintended_consequences: str
+    friction: str
+    evidence: list[str]  # record ids
+    quotes: list[str]
+    engine: str = "offline draft"
+
+
+def friction_kinds(quotes: list[str]) -> Counter:
+    return Counter(k for q in quotes for k, p in COMPILED.items() if p.search(q))
+
+
+def hypotheses(touchpoint: str, mentions: list[Mention], n: int = 5) -> list[Opportunity]:
+    negative = [m for m in mentions if m.touchpoint == touchpoint and m.sentiment < 0]
+    kinds = friction_kinds([m.quote for m in negative])
+    ordered = [k for k, _ in kinds.most_common()] + ["general"]
+    chosen: list[tuple[str, tuple]] = []
+    for kind in ordered:
+        for h in LIBRARY[kind]:
+            if len(chosen) < n:
+                chosen.append((kind, h))
+    out = []
+    for rank, (kind, (hyp, change, resources, measure, risk)) in enumerate(chosen, start=1):
+        pattern = COMPILED.get(kind)
+        evidence = [m for m in negative if pattern is None or pattern.search(m.quote)][:5]
+        out.append(Opportunity(
+            touchpoint=touchpoint, rank=rank, friction=kind, hypothesis="Hypothesis: " + hyp.format(tp=touchpoint),
+            change=change.format(tp=touchpoint), resources=resources, success_measure=measure.format(tp=touchpoint),
+            unintended_consequences=risk, evidence=[m.record_id for m in evidence], quotes=[m.quote for m in evidence]))
+    return out

@@ -1,0 +1,75 @@
+"""Stage 7, roles: how well the company plays its role in each phase, per persona.
+
+Transformational roles, one per phase, each aiming at a target story; transactional roles
+Provider (before the investment) and Enabler (after). The assessment is computed from the
+phase's mentions — their mean sentiment and how often touchpoints did their job — and says
+which touchpoints support the target story and which undermine it. It is a draft for a
+researcher to judge, and says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from pydantic import BaseModel
+
+from .journey import PHASES
+
+ROLES = {"Imbalance": ("Empathizer", "Hopeful", "Provider"), "Challenge": ("Storyteller", "Aspirational", "Provider"),
+         "Engagement": ("Guide", "Meaningful", "Enabler"), "Transformation": ("Partner", "Consistent", "Enabler")}
+
+
+class RoleAssessment(BaseModel):
+    persona: str
+    phase: str
+    role: str
+    transactional_role: str
+    target_story: str
+    assessment: str
+    strength: float | None  # mean sentiment of the phase's mentions, -1..1
+    mentions: int
+    supporting_touchpoints: list[str]
+    undermining_touchpoints: list[str]
+    engine: str = "offline draft"
+
+
+def assess_roles(placed: list[tuple[str, str, str, float, bool | None]]) -> list[RoleAssessment]:
+    """`placed`: (persona, phase, touchpoint, sentiment, did_job) for every mention."""
+    grouped: dict[tuple[str, str], list[tuple[str, float, bool | None]]] = defaultdict(list)
+    for persona, phase, touchpoint, sentiment, did_job in placed:
+        if phase in ROLES:
+            grouped[(persona, phase)].append((touchpoint, sentiment, did_job))
+    out = []
+    for persona in sorted({p for p, _ in grouped}):
+        for phase in PHASES:
+            role, target, transactional = ROLES[phase]
+            items = grouped.get((persona, phase), [])
+            by_tp: dict[str, list[float]] = defaultdict(list)
+            for tp, s, _ in items:
+                by_tp[tp].append(s)
+            means = {tp: float(np.mean(v)) for tp, v in by_tp.items() if len(v) >= 2}
+            support = [tp for tp, m in sorted(means.items(), key=lambda kv: -kv[1]) if m >= 0.15][:3]
+            undermine = [tp for tp, m in sorted(means.items(), key=lambda kv: kv[1]) if m <= -0.15][:3]
+            strength = round(float(np.mean([s for _, s, _ in items])), 3) if items else None
+            known = [d for _, _, d in items if d is not None]
+            out.append(RoleAssessment(
+                persona=persona, phase=phase, role=role, transactional_role=transactional, target_story=target,
+                assessment=_words(role, target, strength, known, len(items), support, undermine),
+                strength=strength, mentions=len(items), supporting_touchpoints=support,
+                undermining_touchpoints=undermine))
+    return out
+
+
+def _words(role, target, strength, known, n, support, undermine) -> str:
+    if not n:
+        return f"No evidence in this phase: the data says nothing about the company as {role}."
+    level = ("plays it well" if strength >= 0.25 else "plays it partly" if strength >= 0.0 else "falls short")
+    worked = f"; touchpoints did their job in {sum(known)}/{len(known)} mentions that say" if known else ""
+    text = (f"Draft: as {role}, the company {level} (mean sentiment {strength:+.2f} over {n} mentions{worked}) "
+            f"against a {target.lower()} target story.")
+    if support:
+        text += f" Supporting: {', '.join(support)}."
+    if undermine:
+        text += f" Undermining: {', '.join(undermine)}."
+    return text
