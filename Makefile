@@ -31,6 +31,7 @@ demo: $(STAMP)
 	$(BIN)/valuestory export decisions --project $(DEMO) -o out/decisions.csv
 	$(BIN)/valuestory export roles --project $(DEMO) -o out/roles.csv
 	$(BIN)/valuestory export opportunities --project $(DEMO) -o out/opportunities.csv
+	$(BIN)/valuestory export valuemap --project $(DEMO) -o out/valuemap.csv
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -7,6 +7,7 @@
 5. journey   — each mention's phase and stage, and the pivotal decisions between phases
 6. roles     — how well the company plays its role in each phase, per persona
 7. opportunities — five improvement hypotheses for each touchpoint to fix first and easy fix
+8. value map — per persona: empathy map, jobs, outcomes, value gap, value promise
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .journey import Decision, detect_decisions, place
 from .opportunities import hypotheses
 from .personas import assign, personas_for
 from .roles import assess_roles
+from .valuemap import build_value_maps
 from .library import TouchpointDef
 from .mentions import OFFLINE_ENGINE, Mention
 from .models import make_model
@@ -92,6 +94,8 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
         opportunities = [h for tp in targets for h in hypotheses(tp, mentions)]
         outputs = [("roles", r.persona, r.model_dump_json()) for r in roles]
         outputs += [("opportunities", "", o.model_dump_json()) for o in opportunities]
+        value_maps = build_value_maps(records, mentions, persona_of, touchpoints, opportunities, embed)
+        outputs += [("valuemap", v.persona, v.model_dump_json()) for v in value_maps]
         by_name: dict[str, set[str]] = {}
         respondents: dict[str, set[str]] = {}
         rec = {r.record_id: r for r in records}

@@ -160,3 +160,15 @@ def test_roles_and_opportunities_exports(demo, tmp_path):
         per_touchpoint.setdefault(o["touchpoint"], []).append(int(o["rank"]))
     assert per_touchpoint and all(ranks == [1, 2, 3, 4, 5] for ranks in per_touchpoint.values())
     assert any(o["evidence"] for o in opps)
+
+
+def test_valuemap_export(demo, tmp_path):
+    run("run", "-p", str(demo), cwd=demo)
+    run("export", "valuemap", "-p", str(demo), "-o", str(tmp_path / "v.csv"), cwd=demo)
+    rows = list(csv.DictReader((tmp_path / "v.csv").open(encoding="utf-8")))
+    assert {"persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
+            "internal_processes", "opportunities", "value_promise"} <= set(rows[0])
+    from valuestory.pipeline.valuemap import is_valid_job
+    assert all(is_valid_job(r["job"]) for r in rows)
+    maps = json.loads(run("export", "valuemap", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert all(set(m["empathy_map"]) == {"sees", "says", "does", "feels", "hears", "thinks"} for m in maps)

@@ -353,12 +353,16 @@ OUTPUT_COLUMNS = {
               "mentions", "supporting_touchpoints", "undermining_touchpoints", "engine"],
     "opportunities": ["touchpoint", "rank", "hypothesis", "change", "resources", "success_measure",
                       "unintended_consequences", "friction", "evidence", "quotes", "engine"],
+    "valuemap": ["persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
+                 "internal_processes", "opportunities", "value_promise", "statements", "evidence", "engine"],
 }
 
 
 def _output_rows(ledger, run_id: str, what: str, fmt: Format) -> list[dict]:
     rows = [json.loads(r["data"]) for r in ledger.rows(
         "SELECT data FROM outputs WHERE run_id = ? AND kind = ? ORDER BY rowid", (run_id, what))]
+    if what == "valuemap" and fmt is Format.csv:  # one row per persona and job
+        rows = [{"persona": v["persona"], **job, "engine": v["engine"]} for v in rows for job in v["jobs"]]
     if fmt is Format.csv:  # lists become ' | '-separated cells
         rows = [{c: " | ".join(map(str, r[c])) if isinstance(r[c], list) else r[c] for c in OUTPUT_COLUMNS[what]}
                 for r in rows]
@@ -452,6 +456,14 @@ def export_opportunities(fmt: FormatOpt = Format.csv, output: OutputOpt = None, 
     easy fix, with the change, resources, success measure, unintended consequences and the
     records whose words motivate it."""
     _export_run("opportunities", fmt, output, project_dir)
+
+
+@export_app.command("valuemap")
+def export_valuemap(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's customer value map: per persona and job, the desired outcome, key
+    touchpoints, high points, friction, value gap in the customers' words, internal
+    processes, opportunities and value promise. JSON adds each persona's empathy map."""
+    _export_run("valuemap", fmt, output, project_dir)
 
 
 @export_app.command("records")

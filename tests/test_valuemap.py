@@ -1,0 +1,33 @@
+from valuestory.pipeline.mentions import Mention
+from valuestory.pipeline.valuemap import build_value_maps, is_valid_job, job_statement
+from valuestory.records import Record
+from valuestory.stores.embeddings import make_embedder
+
+
+def test_job_statements_come_from_customers_words_without_solutions():
+    assert job_statement("I needed a way to get paid on the spot, honestly.") == "Get paid on the spot"
+    assert job_statement("We wanted to stop chasing late payments because it ate our Fridays") == "Stop chasing late payments"
+    assert job_statement("I needed an app to send invoices") is None  # no solution in a job
+    assert job_statement("We needed to manage our customers") is None  # never manage/support/help/maintain
+    assert job_statement("The app is fast") is None
+    assert not is_valid_job("Use the software to invoice") and is_valid_job("Send a quote before leaving the site")
+
+
+def test_value_map_per_persona():
+    texts = ["I needed to get paid on the spot. I can't wait a week for payouts.",
+             "We need to get paid faster. Payouts take five days.",
+             "I wanted to send quotes from the driveway. The quote builder is great."]
+    records = [Record(record_id=f"nps:{i}", kind="nps", source="s", text=t, segment="Solo") for i, t in enumerate(texts)]
+    mentions = [Mention(record_id="nps:1", kind="nps", touchpoint="Payouts", quote="Payouts take five days",
+                        start=27, end=49, sentiment=-0.6, polarity="negative", confidence=0.8),
+                Mention(record_id="nps:2", kind="nps", touchpoint="Quote builder", quote="The quote builder is great",
+                        start=42, end=68, sentiment=0.7, polarity="positive", confidence=0.8)]
+    [vm] = build_value_maps(records, mentions, {r.record_id: "Solo" for r in records}, [], [],
+                            make_embedder("wordllama").embed)
+    assert vm.persona == "Solo" and 1 <= len(vm.jobs) <= 3
+    paid = next(j for j in vm.jobs if "paid" in j.job.lower())
+    assert paid.statements == 2 and paid.evidence == ["nps:0", "nps:1"]
+    assert paid.desired_outcome == "Draft: Minimize the time it takes to get paid on the spot"
+    assert paid.value_gap == "I can't wait a week for payouts."
+    assert paid.key_touchpoints == ["Payouts"] and paid.value_promise.startswith("Draft: for Solo")
+    assert "The quote builder is great" in " ".join(vm.empathy_map["says"])
