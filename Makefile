@@ -29,6 +29,7 @@ demo: $(STAMP)
 	$(BIN)/valuestory export mentions --project $(DEMO) -o out/mentions.csv
 	$(BIN)/valuestory export touchpoints --project $(DEMO) -o out/touchpoints.csv
 	$(BIN)/valuestory export decisions --project $(DEMO) -o out/decisions.csv
+	$(BIN)/valuestory export stories --project $(DEMO) -o out/stories.csv
 	$(BIN)/valuestory export roles --project $(DEMO) -o out/roles.csv
 	$(BIN)/valuestory export opportunities --project $(DEMO) -o out/opportunities.csv
 	$(BIN)/valuestory export valuemap --project $(DEMO) -o out/valuemap.csv

@@ -5,9 +5,10 @@
 3. scores    — the four dimensions, priorities, fix-first and easy fixes, from the data
 4. personas  — who the value stories are told for
 5. journey   — each mention's phase and stage, and the pivotal decisions between phases
-6. roles     — how well the company plays its role in each phase, per persona
-7. opportunities — five improvement hypotheses for each touchpoint to fix first and easy fix
-8. value map — per persona: empathy map, jobs, outcomes, value gap, value promise
+6. stories   — sensemaking hypotheses per persona and pivotal decision
+7. roles     — how well the company plays its role in each phase, per persona
+8. opportunities — five improvement hypotheses for each touchpoint to fix first and easy fix
+9. value map — per persona: empathy map, jobs, outcomes, value gap, value promise
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .journey import Decision, detect_decisions, place
 from .opportunities import hypotheses
 from .personas import assign, personas_for
 from .roles import assess_roles
+from .sensemaking import hypotheses as sensemaking
 from .valuemap import build_value_maps
 from .library import TouchpointDef
 from .mentions import OFFLINE_ENGINE, Mention
@@ -93,6 +95,7 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
         targets = list(dict.fromkeys(card.fix_first + card.easy_fixes))
         opportunities = [h for tp in targets for h in hypotheses(tp, mentions)]
         outputs = [("roles", r.persona, r.model_dump_json()) for r in roles]
+        outputs += [("stories", h.persona, h.model_dump_json()) for h in sensemaking(records, decisions)]
         outputs += [("opportunities", "", o.model_dump_json()) for o in opportunities]
         value_maps = build_value_maps(records, mentions, persona_of, touchpoints, opportunities, embed)
         outputs += [("valuemap", v.persona, v.model_dump_json()) for v in value_maps]

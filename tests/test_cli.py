@@ -172,3 +172,14 @@ def test_valuemap_export(demo, tmp_path):
     assert all(is_valid_job(r["job"]) for r in rows)
     maps = json.loads(run("export", "valuemap", "-p", str(demo), "-f", "json", cwd=demo).stdout)
     assert all(set(m["empathy_map"]) == {"sees", "says", "does", "feels", "hears", "thinks"} for m in maps)
+
+
+def test_stories_export(demo):
+    run("run", "-p", str(demo), cwd=demo)
+    stories = json.loads(run("export", "stories", "-p", str(demo), "-f", "json", cwd=demo).stdout)
+    assert stories and {"persona", "decision", "explicit_story", "implicit_story", "confidence", "evidence"} <= set(stories[0])
+    records = {r["record_id"]: r["text"] for r in json.loads(run("export", "records", "-p", str(demo), "-f", "json", cwd=demo).stdout)}
+    for s in stories:
+        assert s["implicit_story"].startswith("Hypothesis")
+        for statements in list(s["context"].values()) + list(s["motivators"].values()):
+            assert all(st["text"] in records[st["record_id"]] for st in statements)

@@ -353,6 +353,8 @@ OUTPUT_COLUMNS = {
               "mentions", "supporting_touchpoints", "undermining_touchpoints", "engine"],
     "opportunities": ["touchpoint", "rank", "hypothesis", "change", "resources", "success_measure",
                       "unintended_consequences", "friction", "evidence", "quotes", "engine"],
+    "stories": ["persona", "decision", "explicit_story", "implicit_story", "confidence", "evidence", "focus",
+                "engine"],
     "valuemap": ["persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
                  "internal_processes", "opportunities", "value_promise", "statements", "evidence", "engine"],
 }
@@ -456,6 +458,14 @@ def export_opportunities(fmt: FormatOpt = Format.csv, output: OutputOpt = None, 
     easy fix, with the change, resources, success measure, unintended consequences and the
     records whose words motivate it."""
     _export_run("opportunities", fmt, output, project_dir)
+
+
+@export_app.command("stories")
+def export_stories(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+    """The latest run's sensemaking hypotheses: per persona and pivotal decision, the explicit
+    and implicit stories, confidence and the records they rest on. JSON adds the context
+    (identity, backstory, situation) and motivators, each statement with its record."""
+    _export_run("stories", fmt, output, project_dir)
 
 
 @export_app.command("valuemap")

@@ -1,0 +1,117 @@
+"""Stage 6, sensemaking hypotheses: why a persona makes each pivotal decision.
+
+For each persona and decision with enough evidence: context (identity, backstory, situation),
+motivators in four categories (functional goals, rational approach with its promotion or
+prevention focus, social influences, emotional drivers), an explicit story and an implicit
+story. Offline, every statement is a customer's sentence cited by record, found by cue
+lexicons in the records that hold the decision; the explicit story strings the customers'
+own first-person words together, and the implicit story is a drafted reading of the
+social and emotional cues. All of it is a hypothesis with a confidence and its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from pydantic import BaseModel
+
+from valuestory.records import Record
+
+from .journey import Decision
+from .mentions import clauses
+
+CUES = {
+    "identity": r"\b(?:i'm an?|i am an?|we're an?|we are an?|as an?|i've been|been on my own|my (?:own )?business|"
+                r"just me|one-(?:man|woman|person)|family business|in the trades?)\b",
+    "backstory": r"\b(?:before|used to|previous|last (?:software|tool|system|one)|tried|back then|years ago|"
+                 r"competitor|old system|spreadsheets?|paper)\b",
+    "situation": r"\b(?:when|that (?:day|night|week|morning)|one (?:day|job|morning|week)|at the time|that's when|"
+                 r"the moment|on a (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|job))\b",
+    "functional_goals": r"\b(?:(?:i|we) (?:needed|need|wanted|want) to|so (?:that )?(?:i|we) (?:can|could)|to get paid|"
+                        r"to stop|to save|to win|the whole reason)\b",
+    "rational_approach": r"\b(?:compar\w+|shortlist\w*|reviews?|trial|demo|reference|pilot|evaluat\w+|asked (?:around|twice)|"
+                         r"price|cheaper|criteria|read)\b",
+    "social_influences": r"\b(?:friend|group|peer|mate|colleague|told me|recommended|referr\w*|my (?:wife|husband|"
+                         r"accountant|bookkeeper|team|guys|techs|cleaners|customers|clients)|people (?:say|said)|everyone)\b",
+    "emotional_drivers": r"\b(?:afraid|scared|worr\w+|fear|hope\w*|proud|embarrass\w*|stress\w*|relie\w+|angry|"
+                         r"furious|exhausted|tired|stung|hurt|cried|love|trust\w*|felt|feel)\b",
+}
+COMPILED = {k: re.compile(p, re.I) for k, p in CUES.items()}
+PROMOTION = re.compile(r"\b(?:grow|win|more|faster|professional|bigger|better|gain|proud|serious)\b", re.I)
+PREVENTION = re.compile(r"\b(?:avoid|lose|lost|losing|risk|mistake|safe|never again|burned|worr\w+|late|chase|chasing)\b", re.I)
+
+
+class Statement(BaseModel):
+    text: str
+    record_id: str
+
+
+class Hypothesis(BaseModel):
+    persona: str
+    decision: str
+    context: dict[str, list[Statement]]  # identity, backstory, situation
+    motivators: dict[str, list[Statement]]  # functional_goals, rational_approach, social_influences, emotional_drivers
+    focus: str  # promotion | prevention | mixed | unknown
+    explicit_story: str
+    implicit_story: str
+    confidence: float
+    evidence: list[str]
+    engine: str = "offline draft"
+
+
+def hypotheses(records: list[Record], decisions: list[Decision], min_records: int = 2,
+               per_category: int = 3) -> list[Hypothesis]:
+    by_id = {r.record_id: r for r in records}
+    grouped: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+    for d in decisions:
+        grouped[(d.persona, d.decision)].append(d)
+    out = []
+    for (persona, decision), ds in sorted(grouped.items()):
+        ids = sorted({d.record_id for d in ds})
+        if len(ids) < min_records:
+            continue
+        found: dict[str, list[Statement]] = defaultdict(list)
+        for rid in ids:
+            for c in clauses(by_id[rid]):
+                for cat, pattern in COMPILED.items():
+                    if pattern.search(c.text) and len(found[cat]) < per_category * 3:
+                        found[cat].append(Statement(text=c.text, record_id=rid))
+        pick = {cat: _spread(found[cat], per_category) for cat in CUES}
+        rational = " ".join(s.text for s in found["rational_approach"] + found["functional_goals"])
+        promo, prev = len(PROMOTION.findall(rational)), len(PREVENTION.findall(rational))
+        focus = "unknown" if not promo + prev else "promotion" if promo > 1.5 * prev else \
+            "prevention" if prev > 1.5 * promo else "mixed"
+        first_person = [d for d in ds if re.search(r"\b(?:i|we|my|our)\b", d.quote, re.I)] or ds
+        explicit = " … ".join(f"“{d.quote}”" for d in first_person[:4])
+        cited = sum(len(v) for v in pick.values())
+        out.append(Hypothesis(
+            persona=persona, decision=decision,
+            context={k: pick[k] for k in ("identity", "backstory", "situation")},
+            motivators={k: pick[k] for k in ("functional_goals", "rational_approach", "social_influences",
+                                             "emotional_drivers")},
+            focus=focus, explicit_story=f"In their words: {explicit}",
+            implicit_story=_implicit(persona, decision, pick, focus),
+            confidence=round(min(0.9, 0.2 + 0.08 * len(ids) + 0.01 * cited), 2), evidence=ids))
+    return out
+
+
+def _spread(statements: list[Statement], n: int) -> list[Statement]:
+    """Up to n statements, from as many different records as possible."""
+    seen, first, rest = set(), [], []
+    for s in statements:
+        (rest if s.record_id in seen else first).append(s)
+        seen.add(s.record_id)
+    return (first + rest)[:n]
+
+
+def _implicit(persona: str, decision: str, pick: dict[str, list[Statement]], focus: str) -> str:
+    words = Counter(m.group(0).lower() for s in pick["emotional_drivers"] for m in COMPILED["emotional_drivers"].finditer(s.text))
+    people = Counter(m.group(0).lower() for s in pick["social_influences"] for m in COMPILED["social_influences"].finditer(s.text))
+    feelings = ", ".join(w for w, _ in words.most_common(3)) or "feelings the data does not show"
+    others = ", ".join(w for w, _ in people.most_common(3)) or "no one named in the data"
+    stance = {"promotion": "reaching for a gain", "prevention": "guarding against a loss",
+              "mixed": "weighing a gain against a loss", "unknown": "for reasons the data leaves open"}[focus]
+    return (f"Hypothesis (offline draft): at the {decision} decision, {persona or 'these customers'} act "
+            f"{stance}; beneath what they say, the cues point to {feelings}, and to the judgement of "
+            f"{others}. Check against the cited records before relying on it.")
