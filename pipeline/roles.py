@@ -67,7 +67,7 @@ def _words(role, target, strength, known, n, support, undermine) -> str:
     level = ("plays it well" if strength >= 0.25 else "plays it partly" if strength >= 0.0 else "falls short")
     worked = f"; touchpoints did their job in {sum(known)}/{len(known)} mentions that say" if known else ""
     text = (f"Draft: as {role}, the company {level} (mean sentiment {strength:+.2f} over {n} mentions{worked}) "
-            f"against a {target.lower()} target story.")
+            f"against {'an' if target[0] in 'AEIOU' else 'a'} {target.lower()} target story.")
     if support:
         text += f" Supporting: {', '.join(support)}."
     if undermine:

@@ -98,6 +98,7 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         empathy["says"] = [m.quote for r in recs for m in by_record[r.record_id] if abs(m.sentiment) >= 0.5][:4]
         found = [(j, c) for c in persona_clauses if (j := job_statement(c.text))]
         gaps = [c for c in persona_clauses if GAP.search(c.text)]
+        gap_vectors = embed([c.text for c in gaps]) if gaps else None
         jobs = []
         for group in _group_jobs(found, embed)[:max_jobs]:
             name = Counter(j for j, _ in group).most_common(1)[0][0]
@@ -110,7 +111,9 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
             kinds = Counter(k for m in low for k, p in FRICTION.items() if p.search(m.quote) and k in DELTA)
             delta = DELTA[kinds.most_common(1)[0][0]] if kinds else "Increase the likelihood of being able to"
             outcome = f"{delta} {name[0].lower()}{name[1:]}"
-            gap = next((c.text for c in gaps if c.record_id in ids), gaps[0].text if gaps else "")
+            gap = next((c.text for c in gaps if c.record_id in ids), "")
+            if not gap and gaps:  # else the "I can't" sentence closest in meaning to the job
+                gap = gaps[int(np.argmax(gap_vectors @ embed([name])[0]))].text
             friction_tps = list(dict.fromkeys(m.touchpoint for m in low))
             jobs.append(Job(
                 job=name, desired_outcome=f"Draft: {outcome}", key_touchpoints=tps, high_points=high,
