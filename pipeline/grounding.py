@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 _QUOTES = "\"'“”‘’«»"
 
 
@@ -39,6 +37,3 @@ def locate(quote: str, text: str, near: tuple[int, int] | None = None) -> tuple[
             return where[found], where[found + len(wanted) - 1] + 1
     return None
 
-
-def is_grounded(quote: str, text: str, start: int, end: int) -> bool:
-    return " ".join(text[start:end].split()) == " ".join(quote.split()) and bool(re.search(r"\w", quote))

@@ -71,12 +71,6 @@ class VectorStore:
         for i in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=ids[i:i + self.max_batch])
 
-    def existing(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(ids), self.max_batch):
-            found |= set(self.collection.get(ids=list(ids[i:i + self.max_batch]), include=[])["ids"])
-        return found
-
     def count(self) -> int:
         return self.collection.count()
 
@@ -87,9 +81,6 @@ class VectorStore:
         result = self.collection.query(query_embeddings=vector, n_results=n, where=where or None,
                                        include=["distances"])
         return [Hit(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
-
-    def drop(self) -> None:
-        self.client.delete_collection(self.name)
 
 
 def chroma_client(config: Config, store_dir: Path):

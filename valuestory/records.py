@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Kind = Literal["interview", "nps", "support", "sales", "feedback"]
-KINDS: tuple[str, ...] = ("interview", "nps", "support", "sales", "feedback")
 Role = Literal["customer", "company", "unknown"]
 
 
