@@ -31,10 +31,10 @@ def best_passage(text: str, query_vec: np.ndarray, embed) -> tuple[int, int]:
 
 def search(project: Project, query: str, n: int = 10, kind: str | None = None) -> list[dict]:
     vectors = project.vectors
-    hits = vectors.query(query, n, {"kind": kind} if kind else None)
-    chunks = project.ledger.chunks_by_id([h.chunk_id for h in hits])
     embed = vectors.embedder.embed
     query_vec = embed([query])[0]
+    hits = vectors.query(query_vec[None, :], n, {"kind": kind} if kind else None)
+    chunks = project.ledger.chunks_by_id([h.chunk_id for h in hits])
     results = []
     for hit in hits:
         chunk = chunks.get(hit.chunk_id)

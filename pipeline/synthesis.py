@@ -99,15 +99,10 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
         outputs += [("opportunities", "", o.model_dump_json()) for o in opportunities]
         value_maps = build_value_maps(records, mentions, persona_of, touchpoints, opportunities, embed)
         outputs += [("valuemap", v.persona, v.model_dump_json()) for v in value_maps]
-        by_name: dict[str, set[str]] = {}
-        respondents: dict[str, set[str]] = {}
-        rec = {r.record_id: r for r in records}
-        for m in mentions:
-            by_name.setdefault(m.touchpoint, set()).add(m.record_id)
-            respondents.setdefault(m.touchpoint, set()).add(rec[m.record_id].respondent or m.record_id)
+        overall = {s.touchpoint: s for s in card.scores if s.scope == "overall"}
         rows = [(t.name, t.description, t.channel, t.owner, t.effort, t.origin,
-                 sum(1 for m in mentions if m.touchpoint == t.name), len(respondents.get(t.name, ())))
-                for t in touchpoints]
+                 overall[t.name].mentions if t.name in overall else 0,
+                 overall[t.name].respondents if t.name in overall else 0) for t in touchpoints]
         shown = len(mentions)
         groundedness = shown / (shown + dropped) if shown + dropped else 1.0
         summary = {"mentions": shown, "dropped_quotes": dropped, "groundedness": round(groundedness, 4),

@@ -74,10 +74,10 @@ class VectorStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def query(self, text: str, n: int = 10, where: dict | None = None) -> list[Hit]:
+    def query(self, vector: np.ndarray, n: int = 10, where: dict | None = None) -> list[Hit]:
+        """Nearest chunks to an embedded query (one row from this store's embedder)."""
         if self.count() == 0:
             return []
-        vector = self.embedder.embed([text])
         result = self.collection.query(query_embeddings=vector, n_results=n, where=where or None,
                                        include=["distances"])
         return [Hit(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
