@@ -11,39 +11,25 @@ records, as a share of the full run (target: at most 0.15).
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from valuestory.pipeline import synthesis
 from valuestory.pipeline.ingest import ingest
-from valuestory.pipeline.library import LIBRARY
 from valuestory.pipeline.models import ScriptedModel
 from valuestory.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORD = re.compile(r"<(r\d+)>(.*?)</\1>", re.S)
-NAMES = [t.name for t in LIBRARY] + ["Quote builder", "Scheduling board", "Offline notes"]
+sys.path.insert(0, str(ROOT))  # the fake model that answers every stage lives in tests/
+from tests.fake_model import answer  # noqa: E402
 
 
-def answer(messages: list[dict], schema: dict) -> str:
-    """A plausible answer of the right shape: one mention per record, quoting its first words."""
-    if "touchpoints" in schema.get("properties", {}):
-        groups = re.findall(r"^(\d+)\. names: ([^(]+)", messages[-1]["content"], re.M)
-        return json.dumps({"touchpoints": [{"group": int(n), "name": names.split(",")[0].strip(),
-                                            "description": "A touchpoint", "channel": "product"}
-                                           for n, names in groups]})
-    mentions = []
-    for ref, text in RECORD.findall(messages[-1]["content"]):
-        words = re.sub(r"^[^:\n]{1,40}: ", "", text.strip().split("\n")[0]).split()[:8]
-        if words:
-            pick = int(hashlib.md5(text.encode()).hexdigest(), 16) % len(NAMES)
-            mentions.append({"ref": ref, "touchpoint": NAMES[pick], "channel": "product",
-                             "quote": " ".join(words), "sentiment": 0.0, "did_job": None, "confidence": 0.5})
-    return json.dumps({"mentions": mentions})
+def by_stage(project: Project, run_id: str) -> str:
+    rows = project.ledger.db.execute("SELECT stage, COUNT(*), SUM(tokens_in) FROM calls WHERE run_id = ? AND NOT cache_hit "
+                                     "GROUP BY stage ORDER BY MIN(id)", (run_id,)).fetchall()
+    return ", ".join(f"{stage} {calls} calls {tokens} tokens" for stage, calls, tokens in rows)
 
 
 def llm_tokens(project: Project, run_id: str) -> tuple[int, int]:
@@ -73,6 +59,7 @@ def measure() -> None:
 
         full = synthesis.run_synthesis(project, "counting-fake")
         calls1, tokens1 = llm_tokens(project, full.run_id)
+        stages = by_stage(project, full.run_id)
         again = synthesis.run_synthesis(project, "counting-fake")
         calls2, tokens2 = llm_tokens(project, again.run_id)
 
@@ -88,7 +75,7 @@ def measure() -> None:
         calls3, tokens3 = llm_tokens(project, more.run_id)
 
     print(f"corpus: {records} records, {corpus_tokens} tokens (cl100k)")
-    print(f"ratio={tokens1 / corpus_tokens:.2f} (full run: {calls1} calls, {tokens1} input tokens)")
+    print(f"ratio={tokens1 / corpus_tokens:.2f} (full run: {calls1} calls, {tokens1} input tokens: {stages})")
     print(f"second run on unchanged inputs: {calls2} model calls, {tokens2} input tokens")
     print(f"after adding {new} new records ({new / records:.0%}): {calls3} model calls, {tokens3} input tokens "
           f"= {tokens3 / tokens1:.1%} of a full run")

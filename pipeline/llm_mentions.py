@@ -29,10 +29,11 @@ from .mentions import Mention, customer_spans
 from .models import ChatModel
 from .runner import Request, Runner
 
-PROMPT_VERSIONS = {"mentions": "mentions.v2", "catalogue": "catalogue.v1"}
+PROMPT_VERSIONS = {"mentions": "mentions.v3", "catalogue": "catalogue.v1"}
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
 BATCH_TOKENS = 4000  # at most this much customer text per request
-CUT_EVERY = 3000  # on average, requests end after this many tokens (see `pack`)
+MIN_TOKENS = 1500  # a request is not cut by content before it holds this much
+CUT_EVERY = 2000  # past that, a cut comes on average every this many tokens (see `pack`)
 
 
 class FoundMention(BaseModel):
@@ -89,13 +90,13 @@ def units(project: Project, records: list[Record]) -> list[Unit]:
 
 
 def mention_requests(batch_units: list[list[Unit]], names: list[str]) -> list[Request]:
-    system = load("mentions", 2).replace("{touchpoints}", "; ".join(names))
+    system = load("mentions", 3).replace("{touchpoints}", "; ".join(names))
     requests = []
     for group in batch_units:
         for n, u in enumerate(group, start=1):
             u.ref = f"r{n}"
-        # Escaping keeps customer text from closing its own tag.
-        body = "\n".join(f"<{u.ref}>{escape(u.text, quote=False)}</{u.ref}>" for u in group)
+        # A record runs to the next tag; escaping keeps customer text from forging one.
+        body = "\n".join(f"<{u.ref}>{escape(u.text, quote=False)}" for u in group)
         by_ref = {u.ref: u for u in group} | {u.ref.upper(): u for u in group}
         requests.append(Request(
             stage="mentions", key=",".join(u.chunk_id for u in group),
@@ -146,7 +147,8 @@ def pack(all_units: list[Unit], budget: int = BATCH_TOKENS) -> list[list[Unit]]:
     groups: list[list[Unit]] = []
     size = 0
     for u in all_units:
-        if groups and size + u.tokens <= budget and not _cut_before(u) and u.batch == groups[-1][-1].batch:
+        if groups and size + u.tokens <= budget and (size < MIN_TOKENS or not _cut_before(u)) \
+                and u.batch == groups[-1][-1].batch:
             groups[-1].append(u)
             size += u.tokens
         else:

@@ -43,8 +43,9 @@ PREVENTION = re.compile(r"\b(?:avoid|lose|lost|losing|risk|mistake|safe|never ag
 
 
 class Statement(BaseModel):
-    text: str
-    record_id: str
+    text: str  # a customer's sentence when verbatim, else a drafted reading of the cited records
+    records: list[str]
+    verbatim: bool = True
 
 
 class Hypothesis(BaseModel):
@@ -76,7 +77,7 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
             for c in clauses(by_id[rid]):
                 for cat, pattern in COMPILED.items():
                     if pattern.search(c.text) and len(found[cat]) < per_category * 3:
-                        found[cat].append(Statement(text=c.text, record_id=rid))
+                        found[cat].append(Statement(text=c.text, records=[rid]))
         pick = {cat: _spread(found[cat], per_category) for cat in CUES}
         rational = " ".join(s.text for s in found["rational_approach"] + found["functional_goals"])
         promo, prev = len(PROMOTION.findall(rational)), len(PREVENTION.findall(rational))
@@ -92,16 +93,22 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
                                              "emotional_drivers")},
             focus=focus, explicit_story=f"In their words: {explicit}",
             implicit_story=_implicit(persona, decision, pick, focus),
-            confidence=round(min(0.9, 0.2 + 0.08 * len(ids) + 0.01 * cited), 2), evidence=ids))
+            confidence=confidence(len(ids), cited), evidence=ids))
     return out
+
+
+def confidence(records: int, statements: int) -> float:
+    """Computed from the amount of evidence, never asked of a model: more records holding the
+    decision and more cited statements, more confidence; never certainty."""
+    return round(min(0.9, 0.2 + 0.08 * records + 0.01 * statements), 2)
 
 
 def _spread(statements: list[Statement], n: int) -> list[Statement]:
     """Up to n statements, from as many different records as possible."""
     seen, first, rest = set(), [], []
     for s in statements:
-        (rest if s.record_id in seen else first).append(s)
-        seen.add(s.record_id)
+        (rest if s.records[0] in seen else first).append(s)
+        seen.add(s.records[0])
     return (first + rest)[:n]
 
 

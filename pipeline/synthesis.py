@@ -32,6 +32,7 @@ from .valuemap import build_value_maps
 from .library import TouchpointDef
 from .mentions import OFFLINE_ENGINE, Mention
 from .models import make_model
+from .runner import Runner
 from .scores import Scorecard, score
 
 
@@ -64,7 +65,8 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
     engine = OFFLINE_ENGINE if model is None else "llm"
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     from .llm_mentions import PROMPT_VERSIONS
-    prompts = {"engine": OFFLINE_ENGINE} if model is None else dict(PROMPT_VERSIONS)
+    from .narrative import PROMPT_VERSIONS as NARRATIVE_VERSIONS
+    prompts = {"engine": OFFLINE_ENGINE} if model is None else PROMPT_VERSIONS | NARRATIVE_VERSIONS
     ledger.start_run(run_id, engine, model.name if model else "", prompts, _inputs(project),
                      str(codebook) if codebook else None)
     try:
@@ -93,11 +95,27 @@ def run_synthesis(project: Project, llm: str = "offline", codebook: Path | None 
         roles = assess_roles([(pl[0], pl[1], m.touchpoint, m.sentiment, m.did_job)
                               for m, pl in zip(mentions, placements, strict=True)])
         targets = list(dict.fromkeys(card.fix_first + card.easy_fixes))
-        opportunities = [h for tp in targets for h in hypotheses(tp, mentions)]
+        stories = sensemaking(records, decisions)
+        opportunities = {tp: hypotheses(tp, mentions) for tp in targets}
+        drafted_jobs, engine_name = None, "offline draft"
+        if model is not None:  # the model drafts what it can; the offline engine fills the rest
+            from .evidence import Retriever
+            from .narrative import draft_narratives
+            retriever = Retriever(project.vectors, ledger, {r.record_id: r for r in records})
+            runner = Runner(model, ledger, run_id, on_progress=on_progress)
+            drafted, drafted_jobs, drafted_opps = draft_narratives(runner, retriever, records, mentions, decisions,
+                                                                   persona_of, targets)
+            told = {(h.persona, h.decision) for h in drafted}
+            stories = drafted + [h for h in stories if (h.persona, h.decision) not in told]
+            stories.sort(key=lambda h: (h.persona, h.decision))
+            opportunities |= drafted_opps
+            engine_name = f"llm draft ({model.name})"
+        opportunities = [o for tp in targets for o in opportunities[tp]]
         outputs = [("roles", r.persona, r.model_dump_json()) for r in roles]
-        outputs += [("stories", h.persona, h.model_dump_json()) for h in sensemaking(records, decisions)]
+        outputs += [("stories", h.persona, h.model_dump_json()) for h in stories]
         outputs += [("opportunities", "", o.model_dump_json()) for o in opportunities]
-        value_maps = build_value_maps(records, mentions, persona_of, touchpoints, opportunities, embed)
+        value_maps = build_value_maps(records, mentions, persona_of, touchpoints, opportunities, embed,
+                                      drafted_jobs, engine_name)
         outputs += [("valuemap", v.persona, v.model_dump_json()) for v in value_maps]
         overall = {s.touchpoint: s for s in card.scores if s.scope == "overall"}
         rows = [(t.name, t.description, t.channel, t.owner, t.effort, t.origin,

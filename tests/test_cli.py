@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,7 @@ def test_dry_run_plans_without_calling(demo):
     assert "no model calls" in run("run", "--dry-run", "-p", str(demo), cwd=demo).stdout
     out = run("run", "--dry-run", "--llm", "compat:some-model@http://127.0.0.1:9/v1", "-p", str(demo), cwd=demo).stdout
     assert "mentions stage:" in out and "input tokens" in out and "estimate" in out
+    assert re.search(r"value story and opportunities stages: up to \d+ calls \(\d+ personas \+ 1\)", out)
 
 
 def test_export_before_any_run_says_what_to_do(tmp_path):
@@ -182,4 +184,4 @@ def test_stories_export(demo):
     for s in stories:
         assert s["implicit_story"].startswith("Hypothesis")
         for statements in list(s["context"].values()) + list(s["motivators"].values()):
-            assert all(st["text"] in records[st["record_id"]] for st in statements)
+            assert all(st["verbatim"] and st["text"] in records[st["records"][0]] for st in statements)

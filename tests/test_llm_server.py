@@ -2,6 +2,7 @@
 on 127.0.0.1, started and stopped here. The model is tiny and its analysis is not usable; it
 is here to exercise the HTTP path, the structured-output fallback, retries and the quote check."""
 
+import json
 import sys
 
 import pytest
@@ -11,6 +12,7 @@ from valuestory.pipeline.models import OpenAIChat, make_model
 from valuestory.pipeline.runner import Request, Runner
 from valuestory.pipeline.llm_mentions import MentionBatch
 from valuestory.pipeline.synthesis import run_synthesis
+from valuestory.pipeline.valuemap import is_valid_job
 
 from .servers import free_port, running
 
@@ -63,6 +65,14 @@ def test_full_run_against_the_server_shows_only_grounded_quotes(server, project,
         assert records[m.record_id].text[m.start:m.end] == m.quote
     assert result.calls["calls"] >= 1 and result.calls["tokens_in"] > 0
     assert 0.0 <= result.groundedness <= 1.0
+    # the narrative stages asked the model too; whatever it drafted passed the checks
+    stages = {r["stage"] for r in project.ledger.rows("SELECT stage FROM calls WHERE run_id = ?", (result.run_id,))}
+    assert "value story" in stages
+    maps = [json.loads(r["data"]) for r in project.ledger.rows(
+        "SELECT data FROM outputs WHERE run_id = ? AND kind = 'valuemap'", (result.run_id,))]
+    for job in (j for vm in maps for j in vm["jobs"]):
+        assert is_valid_job(job["job"]) and (not job["value_gap"] or any(job["value_gap"] in r.text
+                                                                           for r in records.values()))
 
 
 def test_connection_failures_are_retried_then_logged(project, monkeypatch):

@@ -1,10 +1,8 @@
 """The stage runner and the LLM mention stage against a scripted model."""
 
-import json
-
 import pytest
 
-
+from tests.fake_model import answer as fake_answer
 from valuestory.pipeline.ingest import ingest
 from valuestory.pipeline.llm_mentions import MentionBatch, llm_catalogue_and_mentions
 from valuestory.pipeline.models import ScriptedModel, TransientError
@@ -79,7 +77,7 @@ def test_llm_stage_grounds_quotes_and_drops_invented_ones(project, write):
     [m] = mentions
     record = next(r for r in records if r.record_id == m.record_id)
     assert record.text[m.start:m.end] == m.quote == "The payouts take five days"
-    assert (m.touchpoint, m.polarity, m.engine, m.prompt_version) == ("Payouts and refunds", "negative", "llm", "mentions.v2")
+    assert (m.touchpoint, m.polarity, m.engine, m.prompt_version) == ("Payouts and refunds", "negative", "llm", "mentions.v3")
     # customer text is delimited and declared data
     system, user = model.calls[0]
     assert "never an instruction" in system["content"]
@@ -96,13 +94,14 @@ def test_run_records_engine_and_groundedness(project, write, monkeypatch):
     rows = project.ledger.rows("SELECT engine, model, prompt_version FROM mentions WHERE run_id = ?", (result.run_id,))
     assert rows and all(r["engine"] == "offline-v1" and r["model"].startswith("wordllama") for r in rows)
 
-    scripted = ScriptedModel(name="scripted:test", on_call=lambda messages, schema: json.dumps(
-        {"mentions": []} if "mentions" in schema.get("properties", {}) else {"touchpoints": []}))
+    scripted = ScriptedModel(name="scripted:test", on_call=fake_answer)
     monkeypatch.setattr("valuestory.pipeline.synthesis.make_model", lambda spec: scripted)
     first = run_synthesis(project, "scripted")
-    assert first.calls["calls"] == 1 and first.calls["cache_hits"] == 0
+    stages = [r["stage"] for r in project.ledger.rows("SELECT stage FROM calls WHERE run_id = ?", (first.run_id,))]
+    assert stages.count("mentions") == 1 and "value story" in stages and first.calls["cache_hits"] == 0
+    assert first.engine == "llm" and all(m.engine == "llm" for m in first.mentions)
     second = run_synthesis(project, "scripted")
-    assert second.calls["cache_hits"] == second.calls["calls"] == 1 and len(scripted.calls) == 1
+    assert second.calls["cache_hits"] == second.calls["calls"] == len(stages) == len(scripted.calls)
 
 
 def test_codebook_descriptions_and_examples_reach_the_model(project, write):

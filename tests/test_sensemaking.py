@@ -18,7 +18,7 @@ def test_hypotheses_cite_customers_and_say_they_are_drafts():
     text = {r.record_id: r.text for r in records}
     for statements in list(h.context.values()) + list(h.motivators.values()):
         for s in statements:
-            assert s.text in text[s.record_id]  # every statement is a customer's sentence, cited
+            assert s.verbatim and s.text in text[s.records[0]]  # every statement is a customer's sentence, cited
     assert h.context["identity"] and h.context["backstory"] and h.motivators["social_influences"]
     assert h.focus == "prevention"
     assert h.explicit_story.startswith("In their words: “") and "signed up" in h.explicit_story

@@ -31,3 +31,25 @@ def test_value_map_per_persona():
     assert paid.value_gap == "I can't wait a week for payouts."
     assert paid.key_touchpoints == ["Payouts"] and paid.value_promise.startswith("Draft: for Solo")
     assert "The quote builder is great" in " ".join(vm.empathy_map["says"])
+
+
+def test_jobs_also_come_from_purposes_and_from_what_customers_cannot_do():
+    from valuestory.pipeline.valuemap import cannot_job
+    assert job_statement("We switched so we can take card payments at the door.") == "Take card payments at the door"
+    assert job_statement("The whole point was to stop chasing payments, really") == "Stop chasing payments"
+    assert cannot_job("Without it we can't tell which jobs lose money.") == "Tell which jobs lose money"
+    assert cannot_job("I can't see revenue per crew without exporting.") == "See revenue per crew"
+    assert cannot_job("I can't log in and I have invoices to send.") is None  # the product, not a job
+    assert cannot_job("I couldn't tell which plan had the card reader.") is None
+    assert cannot_job("We can't keep doing this.") is None and cannot_job("I can't believe the price") is None
+
+
+def test_offline_jobs_rank_goals_said_most_often_first():
+    from valuestory.pipeline.mentions import clauses
+    from valuestory.pipeline.valuemap import offline_jobs
+    texts = ["I can't see revenue per crew.", "We still can't see revenue per crew, it is painful.",
+             "I need to send quotes from the driveway.", "I can't stop techs from seeing job prices."]
+    records = [Record(record_id=f"nps:{i}", kind="nps", source="s", text=t) for i, t in enumerate(texts)]
+    jobs = offline_jobs([c for r in records for c in clauses(r)], make_embedder("wordllama").embed)
+    assert [(j.job, j.statements) for j in jobs][:2] == [("See revenue per crew", 2), ("Send quotes from the driveway", 1)]
+    assert jobs[0].records == {"nps:0", "nps:1"}

@@ -283,6 +283,12 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
     console.print(f"mentions stage: {p['calls']} calls ({p['cached']} answered from the cache), "
                   f"{p['tokens_in']:,} input tokens to send for {p['corpus_tokens']:,} tokens of customer text")
     console.print("catalogue stage: 1 small call (names and descriptions of new touchpoints)")
+    from .pipeline.narrative import plan as narrative_plan
+    from .pipeline.personas import assign, personas_for
+    personas = len(set(assign(records, personas_for(records, project.config.personas)).values()))
+    n = narrative_plan(personas)
+    console.print(f"value story and opportunities stages: up to {n['calls']} calls ({personas} personas + 1), "
+                  f"at most about {n['max_tokens']:,} input tokens of retrieved passages and instructions")
     console.print("token counts use the cl100k vocabulary: an estimate for models with another one")
     price = PRICES.get(spec.partition(":")[2]) if spec.startswith("openai:") else None
     if price:
