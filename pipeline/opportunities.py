@@ -156,7 +156,8 @@ def hypotheses(touchpoint: str, mentions: list[Mention], n: int = 5) -> list[Opp
     out = []
     for rank, (kind, (hyp, change, resources, measure, risk)) in enumerate(chosen, start=1):
         pattern = COMPILED.get(kind)
-        evidence = [m for m in negative if pattern is None or pattern.search(m.quote)][:5]
+        matching = [m for m in negative if pattern is None or pattern.search(m.quote)]
+        evidence = list({m.record_id: m for m in reversed(matching)}.values())[::-1][:5]  # one per record
         out.append(Opportunity(
             touchpoint=touchpoint, rank=rank, friction=kind, hypothesis="Hypothesis: " + hyp.format(tp=touchpoint),
             change=change.format(tp=touchpoint), resources=resources, success_measure=measure.format(tp=touchpoint),

@@ -38,8 +38,12 @@ CUES = {
                          r"furious|exhausted|tired|stung|hurt|cried|love|trust\w*|felt|feel)\b",
 }
 COMPILED = {k: re.compile(p, re.I) for k, p in CUES.items()}
-PROMOTION = re.compile(r"\b(?:grow|win|more|faster|professional|bigger|better|gain|proud|serious)\b", re.I)
-PREVENTION = re.compile(r"\b(?:avoid|lose|lost|losing|risk|mistake|safe|never again|burned|worr\w+|late|chase|chasing)\b", re.I)
+PROMOTION = re.compile(r"\b(?:grow\w*|win|won|more (?:jobs|work|customers|clients)|faster|professional|bigger|"
+                       r"better|gain\w*|proud|serious\w*|expand\w*|opportunit\w+|ambitio\w+|dream\w*|level up|"
+                       r"impress\w*|look(?:ed)? (?:official|legit|sharp))\b", re.I)
+PREVENTION = re.compile(r"\b(?:avoid\w*|lose|lost|losing|risk\w*|mistakes?|safe\w*|never again|burned|worr\w+|late|"
+                        r"chas(?:e|ing)|careful|afraid|scared|fear\w*|protect\w*|can't afford|blindsided|surprise\w*|"
+                        r"penalt\w+|fine[ds]?|dispute\w*|audit\w*|held|stuck)\b", re.I)
 
 
 class Statement(BaseModel):
@@ -79,7 +83,9 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
                     if pattern.search(c.text) and len(found[cat]) < per_category * 3:
                         found[cat].append(Statement(text=c.text, records=[rid]))
         pick = {cat: _spread(found[cat], per_category) for cat in CUES}
-        rational = " ".join(s.text for s in found["rational_approach"] + found["functional_goals"])
+        # Regulatory focus shows in how they talk about the whole decision, not only in the
+        # sentences about goals: every statement found and the decision quotes themselves.
+        rational = " ".join([s.text for v in found.values() for s in v] + [d.quote for d in ds])
         promo, prev = len(PROMOTION.findall(rational)), len(PREVENTION.findall(rational))
         focus = "unknown" if not promo + prev else "promotion" if promo > 1.5 * prev else \
             "prevention" if prev > 1.5 * promo else "mixed"
@@ -113,8 +119,11 @@ def _spread(statements: list[Statement], n: int) -> list[Statement]:
 
 
 def _implicit(persona: str, decision: str, pick: dict[str, list[Statement]], focus: str) -> str:
-    words = Counter(m.group(0).lower() for s in pick["emotional_drivers"] for m in COMPILED["emotional_drivers"].finditer(s.text))
-    people = Counter(m.group(0).lower() for s in pick["social_influences"] for m in COMPILED["social_influences"].finditer(s.text))
+    # Name feelings and people, not the verbs that introduce them ("felt", "told me").
+    words = Counter(w for s in pick["emotional_drivers"] for m in COMPILED["emotional_drivers"].finditer(s.text)
+                    if (w := m.group(0).lower()) not in {"felt", "feel", "love"})
+    people = Counter(w for s in pick["social_influences"] for m in COMPILED["social_influences"].finditer(s.text)
+                     if not (w := m.group(0).lower()).startswith(("told", "recommend", "referr", "people", "everyone")))
     feelings = ", ".join(w for w, _ in words.most_common(3)) or "feelings the data does not show"
     others = ", ".join(w for w, _ in people.most_common(3)) or "no one named in the data"
     stance = {"promotion": "reaching for a gain", "prevention": "guarding against a loss",

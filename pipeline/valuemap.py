@@ -37,6 +37,7 @@ PRODUCT = re.compile(r"\b(?:account|password|login|page|plan|menu|screen|setting
 SOLUTION = re.compile(r"\b(?:app|software|tool|platform|system|feature|button|integration|dashboard|website|"
                       r"crm|spreadsheet|plugin|subscription)s?\b", re.I)
 FORBIDDEN = re.compile(r"^(?:maintain|support|help|manage|use|try|buy|get (?:it|this|that)|look|find (?:it|out)|say|be|do it)\b", re.I)
+GAP_SIMILARITY = 0.3  # another record's "I can't" sentence must be this close to the job to stand as its gap
 VAGUE = re.compile(r"\b(?:maintain|support|help|manag)\w*", re.I)
 GAP = re.compile(r"\b(?:i|we) (?:can't|cannot|couldn't|could not|have no way to|had no way to|am unable to|are unable to)\b", re.I)
 EMPATHY = {
@@ -167,16 +168,19 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
             name, ids = draft.job, draft.records
             related = [m for i in ids for m in by_record[i]]
             tps = [t for t, _ in Counter(m.touchpoint for m in related).most_common(3)]
-            high = [f"{m.touchpoint}: “{m.quote}”" for m in sorted(related, key=lambda m: -m.sentiment)[:2] if m.sentiment > 0.2]
+            high = [f"{m.touchpoint}: “{m.quote}”" for m in _distinct(sorted(related, key=lambda m: -m.sentiment))[:2]
+                    if m.sentiment > 0.2]
             low = sorted((m for m in related if m.sentiment < -0.2), key=lambda m: m.sentiment)
-            friction = [f"{m.touchpoint}: “{m.quote}”" for m in low[:3]]
+            friction = [f"{m.touchpoint}: “{m.quote}”" for m in _distinct(low)[:3]]
             kinds = Counter(k for m in low for k, p in FRICTION.items() if p.search(m.quote) and k in DELTA)
             delta = DELTA[kinds.most_common(1)[0][0]] if kinds else "Increase the likelihood of being able to"
             outcome = draft.desired_outcome or f"{delta} {name[0].lower()}{name[1:]}"
             gap = draft.value_gap
-            if not gap and gaps:  # the "I can't" sentence closest to the job, from its own records if they have one
-                near = [i for i, c in enumerate(gaps) if c.record_id in ids] or list(range(len(gaps)))
-                gap = gaps[near[int(np.argmax(gap_vectors[near] @ embed([name])[0]))]].text
+            if not gap and gaps:  # the "I can't" sentence closest to the job: its own records' first
+                sims = gap_vectors @ embed([name])[0]
+                own = [i for i, c in enumerate(gaps) if c.record_id in ids]
+                best = max(own or range(len(gaps)), key=lambda i: sims[i])
+                gap = gaps[best].text if own or sims[best] >= GAP_SIMILARITY else ""
             promise = draft.value_promise or (f"for {persona or 'these customers'}, {name[0].lower()}{name[1:]} — "
                                               f"{outcome[0].lower()}{outcome[1:]}.")
             friction_tps = list(dict.fromkeys(m.touchpoint for m in low))
@@ -189,6 +193,11 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         maps.append(ValueMap(persona=persona, empathy_map=empathy, jobs=jobs,
                              engine=engine if drafts is not None else "offline draft"))
     return maps
+
+
+def _distinct(mentions: list[Mention]) -> list[Mention]:
+    """One per quote: a sentence about two touchpoints is one piece of evidence."""
+    return list({m.quote: m for m in reversed(mentions)}.values())[::-1]
 
 
 def _group_jobs(found: list[tuple[str, object]], embed, threshold: float = 0.8) -> list[list]:

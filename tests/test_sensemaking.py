@@ -24,3 +24,12 @@ def test_hypotheses_cite_customers_and_say_they_are_drafts():
     assert h.explicit_story.startswith("In their words: “") and "signed up" in h.explicit_story
     assert h.implicit_story.startswith("Hypothesis (offline draft)") and 0 < h.confidence <= 0.9
     assert all(h.decision != "interpretation" for h in hypotheses(records, decisions))  # too little evidence
+
+
+def test_focus_reads_the_whole_decision_and_the_implicit_story_names_people_not_verbs():
+    texts = ["I cancelled. I'm careful with money and the fee hike blindsided me. My accountant told me to leave.",
+             "We cancelled because we were afraid of another surprise charge. My bookkeeper agreed."]
+    records = [Record(record_id=f"interview:{i}", kind="interview", source="s", text=t) for i, t in enumerate(texts)]
+    [h] = hypotheses(records, detect_decisions(records, [], {r.record_id: "Solo" for r in records}))
+    assert h.decision == "churn" and h.focus == "prevention"
+    assert "my accountant" in h.implicit_story and "told me" not in h.implicit_story

@@ -53,3 +53,15 @@ def test_offline_jobs_rank_goals_said_most_often_first():
     jobs = offline_jobs([c for r in records for c in clauses(r)], make_embedder("wordllama").embed)
     assert [(j.job, j.statements) for j in jobs][:2] == [("See revenue per crew", 2), ("Send quotes from the driveway", 1)]
     assert jobs[0].records == {"nps:0", "nps:1"}
+
+
+def test_an_unrelated_cannot_sentence_is_not_a_jobs_value_gap():
+    texts = ["I needed to get paid on the spot.", "I can't get into my account."]
+    records = [Record(record_id=f"nps:{i}", kind="nps", source="s", text=t) for i, t in enumerate(texts)]
+    mentions = [Mention(record_id="nps:0", kind="nps", touchpoint=tp, quote="I needed to get paid on the spot",
+                        start=0, end=32, sentiment=0.6, polarity="positive", confidence=0.8)
+                for tp in ("Payouts", "Payments")]
+    [vm] = build_value_maps(records, mentions, {}, [], [], make_embedder("wordllama").embed)
+    [job] = vm.jobs
+    assert job.job == "Get paid on the spot" and job.value_gap == ""
+    assert len(job.high_points) == 1  # one sentence about two touchpoints is one high point
