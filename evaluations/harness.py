@@ -1,0 +1,250 @@
+"""The evaluation harness: a run's output against hand labels, unit by unit.
+
+`predict` reads what a finished run stored (mentions, decisions, scores, value maps) and
+turns it into the labels' terms: per unit, the touchpoints (matched to the gold catalogue by
+name, then by meaning), their sentiment, the unit's phase and decisions. `evaluate` computes
+every metric with a bootstrap interval, overall and per source kind. `evaluate_dataset` runs
+the pipeline on a dataset in a scratch project first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from valuestory.pipeline.cues import polarity
+from valuestory.pipeline.journey import DECISION_PHASE
+from valuestory.project import Project
+from valuestory.stores.embeddings import make_embedder
+
+from .dataset import Dataset, GoldUnit
+from .metrics import Estimate, accuracy, bootstrap, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
+
+NAME_MATCH = 0.6  # a predicted touchpoint name this close in meaning to a gold name is that touchpoint
+JOB_MATCH = 0.5  # a produced job this close in meaning to a gold job expresses it
+
+
+@dataclass
+class Predicted:
+    touchpoints: dict[str, float] = field(default_factory=dict)  # gold name -> mean sentiment
+    phase: str = "unknown"
+    decisions: set[str] = field(default_factory=set)
+
+
+class NameMatcher:
+    """Predicted touchpoint names onto the gold catalogue: the same name (ignoring case), else
+    the closest gold name in meaning when it is at least `threshold` close, else no match."""
+
+    def __init__(self, gold: list[str], embed, threshold: float = NAME_MATCH) -> None:
+        self.gold, self.embed, self.threshold = gold, embed, threshold
+        self.vectors = embed(gold) if gold else None
+        self.by_lower = {g.lower(): g for g in gold}
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, name: str) -> str | None:
+        if name not in self.cache:
+            exact = self.by_lower.get(name.lower())
+            if exact or self.vectors is None:
+                self.cache[name] = exact
+            else:
+                sims = self.vectors @ self.embed([name])[0]
+                best = int(np.argmax(sims))
+                self.cache[name] = self.gold[best] if sims[best] >= self.threshold else None
+        return self.cache[name]
+
+
+def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
+    """What the run says about each gold unit. Interview units are turns: a mention or
+    decision belongs to the turn its quote starts in."""
+    records = {r.record_id: r for r in project.ledger.records()}
+    turn_units = {u.record_id for u in gold if u.turn is not None}
+
+    def unit_of(record_id: str, start: int) -> str:
+        record = records.get(record_id)
+        if record_id in turn_units and record is not None:
+            for i, t in enumerate(record.turns):
+                if t.start <= start < t.end:
+                    return f"{record_id}#t{i}"
+        return record_id
+
+    sentiments: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    phases: dict[str, Counter] = defaultdict(Counter)
+    for m in project.ledger.rows("SELECT record_id, touchpoint, sentiment, start, phase FROM mentions WHERE run_id = ?",
+                                 (run_id,)):
+        unit = unit_of(m["record_id"], m["start"])
+        if (name := match(m["touchpoint"])) is not None:
+            sentiments[unit][name].append(m["sentiment"])
+        if m["phase"] and m["phase"] != "unknown":
+            phases[unit][m["phase"]] += 1
+    decisions: dict[str, list[str]] = defaultdict(list)
+    for d in project.ledger.rows("SELECT record_id, decision, start FROM decisions WHERE run_id = ? "
+                                 "ORDER BY record_id, position", (run_id,)):
+        decisions[unit_of(d["record_id"], d["start"])].append(d["decision"])
+    out = {}
+    for u in gold:
+        said = decisions.get(u.unit, [])
+        # A unit that holds a decision sits in the phase the decision ends, as in the labels.
+        phase = DECISION_PHASE[said[0]] if said else (phases[u.unit].most_common(1)[0][0] if phases[u.unit] else "unknown")
+        out[u.unit] = Predicted({n: float(np.mean(v)) for n, v in sentiments[u.unit].items()}, phase, set(said))
+    return out
+
+
+Pair = tuple[GoldUnit, Predicted]
+
+
+def unit_metrics(pairs: list[Pair], n: int = 1000) -> dict[str, Estimate]:
+    """Every per-unit metric with its bootstrap interval over units."""
+    def tp_sets(ps: list[Pair]):
+        return [set(g.touchpoints) for g, _ in ps], [set(p.touchpoints) for _, p in ps]
+
+    def polar(ps: list[Pair]):  # on the touchpoints both found, where the gold has a polarity
+        return [(g.touchpoints[t], p.touchpoints[t]) for g, p in ps for t in g.touchpoints.keys() & p.touchpoints.keys()
+                if g.touchpoints[t] is not None]
+
+    def sign(x: float) -> str:
+        return "negative" if x < 0 else "positive" if x > 0 else "neutral"
+
+    phased = [(g, p) for g, p in pairs if g.phase is not None]
+    labelled = [(g, p) for g, p in pairs]
+    out = {
+        "touchpoint_precision": bootstrap(lambda ps: prf(*tp_sets(ps))[0], labelled, n),
+        "touchpoint_recall": bootstrap(lambda ps: prf(*tp_sets(ps))[1], labelled, n),
+        "touchpoint_f1": bootstrap(lambda ps: prf(*tp_sets(ps))[2], labelled, n),
+        "touchpoint_macro_f1": bootstrap(lambda ps: macro_f1_sets(*tp_sets(ps)), labelled, n),
+        "polarity_accuracy": bootstrap(lambda ps: accuracy(*_unzip([(sign(g), polarity(p)) for g, p in polar(ps)]))
+                                       if polar(ps) else None, labelled, n),
+        "polarity_macro_f1": bootstrap(lambda ps: macro_f1(*_unzip([(sign(g), polarity(p)) for g, p in polar(ps)]))
+                                       if polar(ps) else None, labelled, n),
+        "sentiment_mae": bootstrap(lambda ps: mean_absolute_error(*_unzip([(g / 2, p) for g, p in polar(ps)]))
+                                   if polar(ps) else None, labelled, n),
+        "phase_accuracy": bootstrap(lambda ps: accuracy([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
+        "phase_macro_f1": bootstrap(lambda ps: macro_f1([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
+        "phase_kappa": bootstrap(lambda ps: cohen_kappa([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
+    }
+    if any(g.decisions for g, _ in pairs) or any(p.decisions for _, p in pairs):
+        def dec(ps: list[Pair]):
+            return [g.decisions for g, _ in ps], [p.decisions for _, p in ps]
+        out["decision_precision"] = bootstrap(lambda ps: prf(*dec(ps))[0], labelled, n)
+        out["decision_recall"] = bootstrap(lambda ps: prf(*dec(ps))[1], labelled, n)
+        out["decision_f1"] = bootstrap(lambda ps: prf(*dec(ps))[2], labelled, n)
+    out["touchpoint_pairs"] = Estimate(value=sum(len(g.touchpoints) for g, _ in pairs), n=len(pairs))
+    return out
+
+
+def _unzip(pairs: list[tuple]) -> tuple[list, list]:
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def groundedness(project: Project, run_id: str, record_ids: set[str] | None = None, n: int = 1000) -> Estimate:
+    """Share of the run's quotes that are verbatim at their span in the cited record."""
+    texts = {r.record_id: r.text for r in project.ledger.records()}
+    checks = [texts.get(m["record_id"], "")[m["start"]:m["end"]] == m["quote"]
+              for m in project.ledger.rows('SELECT record_id, quote, start, "end" FROM mentions WHERE run_id = ?', (run_id,))
+              if record_ids is None or m["record_id"] in record_ids]
+    return bootstrap(lambda cs: sum(cs) / len(cs), checks, n)
+
+
+def priority_metrics(project: Project, run_id: str, dataset: Dataset, match: NameMatcher, n: int = 1000
+                     ) -> dict[str, Estimate]:
+    """Rank correlation of the run's priority with the gold list, and the overlap of the top
+    of both lists (as many as the gold list names)."""
+    if not dataset.priority:
+        return {}
+    ranked: dict[str, int] = {}
+    for s in project.ledger.rows("SELECT touchpoint, data FROM scores WHERE run_id = ? AND scope = 'overall'", (run_id,)):
+        rank = json.loads(s["data"]).get("rank")
+        name = match(s["touchpoint"])
+        if rank is not None and name is not None and name not in ranked:
+            ranked[name] = rank
+    unranked = max(ranked.values(), default=0) + 1
+    items = [(i, ranked.get(name, unranked)) for i, name in enumerate(dataset.priority, start=1)]
+    k = len(dataset.priority)
+    top = {name for name, r in sorted(ranked.items(), key=lambda kv: kv[1])[:k]}
+    return {"priority_spearman": bootstrap(lambda xs: spearman([a for a, _ in xs], [b for _, b in xs]), items, n),
+            "priority_overlap": bootstrap(lambda names: sum(x in top for x in names) / len(names), list(dataset.priority), n)}
+
+
+def job_metrics(project: Project, run_id: str, dataset: Dataset, embed, n: int = 1000) -> dict[str, Estimate]:
+    """Share of gold jobs (per persona) that a produced job of the same persona expresses."""
+    produced: dict[str, list[str]] = defaultdict(list)
+    for row in project.ledger.rows("SELECT persona, data FROM outputs WHERE run_id = ? AND kind = 'valuemap'", (run_id,)):
+        produced[row["persona"] or ""] += [j["job"] for j in json.loads(row["data"])["jobs"]]
+    hits = []
+    for persona in dataset.personas:
+        jobs = produced.get(persona.name, [])
+        vectors = embed(jobs) if jobs else None
+        for job in persona.jobs:
+            hits.append(bool(jobs) and float(np.max(vectors @ embed([job])[0])) >= JOB_MATCH)
+    return {"job_match": bootstrap(lambda xs: sum(xs) / len(xs), hits, n)} if hits else {}
+
+
+def catalogue_metrics(project: Project, run_id: str, match: NameMatcher) -> dict[str, Estimate]:
+    """How the touchpoint names the run induced line up with the gold catalogue: the share
+    of induced names that match a gold touchpoint, and the share of gold touchpoints matched."""
+    names = [r["name"] for r in project.ledger.rows("SELECT name FROM touchpoints WHERE run_id = ?", (run_id,))]
+    matched = {match(n) for n in names} - {None}
+    return {"catalogue_precision": Estimate(value=sum(match(x) is not None for x in names) / len(names) if names else None,
+                                            n=len(names)),
+            "catalogue_coverage": Estimate(value=len(matched) / len(match.gold) if match.gold else None, n=len(match.gold))}
+
+
+def evaluate(project: Project, run_id: str, dataset: Dataset, split: str | None, embed, n: int = 1000) -> dict:
+    """All metrics of one run against a dataset's labels: overall and per source kind."""
+    gold = dataset.split(split)
+    match = NameMatcher(dataset.catalogue, embed)
+    predicted = predict(project, run_id, gold, match)
+    pairs = [(u, predicted[u.unit]) for u in gold]
+    metrics = unit_metrics(pairs, n)
+    metrics["groundedness"] = groundedness(project, run_id, {u.record_id for u in gold}, n)
+    metrics |= priority_metrics(project, run_id, dataset, match, n)
+    metrics |= job_metrics(project, run_id, dataset, embed, n)
+    metrics |= catalogue_metrics(project, run_id, match)
+    by_kind = {}
+    for kind in sorted({u.kind for u in gold}):
+        subset = [(g, p) for g, p in pairs if g.kind == kind]
+        by_kind[kind] = unit_metrics(subset, n) | {"groundedness": groundedness(project, run_id, {g.record_id for g, _ in subset}, n)}
+    return {"units": len(gold), "metrics": metrics, "by_kind": by_kind,
+            "matching": {"touchpoint_name_threshold": NAME_MATCH, "job_threshold": JOB_MATCH}}
+
+
+def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
+                     on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000) -> dict:
+    """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate."""
+    from valuestory.pipeline.ingest import ingest
+    from valuestory.pipeline.synthesis import run_synthesis
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
+        project = Project(Path(tmp) / "project")
+        project.create()
+        try:
+            ingest(project, [dataset.corpus])
+            result = run_synthesis(project, llm, on_progress=on_progress)
+            run = project.ledger.latest_run()
+            report = evaluate(project, result.run_id, dataset, split, make_embedder(project.config.store.embedding).embed, n)
+        finally:
+            project.ledger.close()
+    return record(report, dataset=str(dataset.root), split=split or "all", engine=run["engine"], model=run["model"],
+                  prompts=run["prompts"], labels_hash=labels_hash(dataset.root), seconds=time.perf_counter() - started)
+
+
+def labels_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted((root / "labels").glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def record(report: dict, **about) -> dict:
+    """An eval run as data: what was measured, with what, and when."""
+    return {"eval_id": f"eval-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S"), **about, **report}
