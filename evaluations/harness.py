@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from valuestory.pipeline.cues import polarity
-from valuestory.pipeline.journey import DECISION_PHASE
+from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
 
@@ -93,7 +93,8 @@ def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatc
     for u in gold:
         said = decisions.get(u.unit, [])
         # A unit that holds a decision sits in the phase the decision ends, as in the labels.
-        phase = DECISION_PHASE[said[0]] if said else (phases[u.unit].most_common(1)[0][0] if phases[u.unit] else "unknown")
+        phase = DECISION_PHASE[said[0]] if said else (phases[u.unit].most_common(1)[0][0] if phases[u.unit]
+                                                       else SOURCE_PHASE.get(u.kind, "unknown"))
         out[u.unit] = Predicted({n: float(np.mean(v)) for n, v in sentiments[u.unit].items()}, phase, set(said))
     return out
 

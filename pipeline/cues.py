@@ -26,10 +26,16 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
     (r"disconnect\w*|(?:drops?|dropped|dropping) (?:the |my |our )?(?:connection|bluetooth|calls?|signal|out)|"
      r"keeps dropping|unreliable|flaky|drains?\b|died\b|dead\b", -0.6, False),
     (r"\bslow\w*|delay\w*|\blate\b|took (?:\w+ )?(?:days|weeks|months|hours|forever)|forever|takes (?:\w+ )?(?:days|weeks)", -0.6, False),
+    (r"clos(?:es|ed|ing) (?:at|by|early)|only open|not open|no (?:weekend|evening|phone|live) (?:support|cover\w*)|"
+     r"no support (?:on|at|after)|out of hours", -0.5, False),
+    (r"still (?:not|no|waiting|missing|broken|weak|unreliable|a mess)|not there yet|no date|never happened|"
+     r"never delivered|held (?:for|up)|locked (?:me|us) out", -0.5, False),
     (r"wait\w*|on hold|no (?:answer|reply|response)|never (?:answered|replied|arrived|came|heard)|nobody (?:answer|repl|call)\w*|went quiet|stopped replying", -0.6, False),
     (r"couldn't|could not|can't\b|cannot|unable|impossible|no way to", -0.5, False),
     (r"confus\w*|unclear|not clear|hard to|difficult|complicated|complex|clunky|hidden|buried", -0.5, False),
     (r"missing|lacks?\b|lacking|weak|basic\b|limited|outdated|out of date|old pictures", -0.4, False),
+    (r"(?:the|a|my) (?:gap|weak spot|sore spot|downside|problem|issue)\b|\bmess\b|\blie[sd]?\b|nothing changed|"
+     r"\bsoured\b|let (?:me|us) down", -0.5, None),
     # effort and annoyance
     (r"had to|have to|spent (?:a |the |hours|days|whole)|\bchas\w+|again\b|kept\b|keeps\b|every time|by hand|manually", -0.35, None),
     (r"concern\w*|worr\w*|disappoint\w*|unhappy|upset|complain\w*|annoy\w*|frustrat\w*|pain\b|painful|nightmare|terrible|awful|horrible|furious|angry|embarrass\w*|stings?|hurt|sour\w*", -0.7, None),
@@ -43,6 +49,7 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
     (r"\beasy\b|easier|simple|simpler|intuitive|clean\b|clear\b|straightforward|no training|in a day", 0.5, True),
     (r"saves?\b|saved|saving|cut (?:our|my|down)|halved|pays? for itself|worth\b", 0.6, True),
     (r"love\w*|great|excellent|brilliant|amazing|fantastic|wonderful|perfect|best\b|awesome|game[- ]?changer|10/10", 0.8, None),
+    (r"no complaints|can't complain|never had (?:a|any) problem|helped|helps\b|rely on|depend(?:ed)? on", 0.5, True),
     (r"helpful|patient|friendly|responsive|professional|impress\w*|happy|glad|thanks?\b|thank you|appreciat\w*|recommend\w*", 0.5, None),
     (r"\bno more\b|never have to|stopped (?:chasing|worrying)|finally\b|instead of", 0.5, None),
 )

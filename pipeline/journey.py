@@ -33,20 +33,27 @@ DECISION_PHASE: dict[str, str] = {"inciting incident": "Imbalance", "intention":
                                   "integration": "Transformation", "churn": "Transformation"}
 
 DECISION_CUES: tuple[tuple[str, str], ...] = (
-    ("churn", r"\b(?:cancel(?:l?ed|ling)?|didn't renew|did not renew|won't renew|not renewing|switch(?:ed|ing) to|"
+    ("churn", r"\b(?:cancel(?:l?ed|ling)?(?! (?:\d+|a|the|some|two|three|four|five|six|our|my) ?\w* ?"
+              r"(?:jobs?|appointments?|visits?|bookings?|orders?|meetings?))|didn't renew|did not renew|won't renew|not renewing|switch(?:ed|ing) to|"
               r"went with (?:a|another|the other|an?) \w+|moved to (?:a|another) \w+|(?:i'm|we're|i am|we are) (?:gone|leaving)|"
               r"trialling a competitor|looking at (?:other|alternatives)|started looking at other)"),
-    ("integration", r"\b(?:recommended (?:it|you|them|\w+) to|(?:i|we) (?:already )?(?:told|refer(?:red)?) |"
+    ("integration", r"\b(?:recommended (?:it|you|them|\w+) to|(?:i|we) (?:already )?(?:told|refer(?:red)?) "
+                    r"(?:my|a|an|two|three|four|five|several|other|everyone|people|friends?|all)\b|"
+                    r"backbone of|runs through|look like (?:a|an) (?:real|proper|bigger|serious) (?:company|business)|"
                     r"i already have\b|signed up because of (?:me|my)|feel like (?:i'm|i am|we're|a|an|i run|we run)|"
                     r"gave me my \w+ back|made me feel|(?:i'm|i am) a business now|treat me differently|"
                     r"uses? it now because of me)"),
-    ("interpretation", r"\b(?:renewed|we renew|decided to renew|(?:i'd|i would|i'll|i will) (?:give it|rate it|say) (?:a|an) "
-                       r"\w+|(?:a|an) (?:\w+|\d+) out of (?:ten|10)|\d+/10\b|(?:would|i'd|i would|i'll) recommend|"
+    ("interpretation", r"\b(?:(?<!auto-)(?<!auto )renewed|we renew|decided to renew|"
+                       r"(?:i'd|i would|i'll|i will) (?:give (?:it|\w+)|rate it|say) (?:a|an) \w+|"
+                       r"^(?:today,? |honestly,? )?(?:an? )?(?:zero|one|two|three|four|five|six|seven|eight|nine|ten)[.!]|"
+                       r"worth every|pays for itself|best (?:money|thing|decision|software decision)|good value|"
+                       r"(?:a|an) (?:\w+|\d+) out of (?:ten|10)|\d+/10\b|(?:would|i'd|i would|i'll) recommend|"
                        r"worth (?:it|every)|the reason we renewed|why we renewed|we're staying|so i stay|so we stay)"),
     ("investment", r"\b(?:signed (?:up|for|that|the|a|on)|we signed|i signed|bought|purchased|subscribed|converted|"
                    r"(?:decided|chose) to (?:buy|go with|sign)|committed to|started (?:the|a) (?:free )?trial|"
                    r"booked (?:a|the) (?:trial|demo)|paid for)"),
     ("intention", r"\b(?:started looking|began looking|decided (?:to look|we needed|i needed|to get|to find)|asked around|"
+                  r"asked (?:a friend|a mate|people|my (?:friends?|peers?|network))|(?:a |partner )?referral from|"
                   r"posted asking|searched for|shortlist(?:ed)?|(?:i|we) (?:looked|compared) (?:at|around)|"
                   r"wanted (?:a way|something)|needed (?:a way|something|to find)|went looking)"),
     ("inciting incident", r"\b(?:that was the (?:moment|night|day|push|last straw)|that's when (?:i|we) (?:knew|said|decided)|"
@@ -56,17 +63,19 @@ DECISION_CUES: tuple[tuple[str, str], ...] = (
 )
 COMPILED_DECISIONS = tuple((t, re.compile(p, re.I)) for t, p in DECISION_CUES)
 
+# Renewing and recommending are interpretation decisions (they end Engagement); advocacy,
+# identity change and leaving belong to Transformation.
 PHASE_CUES: tuple[tuple[str, str], ...] = (
-    ("Transformation", r"\b(?:renew\w*|recommend\w*|cancel\w*|switch(?:ed|ing)|out of (?:ten|10)|feel like|"
-                       r"changed (?:my|our)|gave me|my life|no longer|now i'm|i'm a business)"),
+    ("Transformation", r"\b(?:cancel\w*|switch(?:ed|ing) to|recommended (?:it |us |them )?to|feel like|"
+                       r"changed (?:my|our)|gave me|my life|no longer|now i'm|i'm a business|because of me)"),
     ("Challenge", r"\b(?:looked (?:at|for|around)|compar\w+|shortlist\w*|evaluat\w*|demo\b|trial\b|reviews?\b|"
                   r"asked (?:around|a friend)|heard about|found (?:it|you|them|us|out about)|pricing page|sales ?(?:rep|call|person)|"
                   r"decid\w+|chose|choos\w+|signed)"),
-    ("Imbalance", r"\b(?:before (?:we|i|crewbook|this|that)|used to|back then|we were (?:on|using|losing|drowning)|"
-                  r"(?:paper|spreadsheets?|whiteboard|carbon)\b|i was (?:spending|doing|losing|exhausted)|"
+    ("Imbalance", r"\b(?:before (?:crewbook|this|that|we (?:had|got|used|found|switched)|i (?:had|got|used|found|switched))|"
+                  r"used to|back then|we were (?:on|using|losing|drowning)|i was (?:spending|doing|losing|exhausted)|"
                   r"couldn't keep up|the problem was|losing (?:work|jobs|paperwork))"),
     ("Engagement", r"\b(?:onboarding|set ?up|day[- ]to[- ]day|daily|every (?:day|morning|week)|support|import\w*|"
-                   r"(?:the|our) app\b|using it|since then|first (?:week|month))"),
+                   r"(?:the|our) app\b|using it|since then|first (?:week|month)|renew\w*|recommend\w*|out of (?:ten|10))"),
 )
 COMPILED_PHASES = tuple((ph, re.compile(p, re.I)) for ph, p in PHASE_CUES)
 
@@ -77,12 +86,15 @@ TOUCHPOINT_STAGE: dict[str, tuple[str, str]] = {
     "Website": ("Challenge", "Consideration"), "Pricing page": ("Challenge", "Consideration"),
     "Free trial": ("Challenge", "Consideration"), "Sales demo and calls": ("Challenge", "Consideration"),
     "Contract and terms": ("Challenge", "Acquisition"), "Onboarding and setup": ("Engagement", "Service"),
-    "Data import and migration": ("Engagement", "Service"), "Renewal": ("Transformation", "Loyalty"),
+    "Data import and migration": ("Engagement", "Service"), "Renewal": ("Engagement", "Loyalty"),
     "Cancellation": ("Transformation", "Loyalty"), "Account manager": ("Engagement", "Loyalty"),
 }
 PHASE_STAGE = {"Imbalance": "Awareness", "Challenge": "Consideration", "Engagement": "Service",
                "Transformation": "Loyalty", "unknown": "unknown"}
 PRE_PURCHASE = {"Awareness", "Consideration", "Acquisition"}
+# Where a record sits when nothing in it is placed: surveys and tickets come from customers
+# using the product, sales notes from the evaluation before the purchase.
+SOURCE_PHASE = {"nps": "Engagement", "feedback": "Engagement", "support": "Engagement", "sales": "Challenge"}
 
 
 class Decision(BaseModel):
@@ -134,7 +146,8 @@ def detect_decisions(records: list[Record], mentions: list[Mention], persona_of:
         by_record[m.record_id].append(m)
     out = []
     for r in records:
-        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r) if (d := decision_in(c.text))]
+        # One-word sentences count here: "Cancelling." or "Ten." is a decision.
+        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r, min_words=1) if (d := decision_in(c.text))]
         if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost") and not any(
                 d in ("investment", "churn") for _, d in found):
             reason = next((c for c in clauses(r) if re.match(r"(?:won|lost)? ?reason", c.text, re.I)), None)

@@ -71,7 +71,7 @@ def customer_spans(record: Record) -> list[tuple[int, int]]:
     return spans
 
 
-def clauses(record: Record) -> list[Clause]:
+def clauses(record: Record, min_words: int = 2) -> list[Clause]:
     out = []
     text = record.text
     for lo, hi in customer_spans(record):
@@ -88,7 +88,7 @@ def clauses(record: Record) -> list[Clause]:
                 lead = LEADING.match(stripped)
                 a += len(piece) - len(stripped) + (lead.end() if lead else 0)
                 piece = text[a:b].rstrip(" ,;:-")
-                if len(re.findall(r"\w+", piece)) >= 2:
+                if len(re.findall(r"\w+", piece)) >= min_words:
                     out.append(Clause(record.record_id, record.kind, a, a + len(piece), piece))
     return out
 
@@ -141,24 +141,75 @@ def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4
     """Mentions for every clause that is about a touchpoint; quotes are the clauses
     themselves, so they are verbatim by construction."""
     all_clauses = [c for r in records for c in clauses(r)]
+    by_id = {r.record_id: r for r in records}
     channels = {r.record_id: r.fields.get("channel", "") for r in records}
-    mentions = []
+    judged = [judge(c.text) for c in all_clauses]
+    hits_of: list[list[tuple[int, float]]] = []
     for i in range(0, len(all_clauses), batch):
         part = all_clauses[i:i + batch]
         sims = catalogue.similarities(catalogue.embed([c.text for c in part]))
-        for clause, row in zip(part, sims, strict=True):
-            hits = catalogue.assign(clause.text, row)
-            if not hits:
-                continue
-            sentiment, did_job = judge(clause.text)
-            for j, confidence in hits:
-                t = catalogue.touchpoints[j]
-                mentions.append(Mention(
-                    record_id=clause.record_id, kind=clause.kind, touchpoint=t.name,
-                    channel=_channel(t, channels.get(clause.record_id, "")), quote=clause.text,
-                    start=clause.start, end=clause.end, sentiment=sentiment, polarity=polarity(sentiment),
-                    did_job=did_job, confidence=confidence))
+        hits_of += [catalogue.assign(clause.text, row) for clause, row in zip(part, sims, strict=True)]
+    mentions = []
+    for i, (clause, hits) in enumerate(zip(all_clauses, hits_of, strict=True)):
+        if not hits:
+            continue
+        sentiment, did_job = judged[i]
+        if abs(sentiment) < NEUTRAL:
+            sentiment = _from_context(i, all_clauses, judged, hits_of, by_id[clause.record_id])
+        for j, confidence in hits:
+            t = catalogue.touchpoints[j]
+            own = _local_sentiment(clause.text, catalogue.patterns[j]) if len(hits) > 1 else None
+            value = own if own is not None else sentiment
+            mentions.append(Mention(
+                record_id=clause.record_id, kind=clause.kind, touchpoint=t.name,
+                channel=_channel(t, channels.get(clause.record_id, "")), quote=clause.text,
+                start=clause.start, end=clause.end, sentiment=value, polarity=polarity(value),
+                did_job=did_job, confidence=confidence))
     return mentions
+
+
+NEUTRAL = 0.15  # below this a clause's own words carry no judgement
+SEGMENT = re.compile(r"[,;:]|\s(?:and|but|while|whereas)\s", re.I)
+
+
+def _local_sentiment(text: str, pattern: re.Pattern | None) -> float | None:
+    """Sentiment of the part of a clause that names the touchpoint, when a clause judges two
+    ("quoting is great, invoicing is clunky"); None when that part says nothing either way."""
+    m = pattern.search(text) if pattern is not None else None
+    if m is None:
+        return None
+    cuts = [0] + [c.end() for c in SEGMENT.finditer(text)] + [len(text) + 1]
+    lo = max(c for c in cuts if c <= m.start())
+    hi = min((c.start() for c in SEGMENT.finditer(text) if c.start() >= m.end()), default=len(text))
+    value, _ = judge(text[lo:hi])
+    return value if abs(value) >= NEUTRAL else None
+
+
+def _from_context(i: int, all_clauses: list[Clause], judged: list, hits_of: list, record: Record) -> float:
+    """A clause that names a touchpoint without judging it takes the judgement of a
+    neighbouring sentence in the same turn that judges nothing else ("Excellent. The
+    specialist set up our price book"), else leans the way the customer's own rating does."""
+    clause = all_clauses[i]
+    best = 0.0
+    for k in (i - 1, i + 1):
+        if 0 <= k < len(all_clauses) and all_clauses[k].record_id == clause.record_id and not hits_of[k]:
+            a, b = sorted((all_clauses[k], clause), key=lambda c: c.start)
+            if "\n" not in record.text[a.end:b.start] and abs(judged[k][0]) > abs(best):
+                best = judged[k][0]
+    if abs(best) >= 0.3:
+        return round(0.8 * best, 3)
+    return round(0.4 * lean, 3) if abs(lean := rating_lean(record)) >= 0.5 else judged[i][0]
+
+
+def rating_lean(record: Record) -> float:
+    """Which way the customer's own rating leans, in [-1, 1]: 0-10 scores around 7 (NPS
+    passives) are neutral, 1-5 ratings around 3. A support ticket without a rating leans
+    negative: people write to support because something is wrong."""
+    if record.score is None:
+        return -0.6 if record.kind == "support" else 0.0
+    if record.fields.get("score_scale") == "1-5":
+        return max(-1.0, min(1.0, (record.score - 3) / 2))
+    return max(-1.0, min(1.0, (record.score - 7) / 3))
 
 
 def _channel(t: TouchpointDef, record_channel: str) -> str:
