@@ -50,6 +50,7 @@ class Dataset:
     corpus: Path
     units: list[GoldUnit]
     catalogue: list[str]
+    descriptions: dict[str, str]
     priority: list[str]
     personas: list[GoldPersona]
 
@@ -64,7 +65,9 @@ def load_dataset(root: Path) -> Dataset:
         if not path.exists():
             raise InputError("missing from the dataset", path=str(path),
                              hint="A dataset holds corpus/ and labels/labels.csv, labels/catalogue.csv")
-    catalogue = [row["touchpoint"].strip() for row in _rows(catalogue_file, ["touchpoint"])]
+    catalogue_rows = _rows(catalogue_file, ["touchpoint"])
+    catalogue = [row["touchpoint"].strip() for row in catalogue_rows]
+    descriptions = {row["touchpoint"].strip(): row.get("description", "").strip() for row in catalogue_rows}
     known = set(catalogue)
     units: dict[str, GoldUnit] = {}
     for line, row in enumerate(_rows(labels, ["unit", "record_id", "split", "phase", "touchpoint", "sentiment"]),
@@ -105,7 +108,7 @@ def load_dataset(root: Path) -> Dataset:
         if unknown := [t for t in priority + [t for p in personas for t in p.top_touchpoints] if t not in known]:
             raise InputError(f"touchpoint {unknown[0]!r} is not in catalogue.csv", path=str(persona_file),
                              hint="Use the catalogue's names")
-    return Dataset(root, root / "corpus", list(units.values()), catalogue, priority, personas)
+    return Dataset(root, root / "corpus", list(units.values()), catalogue, descriptions, priority, personas)
 
 
 def load_user_labels(path: Path) -> list[GoldUnit]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import time
 import uuid
@@ -29,7 +30,7 @@ from valuestory.stores.embeddings import make_embedder
 from .dataset import Dataset, GoldUnit
 from .metrics import Estimate, accuracy, bootstrap, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
 
-NAME_MATCH = 0.6  # a predicted touchpoint name this close in meaning to a gold name is that touchpoint
+NAME_MATCH = 0.5  # a predicted touchpoint name this close in meaning to a gold name is that touchpoint
 JOB_MATCH = 0.5  # a produced job this close in meaning to a gold job expresses it
 
 
@@ -41,25 +42,47 @@ class Predicted:
 
 
 class NameMatcher:
-    """Predicted touchpoint names onto the gold catalogue: the same name (ignoring case), else
-    the closest gold name in meaning when it is at least `threshold` close, else no match."""
+    """Predicted touchpoint names onto the gold catalogue: the same name (ignoring case); else
+    the gold touchpoint whose name, then description, holds every word of it ("Dispatch
+    board" is in "The schedule, dispatch board, ..."); else the gold touchpoint closest in
+    meaning when at least `threshold` close; else no match."""
 
-    def __init__(self, gold: list[str], embed, threshold: float = NAME_MATCH) -> None:
+    def __init__(self, gold: list[str], embed, threshold: float = NAME_MATCH,
+                 descriptions: dict[str, str] | None = None) -> None:
         self.gold, self.embed, self.threshold = gold, embed, threshold
-        self.vectors = embed(gold) if gold else None
+        descriptions = descriptions or {}
+        texts = gold + [f"{g}: {descriptions.get(g) or g}" for g in gold]
+        self.vectors = embed(texts) if gold else None
+        self.words = [(_words(g), _words(descriptions.get(g, ""))) for g in gold]
         self.by_lower = {g.lower(): g for g in gold}
         self.cache: dict[str, str | None] = {}
 
     def __call__(self, name: str) -> str | None:
         if name not in self.cache:
-            exact = self.by_lower.get(name.lower())
-            if exact or self.vectors is None:
-                self.cache[name] = exact
-            else:
-                sims = self.vectors @ self.embed([name])[0]
-                best = int(np.argmax(sims))
-                self.cache[name] = self.gold[best] if sims[best] >= self.threshold else None
+            self.cache[name] = self._match(name)
         return self.cache[name]
+
+    def _match(self, name: str) -> str | None:
+        if exact := self.by_lower.get(name.lower()):
+            return exact
+        words = _words(name)
+        sims = self.vectors @ self.embed([name])[0] if self.vectors is not None else None
+        for part in (0, 1):  # every word in a gold name, then in a description: the tightest fit
+            fits = [i for i, w in enumerate(self.words) if words and words <= w[part]]
+            if fits:
+                closeness = [-float(sims[i + part * len(self.gold)]) if sims is not None else 0.0 for i in fits]
+                extra = [len(self.words[i][part] - words) if part == 0 else 0 for i in fits]
+                return self.gold[fits[min(range(len(fits)), key=lambda k: (extra[k], closeness[k]))]]
+        if sims is None:
+            return None
+        best = int(np.argmax(sims))
+        return self.gold[best % len(self.gold)] if sims[best] >= self.threshold else None
+
+
+def _words(text: str) -> set[str]:
+    """Content words, singular."""
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in re.findall(r"[a-z]+", text.lower()) if w not in {"and", "the", "of", "a", "an", "to", "or", "in"}}
 
 
 def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
@@ -201,7 +224,7 @@ def catalogue_metrics(project: Project, run_id: str, match: NameMatcher) -> dict
 def evaluate(project: Project, run_id: str, dataset: Dataset, split: str | None, embed, n: int = 1000) -> dict:
     """All metrics of one run against a dataset's labels: overall and per source kind."""
     gold = dataset.split(split)
-    match = NameMatcher(dataset.catalogue, embed)
+    match = NameMatcher(dataset.catalogue, embed, descriptions=dataset.descriptions)
     predicted = predict(project, run_id, gold, match)
     pairs = [(u, predicted[u.unit]) for u in gold]
     metrics = unit_metrics(pairs, n)

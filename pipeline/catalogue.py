@@ -38,7 +38,11 @@ issues stuff idea side""".split())
 VERBS = set("""is was are were be has have had does did keeps kept saves saved makes made takes took works worked
 gets got looks feels needs goes went seems helps lets costs runs stops breaks crashes loads shows sends asks cuts
 gives comes came means lost loses drops freezes fails failed changed changes moved moves told tells""".split())
-DETERMINER = re.compile(r"\b(?:the|our|my|your|their|its|this|that|his|her)\s+((?:[a-z][a-z'-]+\s+){0,2}[a-z][a-z'-]+)", re.I)
+DETERMINER = re.compile(r"\b(?:the|our|my|your|their|its|this|that|his|her|a|an|every|each|any|no)\s+"
+                        r"((?:[a-z][a-z'-]+\s+){0,2}[a-z][a-z'-]+)", re.I)
+# Words that qualify a thing without naming it: skipped before the noun, not taken as one.
+QUALIFIER = set("""first second last next new old same whole proper real nice nicer clean simple quick fast slow big
+small little good great bad better best worst own other another few couple single main""".split())
 
 
 def load_codebook(path: Path) -> list[TouchpointDef]:
@@ -90,20 +94,24 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
 
 SUBJECT = re.compile(r"^((?:[a-z][a-z'-]+\s+){0,2}[a-z][a-z'-]+)\s+(?:is|was|are|were|has|had|have|keeps|kept|"
                      r"works|worked|doesn't|didn't|isn't|wasn't|needs|took|takes|makes|made|could|would|"
-                     r"should|still|just|never|always|also|cuts|saves|gets|feels|looks|seems)\b", re.I)
+                     r"should|still|just|never|always|also|cuts|saves|gets|feels|looks|seems|make|makes|"
+                     r"in|with|for|on|go|went)\b|^((?:[a-z][a-z'-]+\s+){0,2}[a-z][a-z'-]+),", re.I)
 
 
 def noun_phrases(text: str) -> list[str]:
-    """Phrases after a determiner, or opening a sentence before its verb, trimmed to their
-    nominal part: 'the quote builder is ...' and 'Offline mode doesn't ...'."""
+    """Phrases after a determiner, or opening a sentence before its verb (or a comma), trimmed
+    to their nominal part: 'the quote builder is ...', 'a proper quote', 'Offline mode doesn't ...'."""
     found = []
     matches = list(DETERMINER.finditer(text))
     subject = SUBJECT.match(text.strip())
-    for words in [m.group(1) for m in matches] + ([subject.group(1)] if subject else []):
+    opening = [subject.group(1) or subject.group(2)] if subject else []
+    for words in [m.group(1) for m in matches] + opening:
         words = words.lower().split()
+        while words and words[0] in QUALIFIER:
+            words = words[1:]
         kept = []
         for w in words:
-            if w in STOP or w in VERBS or (kept and len(w) > 4 and w.endswith(("ed", "ing"))):
+            if w in STOP or w in VERBS or w in QUALIFIER or (kept and len(w) > 4 and w.endswith(("ed", "ing"))):
                 break
             kept.append(w.strip("'"))
         while kept and kept[-1] in STOP:
@@ -111,6 +119,15 @@ def noun_phrases(text: str) -> list[str]:
         if kept and len(kept[-1]) > 2:
             found.append(" ".join(kept))
     return found
+
+
+def _head(phrase: str) -> str:
+    """The noun a phrase is about, in the singular, so 'the quotes' and 'a quote' count together."""
+    return _singular(phrase.split()[-1])
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def discover(records: list[Record], mentioned: set[tuple[str, int, int]], known: list[TouchpointDef],
@@ -121,14 +138,14 @@ def discover(records: list[Record], mentioned: set[tuple[str, int, int]], known:
     opinions: Counter = Counter()
     forms: dict[str, Counter] = defaultdict(Counter)
     examples: dict[str, str] = {}
-    known_words = {w for t in known for w in re.findall(r"[a-z]+", t.name.lower())}
+    known_words = {_singular(w) for t in known for w in re.findall(r"[a-z]+", t.name.lower())}
     for r in records:
         for c in clauses(r):
             if (c.record_id, c.start, c.end) in mentioned:
                 continue
             sentiment, _ = judge(c.text)
             for phrase in noun_phrases(c.text):
-                head = phrase.split()[-1]
+                head = _head(phrase)
                 if head in STOP or head in known_words:
                     continue
                 support[head].add(r.record_id)
@@ -146,7 +163,7 @@ def discover(records: list[Record], mentioned: set[tuple[str, int, int]], known:
         found.append(TouchpointDef(
             name=name[0].upper() + name[1:], channel="product" if len(name.split()) > 1 else "unknown",
             description=f"Discovered: named in {len(ids)} records, e.g. \u201c{examples[head][:120]}\u201d",
-            cues=tuple(re.escape(v) for v in variants[:8]) + (rf"\b{re.escape(head)}\b",), origin="discovered"))
+            cues=tuple(re.escape(v) for v in variants[:8]) + (rf"\b{re.escape(head)}s?\b",), origin="discovered"))
     return found
 
 
