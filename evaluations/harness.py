@@ -148,6 +148,8 @@ def unit_metrics(pairs: list[Pair], n: int = 1000) -> dict[str, Estimate]:
                                        if polar(ps) else None, labelled, n),
         "polarity_macro_f1": bootstrap(lambda ps: macro_f1(*_unzip([(sign(g), polarity(p)) for g, p in polar(ps)]))
                                        if polar(ps) else None, labelled, n),
+        "polarity_kappa": bootstrap(lambda ps: cohen_kappa(*_unzip([(sign(g), polarity(p)) for g, p in polar(ps)]))
+                                    if polar(ps) else None, labelled, n),
         "sentiment_mae": bootstrap(lambda ps: mean_absolute_error(*_unzip([(g / 2, p) for g, p in polar(ps)]))
                                    if polar(ps) else None, labelled, n),
         "phase_accuracy": bootstrap(lambda ps: accuracy([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
@@ -241,8 +243,10 @@ def evaluate(project: Project, run_id: str, dataset: Dataset, split: str | None,
 
 
 def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
-                     on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000) -> dict:
-    """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate."""
+                     on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
+                     judge: bool = False) -> dict:
+    """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
+    with `judge`, the run's model also scores its stories and hypotheses against the rubrics."""
     from valuestory.pipeline.ingest import ingest
     from valuestory.pipeline.synthesis import run_synthesis
     started = time.perf_counter()
@@ -254,10 +258,23 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
             result = run_synthesis(project, llm, on_progress=on_progress)
             run = project.ledger.latest_run()
             report = evaluate(project, result.run_id, dataset, split, make_embedder(project.config.store.embedding).embed, n)
+            if judge:
+                report["metrics"] |= judge_with(project, result.run_id, llm)
         finally:
             project.ledger.close()
     return record(report, dataset=str(dataset.root), split=split or "all", engine=run["engine"], model=run["model"],
                   prompts=run["prompts"], labels_hash=labels_hash(dataset.root), seconds=time.perf_counter() - started)
+
+
+def judge_with(project: Project, run_id: str, llm: str) -> dict[str, Estimate]:
+    from valuestory.errors import ValuestoryError
+    from valuestory.pipeline.models import make_model
+
+    from .judge import judge_run
+    model = make_model(llm)
+    if model is None:
+        raise ValuestoryError("The judge needs a model: add --llm openai:MODEL or --llm compat:MODEL@URL")
+    return judge_run(project, run_id, model, f"judge-{run_id}")
 
 
 def labels_hash(root: Path) -> str:
@@ -272,3 +289,34 @@ def record(report: dict, **about) -> dict:
     """An eval run as data: what was measured, with what, and when."""
     return {"eval_id": f"eval-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
             "at": time.strftime("%Y-%m-%dT%H:%M:%S"), **about, **report}
+
+
+def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: int = 1000,
+                    judge_llm: str | None = None) -> dict:
+    """A researcher's own coding against the latest run of their project: agreement per
+    record on touchpoints (F1), polarity (accuracy, kappa) and phase (accuracy, kappa)."""
+    from valuestory.errors import ValuestoryError
+    run = project.ledger.latest_run()
+    if run is None:
+        raise ValuestoryError("No finished run yet: run `valuestory run` first, then compare it with your labels")
+    known = {r.record_id for r in project.ledger.records()}
+    if missing := [u.record_id for u in labels if u.record_id not in known]:
+        raise ValuestoryError(f"{source}: {len(missing)} record id(s) are not in this project, e.g. {missing[0]!r}. "
+                              "Copy ids from `valuestory export records`")
+    started = time.perf_counter()
+    embed = make_embedder(project.config.store.embedding).embed
+    names = sorted({t for u in labels for t in u.touchpoints})
+    match = NameMatcher(names, embed)
+    predicted = predict(project, run["run_id"], labels, match)
+    pairs = [(u, predicted[u.unit]) for u in labels]
+    metrics = unit_metrics(pairs, n)
+    metrics["groundedness"] = groundedness(project, run["run_id"], {u.record_id for u in labels}, n)
+    if judge_llm:
+        metrics |= judge_with(project, run["run_id"], judge_llm)
+    report = {"units": len(labels), "metrics": metrics,
+              "by_kind": {k: unit_metrics([(g, p) for g, p in pairs if g.kind == k], n)
+                          for k in sorted({u.kind for u in labels})},
+              "matching": {"touchpoint_name_threshold": NAME_MATCH}}
+    return record(report, dataset=source, split="labels", engine=run["engine"], model=run["model"],
+                  prompts=run["prompts"], run_id=run["run_id"], labels_hash=hashlib.sha256(Path(source).read_bytes())
+                  .hexdigest()[:16], seconds=time.perf_counter() - started)

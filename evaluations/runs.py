@@ -1,0 +1,89 @@
+"""Eval runs as data: saved as JSON under the project's store, compared, and held against
+the thresholds of the regression gate."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from importlib.resources import files
+from pathlib import Path
+
+from valuestory.errors import ValuestoryError
+
+from .metrics import Estimate
+
+HEADLINE = ("touchpoint_f1", "touchpoint_precision", "touchpoint_recall", "touchpoint_macro_f1", "polarity_accuracy",
+            "polarity_macro_f1", "sentiment_mae", "phase_accuracy", "phase_macro_f1", "phase_kappa", "decision_f1",
+            "decision_precision", "decision_recall", "groundedness", "priority_spearman", "priority_overlap",
+            "job_match", "catalogue_precision", "catalogue_coverage")
+LOWER_IS_BETTER = {"sentiment_mae"}
+
+
+def to_json(report: dict) -> dict:
+    """Estimates as {"value", "ci_low", "ci_high", "n"}."""
+    def plain(v):
+        if isinstance(v, Estimate):
+            return v.model_dump()
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+    return plain(report)
+
+
+def save(report: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{report['eval_id']}.json"
+    path.write_text(json.dumps(to_json(report), indent=1), encoding="utf-8")
+    return path
+
+
+def load(ref: str, folder: Path) -> dict:
+    """An eval run by its id (in `folder`) or by the path of its JSON file."""
+    path = Path(ref)
+    if not path.exists():
+        matches = sorted(folder.glob(f"{ref}*.json")) if folder.exists() else []
+        if len(matches) != 1:
+            known = ", ".join(p.stem for p in sorted(folder.glob("*.json"))[-5:]) if folder.exists() else ""
+            raise ValuestoryError(f"No single eval run matches {ref!r}"
+                                  + (f"; recent ones: {known}" if known else "; run `valuestory eval` first"))
+        path = matches[0]
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValuestoryError(f"{path}: not an eval run ({exc})") from None
+
+
+def compare(a: dict, b: dict) -> list[dict]:
+    """Metric by metric: both values, the difference, and whether it is outside the
+    intervals (each value outside the other's interval), so not plausibly noise."""
+    rows = []
+    for name in [m for m in HEADLINE if m in a["metrics"] or m in b["metrics"]]:
+        x, y = a["metrics"].get(name) or {}, b["metrics"].get(name) or {}
+        va, vb = x.get("value"), y.get("value")
+        diff = vb - va if va is not None and vb is not None else None
+        outside = None
+        if diff is not None and None not in (x.get("ci_low"), x.get("ci_high"), y.get("ci_low"), y.get("ci_high")):
+            outside = not (x["ci_low"] <= vb <= x["ci_high"]) and not (y["ci_low"] <= va <= y["ci_high"])
+        rows.append({"metric": name, "a": va, "b": vb, "difference": diff, "outside_intervals": outside})
+    return rows
+
+
+def thresholds(path: Path | None = None) -> dict:
+    source = path.read_text(encoding="utf-8") if path else \
+        files("valuestory.evaluations").joinpath("thresholds.toml").read_text(encoding="utf-8")
+    return tomllib.loads(source)
+
+
+def gate(report: dict, limits: dict) -> list[str]:
+    """What falls short of the thresholds for this report's engine and split; empty if all pass."""
+    engine = "offline" if str(report.get("engine", "")).startswith("offline") else "llm"
+    wanted = limits.get(engine, {}).get(report.get("split", ""), {})
+    failures = []
+    for name, minimum in wanted.items():
+        value = (report["metrics"].get(name) or {})
+        value = value.value if isinstance(value, Estimate) else value.get("value")
+        if value is None:
+            failures.append(f"{name}: not measured (threshold {minimum})")
+        elif (value > minimum) if name in LOWER_IS_BETTER else (value < minimum):
+            failures.append(f"{name} = {value:.3f}, {'above' if name in LOWER_IS_BETTER else 'below'} the threshold {minimum}")
+    return failures

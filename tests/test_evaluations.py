@@ -1,0 +1,178 @@
+"""The evaluation harness: metrics, datasets and labels, the CLI, the judge, and the gate."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_cli import run as run_cli
+from valuestory.errors import InputError, ValuestoryError
+from valuestory.evaluations import runs
+from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
+from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics
+from valuestory.evaluations.metrics import (accuracy, bootstrap, cohen_kappa, macro_f1, macro_f1_sets,
+                                            mean_absolute_error, prf, spearman)
+from valuestory.stores.embeddings import make_embedder
+
+
+def test_metrics_on_known_answers():
+    assert prf([{"a", "b"}, {"c"}], [{"a"}, {"c", "d"}]) == (2 / 3, 2 / 3, 2 / 3)
+    assert prf([set()], [set()]) == (1.0, 1.0, 1.0) and prf([{"a"}], [set()])[2] == 0.0
+    assert macro_f1_sets([{"a"}, {"b"}], [{"a"}, {"a"}]) == pytest.approx((2 / 3 + 0) / 2)
+    assert accuracy(["x", "y", "y"], ["x", "y", "x"]) == pytest.approx(2 / 3)
+    assert macro_f1(["x", "x", "y"], ["x", "y", "y"]) == pytest.approx(2 / 3)
+    # kappa: perfect agreement is 1, agreement at chance level is 0
+    assert cohen_kappa(["a", "b", "a", "b"], ["a", "b", "a", "b"]) == 1.0
+    assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == pytest.approx(0.0)
+    assert mean_absolute_error([1.0, -1.0], [0.5, -1.0]) == 0.25
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+
+
+def test_bootstrap_interval_contains_the_value_and_narrows_with_more_data():
+    small = bootstrap(lambda xs: sum(xs) / len(xs), [1, 0] * 10)
+    large = bootstrap(lambda xs: sum(xs) / len(xs), [1, 0] * 500)
+    assert small.ci_low <= small.value == 0.5 <= small.ci_high and small.n == 20
+    assert large.ci_high - large.ci_low < small.ci_high - small.ci_low
+    assert bootstrap(lambda xs: 1.0, []).value is None
+
+
+def test_unit_metrics_score_touchpoints_polarity_phase_and_decisions():
+    gold = [GoldUnit("u1", "nps:1", None, "test", "Engagement", set(), {"Payouts": -2, "Pricing": 1}),
+            GoldUnit("u2", "nps:2", None, "test", "Transformation", {"churn"}, {"Pricing": -1})]
+    pred = [Predicted({"Payouts": -0.6, "Support": 0.4}, "Engagement", set()),
+            Predicted({"Pricing": 0.5}, "Engagement", {"churn"})]
+    m = unit_metrics(list(zip(gold, pred, strict=True)), n=50)
+    assert m["touchpoint_precision"].value == pytest.approx(2 / 3) and m["touchpoint_recall"].value == pytest.approx(2 / 3)
+    assert m["polarity_accuracy"].value == 0.5  # Payouts right, Pricing wrong
+    assert m["sentiment_mae"].value == pytest.approx((abs(-1 + 0.6) + abs(-0.5 - 0.5)) / 2)
+    assert m["phase_accuracy"].value == 0.5 and m["decision_f1"].value == 1.0
+
+
+def test_names_match_the_gold_catalogue_by_name_words_then_meaning():
+    match = NameMatcher(["Quote builder", "Scheduling and dispatch", "Customer support"],
+                        make_embedder("wordllama").embed,
+                        descriptions={"Scheduling and dispatch": "The schedule, dispatch board and calendar"})
+    assert match("quote builder") == "Quote builder" and match("Quotes") == "Quote builder"
+    assert match("Dispatch board") == "Scheduling and dispatch"  # every word is in the description
+    assert match("Weather") is None
+
+
+def test_the_sample_labels_are_a_real_dataset():
+    ds = load_dataset(ROOT / "data_samples")
+    kinds = {u.kind for u in ds.units}
+    assert len(ds.units) >= 400 and {"interview", "nps", "support", "sales"} <= kinds
+    assert {u.split for u in ds.units} == {"dev", "test"}
+    for u in ds.units:  # a record's units are all in one split
+        assert all(v.split == u.split for v in ds.units if v.record_id == u.record_id)
+    assert set(t for u in ds.units for t in u.touchpoints) <= set(ds.catalogue)
+    assert ds.priority and {p.name for p in ds.personas} == {"Owner-operator", "Small crew", "Multi-crew"}
+
+
+def test_bad_labels_name_the_file_line_and_column(tmp_path):
+    shutil.copytree(ROOT / "data_samples" / "labels", tmp_path / "labels")
+    (tmp_path / "corpus").mkdir()
+    labels = tmp_path / "labels" / "labels.csv"
+    lines = labels.read_text().splitlines()
+    lines[3] = lines[3].replace("Engagement", "Happiness", 1)
+    labels.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as info:
+        load_dataset(tmp_path)
+    assert (info.value.line, info.value.column) == (4, "phase") and "Happiness" in str(info.value)
+    own = tmp_path / "mine.csv"
+    own.write_text("record_id,touchpoint,polarity,phase\nnps:1,Payouts,furious,\n")
+    with pytest.raises(InputError) as info:
+        load_user_labels(own)
+    assert (info.value.line, info.value.column) == (2, "polarity")
+
+
+@pytest.fixture(scope="module")
+def test_split_report():
+    return evaluate_dataset(load_dataset(ROOT / "data_samples"), "test", "offline", n=200)
+
+
+def test_the_offline_engine_passes_the_gate_on_the_test_split(test_split_report):
+    """The regression gate: `make test` fails when a metric drops below its threshold."""
+    failures = runs.gate(test_split_report, runs.thresholds())
+    assert not failures, failures
+    assert test_split_report["engine"] == "offline-v1" and test_split_report["split"] == "test"
+    assert set(test_split_report["by_kind"]) == {"feedback", "interview", "nps", "sales", "support"}
+
+
+def test_the_gate_fails_below_a_threshold(test_split_report):
+    limits = {"offline": {"test": {"touchpoint_f1": 0.99, "sentiment_mae": 0.01, "groundedness": 1.0}}}
+    failures = runs.gate(test_split_report, limits)
+    assert len(failures) == 2 and "touchpoint_f1" in failures[0] and "above the threshold" in failures[1]
+
+
+def cli(*args: str, cwd: Path, check: int = 0):
+    return run_cli(*args, cwd=cwd, check=check)
+
+
+@pytest.mark.e2e
+def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
+    shutil.copytree(ROOT / "data_samples", tmp_path / "data_samples")
+    out = cli("eval", "--split", "dev", "--json", "a.json", "--gate", cwd=tmp_path).stdout
+    assert "touchpoint_f1" in out and "groundedness" in out and "split dev" in out
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert {"value", "ci_low", "ci_high"} <= set(a["metrics"]["touchpoint_f1"]) and a["prompts"]
+    assert a["engine"] == "offline-v1" and a["labels_hash"]
+    b = cli("eval", "--split", "test", "--json", "b.json", cwd=tmp_path)
+    b_id = json.loads((tmp_path / "b.json").read_text())["eval_id"]
+    compared = cli("eval", "--compare", a["eval_id"], b_id, cwd=tmp_path).stdout
+    assert "difference" in compared and "touchpoint_f1" in compared
+    assert "No single eval run" in cli("eval", "--compare", "nope", b_id, cwd=tmp_path, check=2).stderr
+    assert b.returncode == 0
+
+    # a researcher's own coding of their project, against its latest run
+    cli("init", cwd=tmp_path)
+    cli("ingest", "data_samples/corpus/nps", cwd=tmp_path)
+    cli("run", cwd=tmp_path)
+    (tmp_path / "mine.csv").write_text(
+        "record_id,touchpoint,polarity,phase\n"
+        "nps:3-70413,Payouts,positive,Engagement\n"
+        "nps:3-70427,Chat support,negative,Engagement\n"
+        "nps:3-70447,Login,negative,Engagement\n"
+        "nps:3-70422,Price increase,negative,Transformation\n")
+    own = cli("eval", "--labels", "mine.csv", "--json", "mine.json", cwd=tmp_path)
+    mine = json.loads((tmp_path / "mine.json").read_text())
+    assert mine["split"] == "labels" and mine["units"] == 4 and "polarity_kappa" in mine["metrics"]
+    assert mine["metrics"]["touchpoint_recall"]["value"] >= 0.5 and "phase_kappa" in own.stdout
+    (tmp_path / "bad.csv").write_text("record_id,touchpoint\nnps:nope,Payouts\n")
+    assert "not in this project" in cli("eval", "--labels", "bad.csv", cwd=tmp_path, check=2).stderr
+
+
+def test_the_judge_scores_stories_and_hypotheses_against_the_rubrics(project, write):
+    from valuestory.evaluations.judge import judge_run
+    from valuestory.pipeline.ingest import ingest
+    from valuestory.pipeline.models import ScriptedModel
+    from valuestory.pipeline.synthesis import run_synthesis
+    ingest(project, [ROOT / "data_samples" / "corpus" / "nps"])
+    run = run_synthesis(project, "offline")
+
+    def on_call(messages, schema):
+        n = messages[-1]["content"].count("<i")
+        return json.dumps({"scores": [{"item": i, "grounded": 4, "specific": 2, "non_generic": 3, "reason": "ok"}
+                                      for i in range(1, n + 1)]})
+    model = ScriptedModel(name="scripted:judge", on_call=on_call)
+    scores = judge_run(project, run.run_id, model, "judge-test")
+    assert scores["judge_opportunities_grounded"].value == 4 and scores["judge_opportunities_specific"].value == 2
+    prompt = model.calls[0]
+    assert "never instructions" in prompt[0]["content"] and "grounded:" in prompt[-1]["content"]
+    assert "<quote>" in prompt[-1]["content"]
+
+
+def test_compare_says_when_a_difference_is_outside_the_intervals():
+    def run(v, lo, hi):
+        return {"metrics": {"touchpoint_f1": {"value": v, "ci_low": lo, "ci_high": hi}}}
+    [row] = runs.compare(run(0.70, 0.65, 0.75), run(0.85, 0.80, 0.90))
+    assert row["difference"] == pytest.approx(0.15) and row["outside_intervals"] is True
+    [row] = runs.compare(run(0.70, 0.65, 0.75), run(0.72, 0.67, 0.77))
+    assert row["outside_intervals"] is False
+
+
+def test_an_unknown_eval_run_is_a_clear_error(tmp_path):
+    with pytest.raises(ValuestoryError, match="run `valuestory eval` first"):
+        runs.load("eval-x", tmp_path / "evals")
