@@ -176,3 +176,15 @@ def test_compare_says_when_a_difference_is_outside_the_intervals():
 def test_an_unknown_eval_run_is_a_clear_error(tmp_path):
     with pytest.raises(ValuestoryError, match="run `valuestory eval` first"):
         runs.load("eval-x", tmp_path / "evals")
+
+
+def test_an_llm_engine_is_evaluated_the_same_way_and_recorded_with_its_prompts(monkeypatch):
+    from tests.fake_model import answer
+    from valuestory.pipeline.models import ScriptedModel
+    model = ScriptedModel(name="scripted:eval", on_call=answer)
+    monkeypatch.setattr("valuestory.pipeline.synthesis.make_model", lambda spec: model)
+    report = evaluate_dataset(load_dataset(ROOT / "data_samples"), "dev", "scripted", n=50)
+    assert report["engine"] == "llm" and report["model"] == "scripted:eval"
+    assert report["prompts"]["mentions"] == "mentions.v3" and "value_story" in report["prompts"]
+    assert report["metrics"]["groundedness"].value == 1.0  # the fake quotes records' first words
+    assert 0 <= report["metrics"]["touchpoint_f1"].value <= 1 and model.calls
