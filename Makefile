@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := out/demo-project
 
-.PHONY: install demo test test-minilm benchmark clean
+.PHONY: install demo test test-minilm benchmark browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "valuestory needs Python 3.11 or newer (make PYTHON=python3.11 ...)")'
@@ -33,9 +33,16 @@ demo: $(STAMP)
 	$(BIN)/valuestory export roles --project $(DEMO) -o out/roles.csv
 	$(BIN)/valuestory export opportunities --project $(DEMO) -o out/opportunities.csv
 	$(BIN)/valuestory export valuemap --project $(DEMO) -o out/valuemap.csv
+	$(BIN)/valuestory report --project $(DEMO) --format md -o out/report.md
+	$(BIN)/valuestory report --project $(DEMO) --format html -o out/report.html
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The report's browser test needs Debian's Chromium (a system package, not a pip one).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "could not install chromium: the report's browser test will say so"
 
 # The optional MiniLM embedding in its own environment: it needs torch (a CPU build).
 MINILM := .venv-minilm

@@ -158,7 +158,9 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
     maps = []
     for persona, recs in sorted(personas.items()):
         persona_clauses = [c for r in recs for c in clauses(r)]
-        empathy = {k: [c.text for c in persona_clauses if pattern.search(c.text)][:4] for k, pattern in EMPATHY_RE.items()}
+        # a few words are not a glimpse of anyone's world: "We did" says nothing
+        empathy = {k: [c.text for c in persona_clauses if pattern.search(c.text) and len(c.text.split()) >= 4][:4]
+                   for k, pattern in EMPATHY_RE.items()}
         empathy["says"] = [m.quote for r in recs for m in by_record[r.record_id] if abs(m.sentiment) >= 0.5][:4]
         drafts = (drafted or {}).get(persona)
         gaps = [c for c in persona_clauses if GAP.search(c.text)]

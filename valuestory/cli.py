@@ -267,6 +267,48 @@ def run(
     except ValuestoryError as exc:
         raise _fail(exc)
     _print_run_summary(result)
+    console.print("Next: `valuestory report` writes the value story map (HTML or Markdown).")
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    md = "md"
+
+
+@app.command()
+def report(
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html: one self-contained file that opens "
+                                                                     "offline; md: the same content as Markdown.")] = ReportFormat.html,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: "
+                                                   "out/report.html or out/report.md in the project).",
+                                                   show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Write the value story map of the latest run: summary and the three touchpoints to fix
+    first, the journey per persona, the scorecard with charts, the touchpoint network,
+    sensemaking hypotheses, the customer value map, opportunities, and an appendix where
+    every quote is shown in its record."""
+    from .pipeline.report import write
+    try:
+        project = find_project(project_dir).require()
+        path = write(project, output or project.root / "out" / f"report.{fmt.value}", fmt.value)
+        latest = project.ledger.latest_run()
+    except ValuestoryError as exc:
+        raise _fail(exc)
+    console.print(f"Report written: {path}")
+    _print_top_three(latest["summary"] if latest else {})
+
+
+def _print_top_three(summary: dict) -> None:
+    fix = summary.get("fix_first") or []
+    if not fix:
+        return
+    table = Table(title="Fix these three first", show_header=False, box=None)
+    for i, name in enumerate(fix, start=1):
+        table.add_row(f"{i}.", escape(name))
+    console.print(table)
+    if summary.get("easy_fixes"):
+        console.print(f"Easy fixes: {escape(', '.join(summary['easy_fixes']))}")
 
 
 class Split(str, Enum):

@@ -1,0 +1,358 @@
+"""`valuestory report`: the value story map of the latest run, as one self-contained HTML file
+or as Markdown.
+
+`build` reads what the run stored and shapes it for the templates; every quote shown is
+registered with `Citations`, which checks it against its record and gives it an anchor in the
+appendix, where the record is shown with the quoted span highlighted. A quote that is not
+verbatim in its record is not shown. Charts are inline SVG from `charts`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from html import escape
+from itertools import combinations
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from valuestory.errors import ValuestoryError
+from valuestory.project import Project
+
+from . import charts
+from .grounding import locate
+from .journey import PHASES
+
+PHASE_ORDER = list(PHASES)
+MAX_SCORE_ROWS = 25  # shown; the rest collapse
+NETWORK_NODES = 16
+CONTEXT_CHARS = 600  # of a long record, shown around its cited spans
+
+
+@dataclass
+class Quote:
+    text: str
+    ref: str  # anchor of its appendix entry
+    number: int
+    record_id: str
+
+
+@dataclass
+class Entry:
+    record_id: str
+    kind: str
+    source: str
+    locator: str
+    text: str
+    spans: list[tuple[int, int, str, int]] = field(default_factory=list)  # start, end, anchor, number
+
+
+class Citations:
+    """Quotes shown in the report, each checked against its record and numbered."""
+
+    def __init__(self, records: dict[str, dict]) -> None:
+        self.records = records
+        self.entries: dict[str, Entry] = {}
+        self.seen: dict[tuple[str, int, int], Quote] = {}
+        self.dropped = 0
+
+    def cite(self, record_id: str, text: str, start: int | None = None, end: int | None = None) -> Quote | None:
+        record = self.records.get(record_id)
+        if record is None:
+            self.dropped += 1
+            return None
+        body = record["text"]
+        if start is None or end is None or body[start:end] != text:
+            span = locate(text, body)
+            if span is None:  # never shown: not the customer's words
+                self.dropped += 1
+                return None
+            start, end = span
+        key = (record_id, start, end)
+        if key not in self.seen:
+            number = len(self.seen) + 1
+            entry = self.entries.setdefault(record_id, Entry(record_id, record["kind"], record["source"],
+                                                             record["locator"] or "", body))
+            entry.spans.append((start, end, f"q{number}", number))
+            self.seen[key] = Quote(body[start:end], f"q{number}", number, record_id)
+        return self.seen[key]
+
+    def appendix(self) -> list[dict]:
+        """Per cited record: its text in pieces, plain or highlighted, with an anchor at the
+        start of every quote; long records are cut to the neighbourhood of their quotes."""
+        out = []
+        for entry in sorted(self.entries.values(), key=lambda e: min(s[3] for s in e.spans)):
+            text = entry.text
+            windows = _merge([(max(0, s - CONTEXT_CHARS // 2), min(len(text), e + CONTEXT_CHARS // 2))
+                              for s, e, _, _ in entry.spans]) if len(text) > 2 * CONTEXT_CHARS else [(0, len(text))]
+            marks = _merge([(s, e) for s, e, _, _ in entry.spans])
+            pieces = []
+            for w_start, w_end in windows:
+                if w_start > 0:
+                    pieces.append({"gap": True})
+                cuts = sorted({w_start, w_end} | {p for m in marks for p in m if w_start < p < w_end}
+                              | {s for s, _, _, _ in entry.spans if w_start < s < w_end})
+                for a, b in zip(cuts, cuts[1:], strict=False):
+                    anchors = [(ref, n) for s, _, ref, n in entry.spans if s == a]
+                    pieces.append({"text": text[a:b], "mark": any(m0 <= a and b <= m1 for m0, m1 in marks),
+                                   "anchors": anchors})
+            if windows[-1][1] < len(text):
+                pieces.append({"gap": True})
+            out.append({"record_id": entry.record_id, "kind": entry.kind, "source": entry.source,
+                        "locator": entry.locator, "pieces": pieces,
+                        "numbers": sorted(n for _, _, _, n in entry.spans)})
+        return out
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _quoted(item: str) -> tuple[str, str]:
+    """'Touchpoint: “quote”' (how value maps store high points and friction) -> parts."""
+    m = re.match(r"^(.*?): “(.*)”$", item, re.S)
+    return (m.group(1), m.group(2)) if m else ("", item)
+
+
+def build(project: Project) -> dict:
+    """Everything the templates show, from the latest finished run."""
+    ledger = project.ledger
+    run = ledger.latest_run()
+    if run is None:
+        raise ValuestoryError("No finished run yet: run `valuestory run` first, then `valuestory report`")
+    run_id = run["run_id"]
+    records = {r["record_id"]: r for r in ledger.rows(
+        "SELECT record_id, kind, source, json_extract(data, '$.locator') AS locator, segment, date, score, text "
+        "FROM records")}
+    cite = Citations(records)
+    mentions = ledger.rows('SELECT record_id, touchpoint, quote, start, "end", sentiment, persona, phase, did_job, '
+                           "confidence FROM mentions WHERE run_id = ? ORDER BY rowid", (run_id,))
+    decisions = ledger.rows('SELECT persona, record_id, kind, decision, phase, quote, start, "end", position, '
+                            "touchpoints FROM decisions WHERE run_id = ? ORDER BY record_id, position", (run_id,))
+    scores = [dict(json.loads(r["data"]), touchpoint=r["touchpoint"]) for r in ledger.rows(
+        "SELECT touchpoint, data FROM scores WHERE run_id = ? AND scope = 'overall'", (run_id,))]
+    outputs: dict[str, list[dict]] = defaultdict(list)
+    for row in ledger.rows("SELECT kind, data FROM outputs WHERE run_id = ? ORDER BY rowid", (run_id,)):
+        outputs[row["kind"]].append(json.loads(row["data"]))
+    summary = run["summary"] or {}
+    by_touchpoint: dict[str, list[dict]] = defaultdict(list)
+    for m in mentions:
+        by_touchpoint[m["touchpoint"]].append(m)
+
+    def worst_quote(touchpoint: str) -> Quote | None:
+        # the customer's own voice first (a survey answer or a turn beats a rep's CRM note), and
+        # mentions found by the touchpoint's own words before those found by meaning alone
+        for m in sorted(by_touchpoint.get(touchpoint, []),
+                        key=lambda m: (records[m["record_id"]]["kind"] == "sales", m["confidence"] < 0.55, m["sentiment"])):
+            if (q := cite.cite(m["record_id"], m["quote"], m["start"], m["end"])) is not None:
+                return q
+        return None
+
+    ranked = sorted((s for s in scores if s.get("rank")), key=lambda s: s["rank"])
+    score_of = {s["touchpoint"]: s for s in scores}
+    fix_first = [{"touchpoint": t, "score": score_of.get(t, {}), "quote": worst_quote(t)} for t in summary.get("fix_first", [])]
+    easy = [{"touchpoint": t, "score": score_of.get(t, {}), "quote": worst_quote(t)} for t in summary.get("easy_fixes", [])]
+
+    personas = sorted({m["persona"] or "" for m in mentions} | {d["persona"] or "" for d in decisions})
+    maps = [_persona_map(p, mentions, decisions, outputs["roles"], cite) for p in personas]
+    dates = sorted(r["date"] for r in records.values() if r["date"])
+    context = {
+        "title": f"Value story map: {project.config.project.name}",
+        "generated": time.strftime("%Y-%m-%d %H:%M"),
+        "run": {**run, "prompts": run["prompts"] or {}},
+        "summary": summary,
+        "groundedness": summary.get("groundedness"),
+        "sources": [{"kind": k, "files": f, "records": n} for k, f, n, _, _ in ledger.counts_by_kind()],
+        "records": len(records),
+        "dates": (dates[0], dates[-1]) if dates else None,
+        "personas": [{"name": p or "Unassigned", "records": len({m["record_id"] for m in mentions if (m["persona"] or "") == p}
+                                                                | {d["record_id"] for d in decisions if (d["persona"] or "") == p})}
+                     for p in personas],
+        "fix_first": fix_first, "easy_fixes": easy,
+        "maps": maps,
+        "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
+        "max_score_rows": MAX_SCORE_ROWS,
+        "matrix": Markup(charts.impact_matrix([
+            {"touchpoint": s["touchpoint"], "rank": s["rank"], "emotional": s["emotional_impact"]["value"] or 0.0,
+             "business": s.get("business_impact") or 0.0, "mentions": s["mentions"],
+             "functional": s["functional_performance"]["value"]} for s in ranked[:20]])),
+        "nps_chart": Markup(charts.nps_drivers(sorted(
+            ({"touchpoint": s["touchpoint"], **{k: s["nps_impact"][v] for k, v in
+                                                 (("value", "value"), ("low", "low"), ("high", "high"))}}
+             for s in scores if s["nps_impact"]["value"] is not None),
+            key=lambda i: i["value"])[:14])),
+        "network": _network(mentions, decisions, records),
+        "stories": _stories(outputs["stories"], cite),
+        "valuemaps": _value_maps(outputs["valuemap"], records, cite),
+        "opportunities": _opportunities(outputs["opportunities"], cite),
+        "engine_is_offline": str(run["engine"]).startswith("offline"),
+    }
+    context["appendix"] = cite.appendix()
+    context["dropped_quotes"] = cite.dropped
+    return context
+
+
+def _score_row(s: dict) -> dict:
+    return {"touchpoint": s["touchpoint"], "rank": s.get("rank"), "mentions": s["mentions"],
+            "frequency": s.get("frequency"), "emotional": s["emotional_impact"], "functional": s["functional_performance"],
+            "nps": s["nps_impact"], "business": s.get("business_impact"), "priority": s.get("priority"),
+            "effort": s.get("effort")}
+
+
+def _persona_map(persona: str, mentions: list[dict], decisions: list[dict], roles: list[dict], cite: Citations) -> dict:
+    mine = [m for m in mentions if (m["persona"] or "") == persona]
+    phases = []
+    for phase in PHASE_ORDER:
+        here = [m for m in mine if m["phase"] == phase]
+        counts = Counter(m["touchpoint"] for m in here)
+        touchpoints = [{"name": t, "mentions": n,
+                        "sentiment": sum(m["sentiment"] for m in here if m["touchpoint"] == t) / n}
+                       for t, n in counts.most_common(6)]
+        made = [d for d in decisions if (d["persona"] or "") == persona and d["phase"] == phase]
+        kinds = []
+        for kind, n in Counter(d["decision"] for d in made).most_common():
+            example = next((q for d in made if d["decision"] == kind
+                            if (q := cite.cite(d["record_id"], d["quote"], d["start"], d["end"]))), None)
+            kinds.append({"decision": kind, "count": n, "quote": example})
+        role = next((r for r in roles if (r["persona"] or "") == persona and r["phase"] == phase), None)
+        phases.append({"phase": phase, "mentions": len(here),
+                       "emotion": sum(m["sentiment"] for m in here) / len(here) if here else None,
+                       "touchpoints": touchpoints, "decisions": kinds, "role": role})
+    curve = charts.emotion_curve([(p["phase"], p["emotion"], p["mentions"]) for p in phases],
+                                 f"Emotion across the journey: {persona or 'Unassigned'}")
+    return {"persona": persona or "Unassigned", "phases": phases, "curve": Markup(curve), "mentions": len(mine)}
+
+
+def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dict]) -> dict:
+    """Nodes: the most mentioned touchpoints; links: records mentioning both; arrows: which
+    comes first within an interview; rings: where decisions are made and journeys break."""
+    counts = Counter(m["touchpoint"] for m in mentions)
+    top = [t for t, _ in counts.most_common(NETWORK_NODES)]
+    per_record: dict[str, list[dict]] = defaultdict(list)
+    for m in mentions:
+        if m["touchpoint"] in top:
+            per_record[m["record_id"]].append(m)
+    together: Counter = Counter()
+    order: Counter = Counter()
+    for rid, ms in per_record.items():
+        names = sorted({m["touchpoint"] for m in ms})
+        together.update(combinations(names, 2))
+        if records.get(rid, {}).get("kind") == "interview":
+            sequence = [m["touchpoint"] for m in sorted(ms, key=lambda m: m["start"])]
+            firsts = list(dict.fromkeys(sequence))
+            order.update((a, b) for a, b in zip(firsts, firsts[1:], strict=False))
+    decided: Counter = Counter()
+    breaks: Counter = Counter()
+    for d in decisions:
+        for t in json.loads(d["touchpoints"] or "[]"):
+            decided[t] += 1
+            if d["decision"] == "churn":
+                breaks[t] += 1
+    phase_of = {t: Counter(m["phase"] for m in mentions if m["touchpoint"] == t).most_common(1)[0][0] for t in top}
+    nodes = [{"name": t, "phase": phase_of[t], "mentions": counts[t],
+              "sentiment": sum(m["sentiment"] for m in mentions if m["touchpoint"] == t) / counts[t],
+              "decisions": decided[t], "breaks": breaks[t]} for t in top]
+    floor = max(2, sorted(together.values(), reverse=True)[min(30, len(together)) - 1]) if together else 2
+    edges = [{"a": a, "b": b, "weight": w} for (a, b), w in together.items() if w >= floor]
+    edges += [{"a": a, "b": b, "weight": w, "ordered": True} for (a, b), w in order.items() if w >= 2]
+    return {"svg": Markup(charts.network(nodes, edges, PHASE_ORDER)),
+            "links": sorted(({"a": a, "b": b, "records": w} for (a, b), w in together.items()), key=lambda e: -e["records"])[:8],
+            "sequences": [{"a": a, "b": b, "interviews": w} for (a, b), w in order.most_common(5) if w >= 2],
+            "decided": decided.most_common(5), "breaks": breaks.most_common(5)}
+
+
+def _statement(s: dict, cite: Citations) -> dict:
+    quote = cite.cite(s["records"][0], s["text"]) if s.get("verbatim", True) and s.get("records") else None
+    return {"text": s["text"], "quote": quote, "records": s.get("records", [])}
+
+
+def _stories(stories: list[dict], cite: Citations) -> list[dict]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for h in stories:
+        grouped[h["persona"] or "Unassigned"].append({
+            **h,
+            "context": {k: [_statement(s, cite) for s in v] for k, v in h["context"].items()},
+            "motivators": {k: [_statement(s, cite) for s in v] for k, v in h["motivators"].items()},
+        })
+    return [{"persona": p, "hypotheses": hs} for p, hs in sorted(grouped.items())]
+
+
+def _cited_items(items: list[str], evidence: list[str], cite: Citations) -> list[dict]:
+    out = []
+    for item in items:
+        touchpoint, text = _quoted(item)
+        quote = next((q for rid in evidence if (q := cite.cite(rid, text))), None)
+        out.append({"touchpoint": touchpoint, "text": text, "quote": quote})
+    return out
+
+
+def _value_maps(maps: list[dict], records: dict[str, dict], cite: Citations) -> list[dict]:
+    out = []
+    for vm in maps:
+        all_ids = list(records)
+        empathy = {k: [{"text": q, "quote": _find(q, [], all_ids, cite)} for q in v] for k, v in vm["empathy_map"].items()}
+        jobs = []
+        for j in vm["jobs"]:
+            jobs.append({**j, "high_points": _cited_items(j["high_points"], j["evidence"], cite),
+                         "friction": _cited_items(j["friction"], j["evidence"], cite),
+                         "gap_quote": _find(j["value_gap"], j["evidence"], all_ids, cite) if j["value_gap"] else None})
+        out.append({"persona": vm["persona"] or "Unassigned", "engine": vm["engine"], "empathy": empathy, "jobs": jobs})
+    return out
+
+
+def _find(text: str, preferred: list[str], others: list[str], cite: Citations) -> Quote | None:
+    """The record that holds a quote whose record was not stored with it: the cited records
+    first, then any record (empathy-map quotes are a persona's sentences)."""
+    for rid in list(preferred) + [r for r in others if r not in preferred]:
+        if text in cite.records.get(rid, {}).get("text", ""):
+            return cite.cite(rid, text)
+    return None
+
+
+def _opportunities(items: list[dict], cite: Citations) -> list[dict]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for o in items:
+        quotes = [q for text in o["quotes"] if (q := next((c for rid in o["evidence"] if (c := cite.cite(rid, text))), None))]
+        grouped[o["touchpoint"]].append({**o, "cited": quotes})
+    return [{"touchpoint": t, "hypotheses": hs} for t, hs in grouped.items()]
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("valuestory.pipeline", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["signed"] = lambda v, digits=2: "" if v is None else f"{v:+.{digits}f}"
+    env.filters["pct"] = lambda v: "" if v is None else f"{v:.0%}"
+    env.filters["md"] = _md_escape
+    env.filters["svg_data"] = lambda svg: "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode()
+    return env
+
+
+def _md_escape(text: object) -> str:
+    """Customer text in Markdown: no markup, no HTML, one line."""
+    text = escape(" ".join(str(text).split()), quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", text)
+
+
+def render(project: Project, fmt: str = "html") -> str:
+    context = build(project)
+    template = _environment().get_template("report.html" if fmt == "html" else "report.md")
+    return template.render(**context)
+
+
+def write(project: Project, output: Path, fmt: str = "html") -> Path:
+    text = render(project, fmt)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    return output
