@@ -333,6 +333,8 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("valuestory.pipeline", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["signed"] = lambda v, digits=2: "" if v is None else f"{v:+.{digits}f}"
+    env.filters["verdict"] = lambda v: ("too little evidence" if v is None else "plays it well" if v > 0.15
+                                        else "falls short" if v < -0.15 else "plays it partly")
     env.filters["pct"] = lambda v: "" if v is None else f"{v:.0%}"
     env.filters["md"] = _md_escape
     env.filters["svg_data"] = lambda svg: "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode()
