@@ -199,7 +199,13 @@ def _rank(overall: list[TouchpointScore]) -> None:
         if s.mentions < MIN_MENTIONS:
             continue
         emotion = s.emotional_impact.value or 0.0
-        failing = 1 - s.functional_performance.value if s.functional_performance.value is not None else 0.5
+        fp = s.functional_performance
+        failing = 0.5
+        if fp.value is not None:
+            # "Failed 2 times out of 2" is weak evidence: shrink toward 0.5 by how wide its
+            # interval is, so a handful of mentions cannot outrank a widespread pain.
+            certainty = 1 - (fp.high - fp.low) if fp.low is not None and fp.high is not None else 0.5
+            failing = (1 - fp.value) * certainty + 0.5 * (1 - certainty)
         pain = max(0.0, -emotion) + 0.5 * failing * (emotion < 0.2)
         s.priority = round(pain * (0.3 + math.sqrt(s.frequency)) * (0.5 + s.business_impact), 4)
     ranked = sorted((s for s in overall if s.mentions >= MIN_MENTIONS), key=lambda s: -s.priority)
