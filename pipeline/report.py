@@ -63,21 +63,34 @@ class Citations:
         self.dropped = 0
 
     def cite(self, record_id: str, text: str, start: int | None = None, end: int | None = None) -> Quote | None:
+        """The quote, numbered, if it is verbatim in the record; else None, counted as dropped."""
+        quote = self._cite(record_id, text, start, end)
+        if quote is None:  # never shown: not the customer's words
+            self.dropped += 1
+        return quote
+
+    def find(self, text: str, record_ids: list[str]) -> Quote | None:
+        """The quote in the first of these records that holds it; dropped once if none does."""
+        quote = next((q for rid in record_ids if (q := self._cite(rid, text))), None)
+        if quote is None:
+            self.dropped += 1
+        return quote
+
+    def _cite(self, record_id: str, text: str, start: int | None = None, end: int | None = None) -> Quote | None:
         record = self.records.get(record_id)
         if record is None:
-            self.dropped += 1
             return None
         body = record["text"]
         if start is None or end is None or body[start:end] != text:
             span = locate(text, body)
-            if span is None:  # never shown: not the customer's words
-                self.dropped += 1
+            if span is None:
                 return None
             start, end = span
         key = (record_id, start, end)
         if key not in self.seen:
             number = len(self.seen) + 1
-            entry = self.entries.setdefault(record_id, Entry(record_id, record["kind"], record["source"],
+            # the file's name, not the researcher's folders: the report gets mailed around
+            entry = self.entries.setdefault(record_id, Entry(record_id, record["kind"], Path(record["source"]).name,
                                                              record["locator"] or "", body))
             entry.spans.append((start, end, f"q{number}", number))
             self.seen[key] = Quote(body[start:end], f"q{number}", number, record_id)
@@ -293,7 +306,7 @@ def _cited_items(items: list[str], evidence: list[str], cite: Citations) -> list
     out = []
     for item in items:
         touchpoint, text = _quoted(item)
-        quote = next((q for rid in evidence if (q := cite.cite(rid, text))), None)
+        quote = cite.find(text, evidence)
         out.append({"touchpoint": touchpoint, "text": text, "quote": quote})
     return out
 
@@ -315,16 +328,15 @@ def _value_maps(maps: list[dict], records: dict[str, dict], cite: Citations) -> 
 def _find(text: str, preferred: list[str], others: list[str], cite: Citations) -> Quote | None:
     """The record that holds a quote whose record was not stored with it: the cited records
     first, then any record (empathy-map quotes are a persona's sentences)."""
-    for rid in list(preferred) + [r for r in others if r not in preferred]:
-        if text in cite.records.get(rid, {}).get("text", ""):
-            return cite.cite(rid, text)
-    return None
+    holders = [rid for rid in list(preferred) + [r for r in others if r not in preferred]
+               if text in cite.records.get(rid, {}).get("text", "")]
+    return cite.find(text, holders[:1])
 
 
 def _opportunities(items: list[dict], cite: Citations) -> list[dict]:
     grouped: dict[str, list[dict]] = defaultdict(list)
     for o in items:
-        quotes = [q for text in o["quotes"] if (q := next((c for rid in o["evidence"] if (c := cite.cite(rid, text))), None))]
+        quotes = [q for text in o["quotes"] if (q := cite.find(text, o["evidence"]))]
         grouped[o["touchpoint"]].append({**o, "cited": quotes})
     return [{"touchpoint": t, "hypotheses": hs} for t, hs in grouped.items()]
 

@@ -72,6 +72,7 @@ def test_every_quote_links_to_its_record_with_the_span_highlighted(sample):
     html = (project / "out" / "report.html").read_text(encoding="utf-8")
     records = {r["record_id"]: r["text"] for r in json.loads(
         run("export", "records", "-p", str(project), "-f", "json", cwd=project).stdout)}
+    assert "; 0 that were not verbatim were left out" in html  # the offline engine quotes verbatim
     links = set(re.findall(r'<a class="ref" href="#(q\d+)"', html))
     anchors = set(re.findall(r'<span id="(q\d+)" class="anchor">', html))
     assert links and links == anchors  # every link lands, every entry is used
@@ -135,3 +136,17 @@ def test_the_report_renders_in_headless_chromium_offline(sample, tmp_path):
     assert errors == []
     assert all(h > 100 for h in heights.values()), heights
     assert target == "#q1" and shot.stat().st_size > 20_000
+
+
+def test_a_quote_that_is_not_in_its_record_is_never_shown():
+    from valuestory.pipeline.report import Citations
+    records = {"nps:1": {"record_id": "nps:1", "kind": "nps", "source": "s.csv", "locator": "line 2",
+                         "text": "Payouts take  five days. Support is slow."}}
+    cite = Citations(records)
+    quote = cite.cite("nps:1", "Payouts take five days")  # whitespace aside, verbatim
+    assert quote.text == "Payouts take  five days" and quote.ref == "q1"
+    assert cite.cite("nps:1", "Payouts are instant") is None and cite.dropped == 1
+    assert cite.find("Support is slow", ["nps:9", "nps:1"]).ref == "q2" and cite.dropped == 1
+    assert cite.find("The app is great", ["nps:1"]) is None and cite.dropped == 2
+    [entry] = cite.appendix()
+    assert [p["text"] for p in entry["pieces"] if p.get("mark")] == ["Payouts take  five days", "Support is slow"]
