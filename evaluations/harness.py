@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from valuestory.pipeline.catalogue import singular
 from valuestory.pipeline.cues import polarity
 from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.project import Project
@@ -81,8 +82,7 @@ class NameMatcher:
 
 def _words(text: str) -> set[str]:
     """Content words, singular."""
-    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in re.findall(r"[a-z]+", text.lower()) if w not in {"and", "the", "of", "a", "an", "to", "or", "in"}}
+    return {singular(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in {"and", "the", "of", "a", "an", "to", "or", "in"}}
 
 
 def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:

@@ -58,7 +58,7 @@ def items(project: Project, run_id: str) -> dict[str, list[tuple[str, list[str]]
     return out
 
 
-def judge_requests(kind: str, batch: list[tuple[str, list[str]]], rubric: dict) -> Request:
+def judge_request(kind: str, batch: list[tuple[str, list[str]]], rubric: dict) -> Request:
     criteria = "\n".join(f"- {c}: {rubric[c]}" for c in CRITERIA)
     body = f"Items: {rubric['what']}.\nCriteria:\n{criteria}\n\n" + "\n".join(
         f"<i{n}>{escape(text, quote=False)}\n" + "\n".join(f"<quote>{escape(q, quote=False)}</quote>" for q in quotes)
@@ -74,7 +74,7 @@ def judge_run(project: Project, run_id: str, model: ChatModel, eval_run_id: str)
     found = items(project, run_id)
     rules = rubrics()
     kinds = [k for k in found if found[k]]
-    answers = Runner(model, project.ledger, eval_run_id).run([judge_requests(k, found[k], rules[k]) for k in kinds])
+    answers = Runner(model, project.ledger, eval_run_id).run([judge_request(k, found[k], rules[k]) for k in kinds])
     out = {}
     for kind, answer in zip(kinds, answers, strict=True):
         if answer.value is None:

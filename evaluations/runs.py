@@ -76,12 +76,12 @@ def thresholds(path: Path | None = None) -> dict:
 
 def gate(report: dict, limits: dict) -> list[str]:
     """What falls short of the thresholds for this report's engine and split; empty if all pass."""
+    report = to_json(report)
     engine = "offline" if str(report.get("engine", "")).startswith("offline") else "llm"
     wanted = limits.get(engine, {}).get(report.get("split", ""), {})
     failures = []
     for name, minimum in wanted.items():
-        value = (report["metrics"].get(name) or {})
-        value = value.value if isinstance(value, Estimate) else value.get("value")
+        value = (report["metrics"].get(name) or {}).get("value")
         if value is None:
             failures.append(f"{name}: not measured (threshold {minimum})")
         elif (value > minimum) if name in LOWER_IS_BETTER else (value < minimum):

@@ -123,10 +123,10 @@ def noun_phrases(text: str) -> list[str]:
 
 def _head(phrase: str) -> str:
     """The noun a phrase is about, in the singular, so 'the quotes' and 'a quote' count together."""
-    return _singular(phrase.split()[-1])
+    return singular(phrase.split()[-1])
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
@@ -138,7 +138,7 @@ def discover(records: list[Record], mentioned: set[tuple[str, int, int]], known:
     opinions: Counter = Counter()
     forms: dict[str, Counter] = defaultdict(Counter)
     examples: dict[str, str] = {}
-    known_words = {_singular(w) for t in known for w in re.findall(r"[a-z]+", t.name.lower())}
+    known_words = {singular(w) for t in known for w in re.findall(r"[a-z]+", t.name.lower())}
     for r in records:
         for c in clauses(r):
             if (c.record_id, c.start, c.end) in mentioned:

@@ -377,7 +377,7 @@ def eval_(
         limits = runs.thresholds(thresholds) if gate else {}
     except ValuestoryError as exc:
         raise _fail(exc)
-    _print_eval(report)
+    _print_eval(runs.to_json(report))
     err.print(f"recorded as {report['eval_id']} ({_shown(str(saved))})")
     if json_out:
         json_out.write_text(json.dumps(runs.to_json(report), indent=1), encoding="utf-8")
@@ -391,12 +391,11 @@ def eval_(
         err.print("gate: every threshold met")
 
 
-def _fmt(e) -> str:
-    value = e.value if hasattr(e, "value") else (e or {}).get("value")
+def _fmt(e: dict | None) -> str:
+    """An estimate as saved in an eval run: value [ci_low, ci_high]."""
+    value, low, high = ((e or {}).get(k) for k in ("value", "ci_low", "ci_high"))
     if value is None:
         return ""
-    low = e.ci_low if hasattr(e, "ci_low") else e.get("ci_low")
-    high = e.ci_high if hasattr(e, "ci_high") else e.get("ci_high")
     return f"{value:.3f} [{low:.2f}, {high:.2f}]" if low is not None and high is not None else f"{value:.3f}"
 
 
