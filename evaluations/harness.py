@@ -22,14 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from valuestory.pipeline.catalogue import singular
-from valuestory.pipeline.cues import polarity
+from valuestory.pipeline.mentions.cues import polarity
+from valuestory.pipeline.mentions.discover import singular
 from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
+from valuestory.stores.runs import RunReader, RunStore
 
 from .dataset import Dataset, GoldUnit
-from .metrics import Estimate, accuracy, bootstrap, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
+from valuestory.stats import Interval, bootstrap
+
+from .metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
 
 NAME_MATCH = 0.5  # a predicted touchpoint name this close in meaning to a gold name is that touchpoint
 JOB_MATCH = 0.5  # a produced job this close in meaning to a gold job expresses it
@@ -85,7 +88,7 @@ def _words(text: str) -> set[str]:
     return {singular(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in {"and", "the", "of", "a", "an", "to", "or", "in"}}
 
 
-def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
+def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
     """What the run says about each gold unit. Interview units are turns: a mention or
     decision belongs to the turn its quote starts in."""
     records = {r.record_id: r for r in project.ledger.records()}
@@ -101,17 +104,15 @@ def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatc
 
     sentiments: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     phases: dict[str, Counter] = defaultdict(Counter)
-    for m in project.ledger.rows("SELECT record_id, touchpoint, sentiment, start, phase FROM mentions WHERE run_id = ?",
-                                 (run_id,)):
-        unit = unit_of(m["record_id"], m["start"])
-        if (name := match(m["touchpoint"])) is not None:
-            sentiments[unit][name].append(m["sentiment"])
-        if m["phase"] and m["phase"] != "unknown":
-            phases[unit][m["phase"]] += 1
+    for m, place in zip(run.coding.mentions, run.journey.placements, strict=True):
+        unit = unit_of(m.record_id, m.start)
+        if (name := match(m.touchpoint)) is not None:
+            sentiments[unit][name].append(m.sentiment)
+        if place.phase != "unknown":
+            phases[unit][place.phase] += 1
     decisions: dict[str, list[str]] = defaultdict(list)
-    for d in project.ledger.rows("SELECT record_id, decision, start FROM decisions WHERE run_id = ? "
-                                 "ORDER BY record_id, position", (run_id,)):
-        decisions[unit_of(d["record_id"], d["start"])].append(d["decision"])
+    for d in sorted(run.journey.decisions, key=lambda d: (d.record_id, d.position)):
+        decisions[unit_of(d.record_id, d.start)].append(d.decision)
     out = {}
     for u in gold:
         said = decisions.get(u.unit, [])
@@ -125,7 +126,7 @@ def predict(project: Project, run_id: str, gold: list[GoldUnit], match: NameMatc
 Pair = tuple[GoldUnit, Predicted]
 
 
-def unit_metrics(pairs: list[Pair], n: int = 1000) -> dict[str, Estimate]:
+def unit_metrics(pairs: list[Pair], n: int = 1000) -> dict[str, Interval]:
     """Every per-unit metric with its bootstrap interval over units."""
     def tp_sets(ps: list[Pair]):
         return [set(g.touchpoints) for g, _ in ps], [set(p.touchpoints) for _, p in ps]
@@ -162,7 +163,7 @@ def unit_metrics(pairs: list[Pair], n: int = 1000) -> dict[str, Estimate]:
         out["decision_precision"] = bootstrap(lambda ps: prf(*dec(ps))[0], labelled, n)
         out["decision_recall"] = bootstrap(lambda ps: prf(*dec(ps))[1], labelled, n)
         out["decision_f1"] = bootstrap(lambda ps: prf(*dec(ps))[2], labelled, n)
-    out["touchpoint_pairs"] = Estimate(value=sum(len(g.touchpoints) for g, _ in pairs), n=len(pairs))
+    out["touchpoint_pairs"] = Interval(value=sum(len(g.touchpoints) for g, _ in pairs), n=len(pairs))
     return out
 
 
@@ -170,25 +171,24 @@ def _unzip(pairs: list[tuple]) -> tuple[list, list]:
     return [a for a, _ in pairs], [b for _, b in pairs]
 
 
-def groundedness(project: Project, run_id: str, record_ids: set[str] | None = None, n: int = 1000) -> Estimate:
+def groundedness(project: Project, run: RunReader, record_ids: set[str] | None = None, n: int = 1000) -> Interval:
     """Share of the run's quotes that are verbatim at their span in the cited record."""
     texts = {r.record_id: r.text for r in project.ledger.records()}
-    checks = [texts.get(m["record_id"], "")[m["start"]:m["end"]] == m["quote"]
-              for m in project.ledger.rows('SELECT record_id, quote, start, "end" FROM mentions WHERE run_id = ?', (run_id,))
-              if record_ids is None or m["record_id"] in record_ids]
+    checks = [texts.get(m.record_id, "")[m.start:m.end] == m.quote for m in run.coding.mentions
+              if record_ids is None or m.record_id in record_ids]
     return bootstrap(lambda cs: sum(cs) / len(cs), checks, n)
 
 
-def priority_metrics(project: Project, run_id: str, dataset: Dataset, match: NameMatcher, n: int = 1000
-                     ) -> dict[str, Estimate]:
+def priority_metrics(run: RunReader, dataset: Dataset, match: NameMatcher, n: int = 1000
+                     ) -> dict[str, Interval]:
     """Rank correlation of the run's priority with the gold list, and the overlap of the top
     of both lists (as many as the gold list names)."""
     if not dataset.priority:
         return {}
     ranked: dict[str, int] = {}
-    for s in project.ledger.rows("SELECT touchpoint, data FROM scores WHERE run_id = ? AND scope = 'overall'", (run_id,)):
-        rank = json.loads(s["data"]).get("rank")
-        name = match(s["touchpoint"])
+    for s in (s for s in run.scores.scores if s.scope == "overall"):
+        rank = s.rank
+        name = match(s.touchpoint)
         if rank is not None and name is not None and name not in ranked:
             ranked[name] = rank
     unranked = max(ranked.values(), default=0) + 1
@@ -199,11 +199,11 @@ def priority_metrics(project: Project, run_id: str, dataset: Dataset, match: Nam
             "priority_overlap": bootstrap(lambda names: sum(x in top for x in names) / len(names), list(dataset.priority), n)}
 
 
-def job_metrics(project: Project, run_id: str, dataset: Dataset, embed, n: int = 1000) -> dict[str, Estimate]:
+def job_metrics(run: RunReader, dataset: Dataset, embed, n: int = 1000) -> dict[str, Interval]:
     """Share of gold jobs (per persona) that a produced job of the same persona expresses."""
     produced: dict[str, list[str]] = defaultdict(list)
-    for row in project.ledger.rows("SELECT persona, data FROM outputs WHERE run_id = ? AND kind = 'valuemap'", (run_id,)):
-        produced[row["persona"] or ""] += [j["job"] for j in json.loads(row["data"])["jobs"]]
+    for vm in run.value_maps.maps:
+        produced[vm.persona or ""] += [j.job for j in vm.jobs]
     hits = []
     for persona in dataset.personas:
         jobs = produced.get(persona.name, [])
@@ -213,31 +213,31 @@ def job_metrics(project: Project, run_id: str, dataset: Dataset, embed, n: int =
     return {"job_match": bootstrap(lambda xs: sum(xs) / len(xs), hits, n)} if hits else {}
 
 
-def catalogue_metrics(project: Project, run_id: str, match: NameMatcher) -> dict[str, Estimate]:
+def catalogue_metrics(run: RunReader, match: NameMatcher) -> dict[str, Interval]:
     """How the touchpoint names the run induced line up with the gold catalogue: the share
     of induced names that match a gold touchpoint, and the share of gold touchpoints matched."""
-    names = [r["name"] for r in project.ledger.rows("SELECT name FROM touchpoints WHERE run_id = ?", (run_id,))]
+    names = [t.name for t in run.coding.touchpoints]
     matched = {match(n) for n in names} - {None}
-    return {"catalogue_precision": Estimate(value=sum(match(x) is not None for x in names) / len(names) if names else None,
+    return {"catalogue_precision": Interval(value=sum(match(x) is not None for x in names) / len(names) if names else None,
                                             n=len(names)),
-            "catalogue_coverage": Estimate(value=len(matched) / len(match.gold) if match.gold else None, n=len(match.gold))}
+            "catalogue_coverage": Interval(value=len(matched) / len(match.gold) if match.gold else None, n=len(match.gold))}
 
 
-def evaluate(project: Project, run_id: str, dataset: Dataset, split: str | None, embed, n: int = 1000) -> dict:
+def evaluate(project: Project, run: RunReader, dataset: Dataset, split: str | None, embed, n: int = 1000) -> dict:
     """All metrics of one run against a dataset's labels: overall and per source kind."""
     gold = dataset.split(split)
     match = NameMatcher(dataset.catalogue, embed, descriptions=dataset.descriptions)
-    predicted = predict(project, run_id, gold, match)
+    predicted = predict(project, run, gold, match)
     pairs = [(u, predicted[u.unit]) for u in gold]
     metrics = unit_metrics(pairs, n)
-    metrics["groundedness"] = groundedness(project, run_id, {u.record_id for u in gold}, n)
-    metrics |= priority_metrics(project, run_id, dataset, match, n)
-    metrics |= job_metrics(project, run_id, dataset, embed, n)
-    metrics |= catalogue_metrics(project, run_id, match)
+    metrics["groundedness"] = groundedness(project, run, {u.record_id for u in gold}, n)
+    metrics |= priority_metrics(run, dataset, match, n)
+    metrics |= job_metrics(run, dataset, embed, n)
+    metrics |= catalogue_metrics(run, match)
     by_kind = {}
     for kind in sorted({u.kind for u in gold}):
         subset = [(g, p) for g, p in pairs if g.kind == kind]
-        by_kind[kind] = unit_metrics(subset, n) | {"groundedness": groundedness(project, run_id, {g.record_id for g, _ in subset}, n)}
+        by_kind[kind] = unit_metrics(subset, n) | {"groundedness": groundedness(project, run, {g.record_id for g, _ in subset}, n)}
     return {"units": len(gold), "metrics": metrics, "by_kind": by_kind,
             "matching": {"touchpoint_name_threshold": NAME_MATCH, "job_threshold": JOB_MATCH}}
 
@@ -247,34 +247,34 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                      judge: bool = False) -> dict:
     """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
     with `judge`, the run's model also scores its stories and hypotheses against the rubrics."""
-    from valuestory.pipeline.ingest import ingest
-    from valuestory.pipeline.synthesis import run_synthesis
+    from valuestory.ingest.ingest import ingest
+    from valuestory.pipeline.run import run as run_pipeline
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
         project = Project(Path(tmp) / "project")
         project.create()
         try:
             ingest(project, [dataset.corpus])
-            result = run_synthesis(project, llm, on_progress=on_progress)
-            run = project.ledger.latest_run()
-            report = evaluate(project, result.run_id, dataset, split, make_embedder(project.config.store.embedding).embed, n)
+            result = run_pipeline(project, llm, on_progress=on_progress)
+            run = RunReader(project.ledger, result.run_id)
+            report = evaluate(project, run, dataset, split, make_embedder(project.config.store.embedding).embed, n)
             if judge:
-                report["metrics"] |= judge_with(project, result.run_id, llm)
+                report["metrics"] |= judge_with(project, run, llm)
         finally:
             project.ledger.close()
-    return record(report, dataset=str(dataset.root), split=split or "all", engine=run["engine"], model=run["model"],
-                  prompts=run["prompts"], labels_hash=labels_hash(dataset.root), seconds=time.perf_counter() - started)
+    return record(report, dataset=str(dataset.root), split=split or "all", engine=run.info.engine,
+                  model=run.info.model, prompts=run.info.prompts, labels_hash=labels_hash(dataset.root), seconds=time.perf_counter() - started)
 
 
-def judge_with(project: Project, run_id: str, llm: str) -> dict[str, Estimate]:
+def judge_with(project: Project, run: RunReader, llm: str) -> dict[str, Interval]:
     from valuestory.errors import ValuestoryError
-    from valuestory.pipeline.models import make_model
+    from valuestory.llm.models import make_model
 
     from .judge import judge_run
     model = make_model(llm)
     if model is None:
         raise ValuestoryError("The judge needs a model: add --llm openai:MODEL or --llm compat:MODEL@URL")
-    return judge_run(project, run_id, model, f"judge-{run_id}")
+    return judge_run(project, run, model, f"judge-{run.run_id}")
 
 
 def labels_hash(root: Path) -> str:
@@ -296,9 +296,7 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
     """A researcher's own coding against the latest run of their project: agreement per
     record on touchpoints (F1), polarity (accuracy, kappa) and phase (accuracy, kappa)."""
     from valuestory.errors import ValuestoryError
-    run = project.ledger.latest_run()
-    if run is None:
-        raise ValuestoryError("No finished run yet: run `valuestory run` first, then compare it with your labels")
+    run = RunStore(project.ledger).latest()
     known = {r.record_id for r in project.ledger.records()}
     if missing := [u.record_id for u in labels if u.record_id not in known]:
         raise ValuestoryError(f"{source}: {len(missing)} record id(s) are not in this project, e.g. {missing[0]!r}. "
@@ -307,16 +305,16 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
     embed = make_embedder(project.config.store.embedding).embed
     names = sorted({t for u in labels for t in u.touchpoints})
     match = NameMatcher(names, embed)
-    predicted = predict(project, run["run_id"], labels, match)
+    predicted = predict(project, run, labels, match)
     pairs = [(u, predicted[u.unit]) for u in labels]
     metrics = unit_metrics(pairs, n)
-    metrics["groundedness"] = groundedness(project, run["run_id"], {u.record_id for u in labels}, n)
+    metrics["groundedness"] = groundedness(project, run, {u.record_id for u in labels}, n)
     if judge_llm:
-        metrics |= judge_with(project, run["run_id"], judge_llm)
+        metrics |= judge_with(project, run, judge_llm)
     report = {"units": len(labels), "metrics": metrics,
               "by_kind": {k: unit_metrics([(g, p) for g, p in pairs if g.kind == k], n)
                           for k in sorted({u.kind for u in labels})},
               "matching": {"touchpoint_name_threshold": NAME_MATCH}}
-    return record(report, dataset=source, split="labels", engine=run["engine"], model=run["model"],
-                  prompts=run["prompts"], run_id=run["run_id"], labels_hash=hashlib.sha256(Path(source).read_bytes())
+    return record(report, dataset=source, split="labels", engine=run.info.engine, model=run.info.model,
+                  prompts=run.info.prompts, run_id=run.run_id, labels_hash=hashlib.sha256(Path(source).read_bytes())
                   .hexdigest()[:16], seconds=time.perf_counter() - started)

@@ -1,23 +1,10 @@
-"""Metrics as plain functions over gold and predicted values, and a bootstrap for their
-confidence intervals. No I/O here: the harness feeds them data."""
+"""Metrics as plain functions over gold and predicted values; their intervals come from the
+one bootstrap in `valuestory.stats`. No I/O here: the harness feeds them data."""
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
-from typing import TypeVar
-
-from pydantic import BaseModel
-
-T = TypeVar("T")
-
-
-class Estimate(BaseModel):
-    value: float | None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    n: int = 0  # how many items (units, pairs) it rests on
+from collections.abc import Hashable, Sequence
 
 
 def prf(gold: Sequence[set], predicted: Sequence[set]) -> tuple[float, float, float]:
@@ -99,19 +86,3 @@ def _ranks(values: Sequence[float]) -> list[float]:
             ranks[order[k]] = (i + j) / 2 + 1
         i = j + 1
     return ranks
-
-
-def bootstrap(metric: Callable[[list[T]], float | None], items: list[T], n: int = 1000, seed: int = 7,
-              level: float = 0.95) -> Estimate:
-    """The metric on the items, with a percentile bootstrap interval from resampling the
-    items (units, not mentions: the units are what was sampled)."""
-    if not items:
-        return Estimate(value=None, n=0)
-    value = metric(items)
-    rng = random.Random(seed)
-    draws = sorted(v for _ in range(n) if (v := metric(rng.choices(items, k=len(items)))) is not None)
-    if not draws:
-        return Estimate(value=value, n=len(items))
-    lo = draws[int((1 - level) / 2 * (len(draws) - 1))]
-    hi = draws[int((1 + level) / 2 * (len(draws) - 1))]
-    return Estimate(value=value, ci_low=lo, ci_high=hi, n=len(items))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from valuestory.errors import ValuestoryError
 
-from .metrics import Estimate
+from valuestory.stats import Interval
 
 HEADLINE = ("touchpoint_f1", "touchpoint_precision", "touchpoint_recall", "touchpoint_macro_f1", "polarity_accuracy",
             "polarity_macro_f1", "sentiment_mae", "phase_accuracy", "phase_macro_f1", "phase_kappa", "decision_f1",
@@ -22,8 +22,8 @@ LOWER_IS_BETTER = {"sentiment_mae"}
 def to_json(report: dict) -> dict:
     """Estimates as {"value", "ci_low", "ci_high", "n"}."""
     def plain(v):
-        if isinstance(v, Estimate):
-            return v.model_dump()
+        if isinstance(v, Interval):
+            return {"value": v.value, "ci_low": v.low, "ci_high": v.high, "n": v.n or 0}
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
         return v

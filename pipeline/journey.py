@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Literal
+from valuestory.records import Record, is_renewal
 
-from pydantic import BaseModel
+from .artefacts import Coding, Decision, Journey, Mention, Personas, Placement
+from .contract import Corpus, Stage, stages
+from .text import Clause, clauses
 
-from valuestory.records import Record
-
-from .mentions import Clause, Mention, clauses
-
-Phase = Literal["Imbalance", "Challenge", "Engagement", "Transformation", "unknown"]
 PHASES: tuple[str, ...] = ("Imbalance", "Challenge", "Engagement", "Transformation")
-DecisionType = Literal["inciting incident", "intention", "investment", "interpretation", "integration", "churn"]
 
 # The phase a decision ends (an inciting incident opens the Imbalance it belongs to).
 DECISION_PHASE: dict[str, str] = {"inciting incident": "Imbalance", "intention": "Imbalance",
@@ -97,27 +93,6 @@ PRE_PURCHASE = {"Awareness", "Consideration", "Acquisition"}
 SOURCE_PHASE = {"nps": "Engagement", "feedback": "Engagement", "support": "Engagement", "sales": "Challenge"}
 
 
-class Decision(BaseModel):
-    persona: str
-    record_id: str
-    kind: str
-    respondent: str | None = None
-    decision: DecisionType
-    phase: Phase
-    outcome: str = ""  # for sales: won, lost
-    quote: str
-    start: int
-    end: int
-    position: int  # order within the record: a respondent's journey reads in this order
-    touchpoints: list[str] = []
-
-
-class Placement(BaseModel):
-    phase: Phase
-    stage: str
-    purchase: Literal["pre", "post", "unknown"]
-
-
 def decision_in(text: str) -> str | None:
     for kind, pattern in COMPILED_DECISIONS:
         if pattern.search(text):
@@ -153,7 +128,7 @@ def detect_decisions(records: list[Record], mentions: list[Mention], persona_of:
             reason = next((c for c in clauses(r) if re.match(r"(?:won|lost)? ?reason", c.text, re.I)), None)
             reason = reason or next(iter(clauses(r)), None)
             if reason:
-                renewal = any("renew" in v.lower() for v in (*r.fields.values(), r.account or ""))
+                renewal = is_renewal(r)
                 lost = r.fields["outcome"] == "lost"
                 found.append((reason, "churn" if renewal and lost else "interpretation" if renewal else "investment"))
         for position, (c, kind) in enumerate(sorted(found, key=lambda cd: cd[0].start)):
@@ -181,3 +156,17 @@ def triggers(decisions: list[Decision]) -> dict[str, dict[str, dict]]:
             "examples": [(d.record_id, d.quote) for d in ds[:3]],
         }
     return out
+
+
+def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
+    """Each mention placed in a phase and stage, for its record's persona; the decisions."""
+    persona_of = personas.persona_of
+    placements = [place(m.quote, m.touchpoint).model_copy(update={"persona": persona_of.get(m.record_id)})
+                  for m in catalogue.mentions]
+    return Journey(placements=placements,
+                   decisions=detect_decisions(list(corpus.records), catalogue.mentions, persona_of))
+
+
+STAGE = stages.register("journey")(Stage(
+    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.1",
+    offline=journey, doc=__doc__))

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from valuestory.config import PersonaSection
 from valuestory.records import Record
 
+from .artefacts import Personas
+from .contract import Corpus, Stage, stages
+
 EVERYONE = "All customers"
 UNASSIGNED = "Unassigned"
 
@@ -51,3 +54,14 @@ def assign(records: list[Record], personas: list[Persona]) -> dict[str, str]:
     for r in records:
         out[r.record_id] = next((p.name for p in personas if not p.where or p.matches(r)), UNASSIGNED)
     return out
+
+
+def personas(corpus: Corpus) -> Personas:
+    records = list(corpus.records)
+    found = personas_for(records, list(corpus.personas))
+    persona_of = assign(records, found)
+    return Personas(names=[p.name for p in found], persona_of=persona_of)
+
+
+STAGE = stages.register("personas")(Stage(
+    name="personas", needs=("corpus",), produces=Personas, version="personas.1", offline=personas, doc=__doc__))

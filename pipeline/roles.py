@@ -12,26 +12,26 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from pydantic import BaseModel
 
+from .artefacts import Coding, Journey, RoleAssessment, Roles
+from .contract import Stage, stages
 from .journey import PHASES
 
 ROLES = {"Imbalance": ("Empathizer", "Hopeful", "Provider"), "Challenge": ("Storyteller", "Aspirational", "Provider"),
          "Engagement": ("Guide", "Meaningful", "Enabler"), "Transformation": ("Partner", "Consistent", "Enabler")}
 
 
-class RoleAssessment(BaseModel):
-    persona: str
-    phase: str
-    role: str
-    transactional_role: str
-    target_story: str
-    assessment: str
-    strength: float | None  # mean sentiment of the phase's mentions, -1..1
-    mentions: int
-    supporting_touchpoints: list[str]
-    undermining_touchpoints: list[str]
-    engine: str = "offline draft"
+PLAYS_WELL = 0.25  # mean sentiment of a phase at or above which the company plays its role well
+FALLS_SHORT = 0.0  # below this it falls short; in between it plays it partly
+TOUCHPOINT_LEAN = 0.15  # a touchpoint this positive supports the target story, this negative undermines it
+MIN_TOUCHPOINT_MENTIONS = 2
+
+
+def verdict(strength: float | None) -> str:
+    """The one verdict rule, for the export and the report alike."""
+    if strength is None:
+        return "too little evidence"
+    return "plays it well" if strength >= PLAYS_WELL else "plays it partly" if strength >= FALLS_SHORT else "falls short"
 
 
 def assess_roles(placed: list[tuple[str, str, str, float, bool | None]]) -> list[RoleAssessment]:
@@ -48,9 +48,9 @@ def assess_roles(placed: list[tuple[str, str, str, float, bool | None]]) -> list
             by_tp: dict[str, list[float]] = defaultdict(list)
             for tp, s, _ in items:
                 by_tp[tp].append(s)
-            means = {tp: float(np.mean(v)) for tp, v in by_tp.items() if len(v) >= 2}
-            support = [tp for tp, m in sorted(means.items(), key=lambda kv: -kv[1]) if m >= 0.15][:3]
-            undermine = [tp for tp, m in sorted(means.items(), key=lambda kv: kv[1]) if m <= -0.15][:3]
+            means = {tp: float(np.mean(v)) for tp, v in by_tp.items() if len(v) >= MIN_TOUCHPOINT_MENTIONS}
+            support = [tp for tp, m in sorted(means.items(), key=lambda kv: -kv[1]) if m >= TOUCHPOINT_LEAN][:3]
+            undermine = [tp for tp, m in sorted(means.items(), key=lambda kv: kv[1]) if m <= -TOUCHPOINT_LEAN][:3]
             strength = round(float(np.mean([s for _, s, _ in items])), 3) if items else None
             known = [d for _, _, d in items if d is not None]
             out.append(RoleAssessment(
@@ -64,7 +64,7 @@ def assess_roles(placed: list[tuple[str, str, str, float, bool | None]]) -> list
 def _words(role, target, strength, known, n, support, undermine) -> str:
     if not n:
         return f"No evidence in this phase: the data says nothing about the company as {role}."
-    level = ("plays it well" if strength >= 0.25 else "plays it partly" if strength >= 0.0 else "falls short")
+    level = verdict(strength)
     worked = f"; touchpoints did their job in {sum(known)}/{len(known)} mentions that say" if known else ""
     text = (f"Draft: as {role}, the company {level} (mean sentiment {strength:+.2f} over {n} mentions{worked}) "
             f"against {'an' if target[0] in 'AEIOU' else 'a'} {target.lower()} target story.")
@@ -73,3 +73,12 @@ def _words(role, target, strength, known, n, support, undermine) -> str:
     if undermine:
         text += f" Undermining: {', '.join(undermine)}."
     return text
+
+
+def roles(catalogue: Coding, journey: Journey) -> Roles:
+    return Roles(roles=assess_roles([(p.persona, p.phase, m.touchpoint, m.sentiment, m.did_job)
+                                     for m, p in zip(catalogue.mentions, journey.placements, strict=True)]))
+
+
+STAGE = stages.register("roles")(Stage(
+    name="roles", needs=("catalogue", "journey"), produces=Roles, version="roles.1", offline=roles, doc=__doc__))

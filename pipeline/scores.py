@@ -19,73 +19,16 @@ import math
 from collections import defaultdict
 
 import numpy as np
-from pydantic import BaseModel
 
-from valuestory.records import Record
+from valuestory.records import Record, is_renewal
+from valuestory.stats import Interval, bootstrap_mean, percentiles, resamples, wilson
 
-from .library import TouchpointDef
-from .mentions import Mention
+from .artefacts import Mention, Scorecard, TouchpointDef, TouchpointScore
+from .contract import Stage, stages
 
-BOOTSTRAP = 1000
 MIN_MENTIONS = 3  # fewer and a touchpoint is listed but not ranked
-EFFORT_WEIGHT = {"low": 1.0, "medium": 0.6, "high": 0.35}
-
-
-class Interval(BaseModel):
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-
-
-class TouchpointScore(BaseModel):
-    touchpoint: str
-    scope: str  # "overall" or a source kind
-    mentions: int
-    records: int
-    respondents: int
-    frequency: float  # share of the scope's records that mention it
-    emotional_impact: Interval
-    functional_performance: Interval
-    nps_mentioners: float | None = None
-    nps_others: float | None = None
-    nps_impact: Interval = Interval(value=None)
-    lost_deal_rate: float | None = None
-    lost_deal_rate_all: float | None = None
-    churn_rate: float | None = None  # lost renewals among the renewals that mention it
-    churn_rate_all: float | None = None
-    business_impact: float = 0.0
-    effort: str = "medium"
-    priority: float = 0.0
-    rank: int | None = None
-
-
-class Scorecard(BaseModel):
-    scores: list[TouchpointScore]  # overall first, then per kind
-    fix_first: list[str]
-    easy_fixes: list[str]
-    overall_nps: float | None
-    nps_respondents: int
-
-
-def _bootstrap_mean(values: np.ndarray, rng: np.random.Generator) -> Interval:
-    if len(values) == 0:
-        return Interval(value=None)
-    mean = float(values.mean())
-    if len(values) == 1:
-        return Interval(value=round(mean, 3))
-    idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
-    means = values[idx].mean(axis=1)
-    return Interval(value=round(mean, 3), low=round(float(np.percentile(means, 2.5)), 3),
-                    high=round(float(np.percentile(means, 97.5)), 3))
-
-
-def _wilson(successes: int, n: int) -> Interval:
-    if n == 0:
-        return Interval(value=None)
-    p, z = successes / n, 1.96
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(value=round(p, 3), low=round(max(0.0, centre - half), 3), high=round(min(1.0, centre + half), 3))
+EASY_FIX_EMOTION = -0.1  # an easy fix is a low-effort touchpoint at least this negative
+NPS_CRITICAL = 5  # NPS points at stake that make a touchpoint's business impact critical
 
 
 def nps(categories: np.ndarray) -> float | None:
@@ -98,13 +41,12 @@ def _nps_impact(cats: np.ndarray, flags: np.ndarray, rng: np.random.Generator) -
     if flags.sum() == 0 or (~flags).sum() == 0:
         return Interval(value=None)
     value = nps(cats) - nps(cats[~flags])
-    idx = rng.integers(0, len(cats), size=(BOOTSTRAP, len(cats)))
+    idx = resamples(len(cats), seed=rng)
     c, f = cats[idx], flags[idx]
     overall = c.mean(axis=1) * 100
     kept = np.where(~f, c, 0).sum(axis=1) / np.maximum((~f).sum(axis=1), 1) * 100
-    diffs = overall - kept
-    return Interval(value=round(value, 1), low=round(float(np.percentile(diffs, 2.5)), 1),
-                    high=round(float(np.percentile(diffs, 97.5)), 1))
+    low, high = percentiles(overall - kept)
+    return Interval(value=round(value, 1), low=round(low, 1), high=round(high, 1))
 
 
 def _category(score: float) -> int:
@@ -141,8 +83,8 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
         s = TouchpointScore(
             touchpoint=name, scope=scope, mentions=len(ms), records=len(record_ids),
             respondents=len(respondents), frequency=round(len(record_ids) / max(1, scope_sizes.get(scope, 1)), 4),
-            emotional_impact=_bootstrap_mean(np.array([m.sentiment for m in ms]), rng),
-            functional_performance=_wilson(sum(known), len(known)), effort=effort.get(name, "medium"))
+            emotional_impact=bootstrap_mean(np.array([m.sentiment for m in ms]), rng),
+            functional_performance=wilson(sum(known), len(known)), effort=effort.get(name, "medium"))
         if scope in ("overall", "nps") and len(cats):
             flags = np.isin(nps_ids, list(record_ids))
             if flags.any():
@@ -160,15 +102,11 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
     overall = sorted((s for s in scores if s.scope == "overall"), key=lambda s: (s.rank or 10**6, -s.mentions))
     rest = sorted((s for s in scores if s.scope != "overall"), key=lambda s: (s.scope, -s.mentions))
     ranked = [s for s in overall if s.rank is not None]
-    easy = sorted((s for s in ranked if s.effort == "low" and (s.emotional_impact.value or 0) < -0.1),
+    easy = sorted((s for s in ranked if s.effort == "low" and (s.emotional_impact.value or 0) < EASY_FIX_EMOTION),
                   key=lambda s: s.emotional_impact.value)
     return Scorecard(scores=overall + rest, fix_first=[s.touchpoint for s in ranked[:3]],
                      easy_fixes=[s.touchpoint for s in easy[:3]], overall_nps=nps(cats),
                      nps_respondents=len(cats))
-
-
-def is_renewal(record: Record) -> bool:
-    return any("renew" in v.lower() for v in (*record.fields.values(), record.account or ""))
 
 
 def _lost_rate(deals: list[Record]) -> float | None:
@@ -186,7 +124,7 @@ def _business_impact(s: TouchpointScore) -> float:
     """0..1: reach, NPS points at stake (5 points is critical), lost-deal and churn lift."""
     parts = [min(1.0, s.frequency * 4)]
     if s.nps_impact.value is not None:
-        parts.append(min(1.0, abs(s.nps_impact.value) / 5))
+        parts.append(min(1.0, abs(s.nps_impact.value) / NPS_CRITICAL))
     parts += [x for x in (_lift(s.lost_deal_rate, s.lost_deal_rate_all), _lift(s.churn_rate, s.churn_rate_all))
               if x is not None]
     return round(float(np.mean(parts)), 3)
@@ -211,3 +149,9 @@ def _rank(overall: list[TouchpointScore]) -> None:
     ranked = sorted((s for s in overall if s.mentions >= MIN_MENTIONS), key=lambda s: -s.priority)
     for i, s in enumerate(ranked, start=1):
         s.rank = i
+
+
+STAGE = stages.register("scores")(Stage(
+    name="scores", needs=("corpus", "catalogue"), produces=Scorecard, version="scores.1",
+    offline=lambda corpus, catalogue: score(catalogue.mentions, list(corpus.records), catalogue.touchpoints),
+    doc=__doc__))

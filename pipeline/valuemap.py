@@ -11,34 +11,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel
 
 from valuestory.records import Record
 
-from .library import TouchpointDef
-from .mentions import Mention, clauses
-from .opportunities import COMPILED as FRICTION, Opportunity
+from .artefacts import (CitedItem, CitedSpan, Coding, Job, JobDraft, Mention, Opportunities, Opportunity, Personas,
+                        Stories, TouchpointDef, ValueMap, ValueMaps)
+from .contract import Corpus, Stage, stages
+from .jobs import cannot_job, job_statement
+from .opportunities.offline import COMPILED as FRICTION
+from .text import clauses, group_similar
 
-# Goals, not chores: "I had to re-type everything" is friction, not a job.
-JOB = re.compile(r"(?:\b(?:i|we)(?: really| just| only| still)? (?:needed|need|wanted|want|were trying|was trying|tried|"
-                 r"(?:am|are|'m|'re) trying|would like|'d like|hoped|hope)(?: a way| something| someone)? to|"
-                 r"\bso (?:that )?(?:i|we) (?:can|could)|\bthe (?:whole )?(?:point|reason) (?:is|was) to|"
-                 r"\ball (?:i|we) (?:want|wanted|need|needed) (?:is|was) to) ([a-z][^.;!?]{6,90})", re.I)
-# What customers cannot do names what they are trying to get done: "I can't see which jobs lose money".
-CANNOT = re.compile(r"\b(?:i|we) (?:still )?(?:can't|cannot|couldn't|could not|have no way to|had no way to|"
-                    r"am unable to|are unable to) ((?!believe|wait|stand|imagine|remember|say|recommend|complain|"
-                    r"keep|tell you|afford to|even|get (?:in|into|through)|log|sign|find (?:it|the)|be bothered|"
-                    r"(?:figure|work) out how|understand how)"
-                    r"[a-z][^.;!?]{6,90})", re.I)
-PRODUCT = re.compile(r"\b(?:account|password|login|page|plan|menu|screen|settings?|version|update)s?\b", re.I)
-SOLUTION = re.compile(r"\b(?:app|software|tool|platform|system|feature|button|integration|dashboard|website|"
-                      r"crm|spreadsheet|plugin|subscription)s?\b", re.I)
-FORBIDDEN = re.compile(r"^(?:maintain|support|help|manage|use|try|buy|get (?:it|this|that)|look|find (?:it|out)|say|be|do it)\b", re.I)
+MAX_JOBS = 3
+EMPATHY_ENTRIES = 4  # quotes per empathy-map quadrant
+EMPATHY_WORDS = 4  # a few words are not a glimpse of anyone's world: "We did" says nothing
+SAYS_STRENGTH = 0.5  # what they say: their most strongly felt mentions
+HIGH_POINT, LOW_POINT = 0.2, -0.2  # sentiment beyond which a mention is a high point or friction
+JOB_SIMILARITY = 0.8  # two job statements this close in meaning are one job
+
 GAP_SIMILARITY = 0.3  # another record's "I can't" sentence must be this close to the job to stand as its gap
-VAGUE = re.compile(r"\b(?:maintain|support|help|manag)\w*", re.I)
 GAP = re.compile(r"\b(?:i|we) (?:can't|cannot|couldn't|could not|have no way to|had no way to|am unable to|are unable to)\b", re.I)
 EMPATHY = {
     "thinks": r"\b(?:i|we) (?:think|thought|knew|wonder(?:ed)?|figured|believe|felt like|realized)\b",
@@ -53,82 +45,7 @@ DELTA = {"waiting": "Minimize the time it takes to", "failure": "Minimize the li
          "confusion": "Minimize the uncertainty when trying to", "availability": "Minimize the time without help when trying to"}
 
 
-class Job(BaseModel):
-    job: str
-    desired_outcome: str
-    key_touchpoints: list[str]
-    high_points: list[str]
-    friction: list[str]
-    value_gap: str
-    internal_processes: list[str]
-    opportunities: list[str]
-    value_promise: str
-    evidence: list[str]
-    statements: int  # how many customer sentences express it
-
-
-class ValueMap(BaseModel):
-    persona: str
-    empathy_map: dict[str, list[str]]
-    jobs: list[Job]
-    engine: str = "offline draft"
-
-
-def job_statement(text: str) -> str | None:
-    """'I needed a way to get paid on the spot, honestly' -> 'Get paid on the spot'; None
-    when it names a solution or is too vague to be a job."""
-    return _job(JOB.search(text))
-
-
-def cannot_job(text: str) -> str | None:
-    """'I can't see revenue per crew without exporting' -> 'See revenue per crew'; None when
-    what they cannot do is the product itself (log in, find the page)."""
-    job = _job(CANNOT.search(text))
-    return None if job is None or PRODUCT.search(job) else job
-
-
-def _job(m: re.Match | None) -> str | None:
-    if not m:
-        return None
-    job = re.split(r",|\bbecause\b|\bbut\b|\band then\b|\bso\b|\bwithout\b|\bunless\b", m.group(1))[0].strip()
-    if not is_valid_job(job) or re.search(r"\byour?\b", job, re.I) or \
-            re.search(r"\b(?:this|that|it|them|anymore|again|any more)$", job, re.I):
-        return None
-    return job[0].upper() + job[1:]
-
-
-def job_problems(job: str) -> list[str]:
-    """Why a job statement is not a job: a job is verb + object + circumstance, with no
-    solution in it and none of the empty verbs maintain, support, help, manage."""
-    problems = []
-    if not 2 <= len(job.split()) <= 12:
-        problems.append("is not 2-12 words of verb + object + circumstance")
-    if m := SOLUTION.search(job):
-        problems.append(f"names a solution ({m.group(0)!r}): say what the customer wants done, not with what")
-    if m := VAGUE.search(job):
-        problems.append(f"uses {m.group(0)!r}: name what the customer actually does")
-    elif FORBIDDEN.match(job):
-        problems.append("starts with a vague verb: name what the customer actually does")
-    return problems
-
-
-def is_valid_job(job: str) -> bool:
-    return bool(job.strip()) and not job_problems(job)
-
-
-@dataclass
-class JobDraft:
-    """A job before the map fills it in from the data: its statement, the records that
-    express it, and, when a model drafted it, the outcome, value gap and promise it wrote."""
-    job: str
-    records: set[str]
-    statements: int
-    desired_outcome: str = ""
-    value_gap: str = ""
-    value_promise: str = ""
-
-
-def offline_jobs(persona_clauses: list, embed, max_jobs: int = 3) -> list[JobDraft]:
+def offline_jobs(persona_clauses: list, embed, max_jobs: int = MAX_JOBS) -> list[JobDraft]:
     """Jobs from the customers' own words: what they say they need or want to do ("I needed
     to …", "so we can …"), and what they say they cannot do ("I can't …"). The most often
     said first; at equal counts, the ones said as goals."""
@@ -144,7 +61,7 @@ def offline_jobs(persona_clauses: list, embed, max_jobs: int = 3) -> list[JobDra
 def build_value_maps(records: list[Record], mentions: list[Mention], persona_of: dict[str, str],
                      touchpoints: list[TouchpointDef], opportunities: list[Opportunity], embed,
                      drafted: dict[str, list[JobDraft]] | None = None, engine: str = "offline draft",
-                     max_jobs: int = 3) -> list[ValueMap]:
+                     max_jobs: int = MAX_JOBS) -> list[ValueMap]:
     """One map per persona. Jobs are `drafted[persona]` where a model drafted them, else the
     offline engine's; touchpoints, high points, friction and processes always come from the
     mentions of the records behind each job."""
@@ -158,10 +75,10 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
     maps = []
     for persona, recs in sorted(personas.items()):
         persona_clauses = [c for r in recs for c in clauses(r)]
-        # a few words are not a glimpse of anyone's world: "We did" says nothing
-        empathy = {k: [c.text for c in persona_clauses if pattern.search(c.text) and len(c.text.split()) >= 4][:4]
-                   for k, pattern in EMPATHY_RE.items()}
-        empathy["says"] = [m.quote for r in recs for m in by_record[r.record_id] if abs(m.sentiment) >= 0.5][:4]
+        empathy = {k: [c.span for c in persona_clauses if pattern.search(c.text)
+                       and len(c.text.split()) >= EMPATHY_WORDS][:EMPATHY_ENTRIES] for k, pattern in EMPATHY_RE.items()}
+        empathy["says"] = [m.span for r in recs for m in by_record[r.record_id]
+                           if abs(m.sentiment) >= SAYS_STRENGTH][:EMPATHY_ENTRIES]
         drafts = (drafted or {}).get(persona)
         gaps = [c for c in persona_clauses if GAP.search(c.text)]
         gap_vectors = embed([c.text for c in gaps]) if gaps else None
@@ -170,10 +87,10 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
             name, ids = draft.job, draft.records
             related = [m for i in ids for m in by_record[i]]
             tps = [t for t, _ in Counter(m.touchpoint for m in related).most_common(3)]
-            high = [f"{m.touchpoint}: “{m.quote}”" for m in _distinct(sorted(related, key=lambda m: -m.sentiment))[:2]
-                    if m.sentiment > 0.2]
-            low = sorted((m for m in related if m.sentiment < -0.2), key=lambda m: m.sentiment)
-            friction = [f"{m.touchpoint}: “{m.quote}”" for m in _distinct(low)[:3]]
+            high = [_item(m) for m in _distinct(sorted(related, key=lambda m: -m.sentiment))[:2]
+                    if m.sentiment > HIGH_POINT]
+            low = sorted((m for m in related if m.sentiment < LOW_POINT), key=lambda m: m.sentiment)
+            friction = [_item(m) for m in _distinct(low)[:3]]
             kinds = Counter(k for m in low for k, p in FRICTION.items() if p.search(m.quote) and k in DELTA)
             delta = DELTA[kinds.most_common(1)[0][0]] if kinds else "Increase the likelihood of being able to"
             outcome = draft.desired_outcome or f"{delta} {name[0].lower()}{name[1:]}"
@@ -182,7 +99,7 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
                 sims = gap_vectors @ embed([name])[0]
                 own = [i for i, c in enumerate(gaps) if c.record_id in ids]
                 best = max(own or range(len(gaps)), key=lambda i: sims[i])
-                gap = gaps[best].text if own or sims[best] >= GAP_SIMILARITY else ""
+                gap = gaps[best].span if own or sims[best] >= GAP_SIMILARITY else None
             promise = draft.value_promise or (f"for {persona or 'these customers'}, {name[0].lower()}{name[1:]} — "
                                               f"{outcome[0].lower()}{outcome[1:]}.")
             friction_tps = list(dict.fromkeys(m.touchpoint for m in low))
@@ -197,28 +114,32 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
     return maps
 
 
+def _item(m: Mention) -> CitedItem:
+    return CitedItem(touchpoint=m.touchpoint, quote=m.span)
+
+
 def _distinct(mentions: list[Mention]) -> list[Mention]:
     """One per quote: a sentence about two touchpoints is one piece of evidence."""
     return list({m.quote: m for m in reversed(mentions)}.values())[::-1]
 
 
-def _group_jobs(found: list[tuple[str, object]], embed, threshold: float = 0.8) -> list[list]:
+def _group_jobs(found: list[tuple[str, object]], embed, threshold: float = JOB_SIMILARITY) -> list[list]:
     """Job statements meaning the same thing together, largest groups first: the same verb
     and object ('get paid on the spot', 'get paid faster'), or close in meaning."""
     if not found:
         return []
-    vectors = embed([j for j, _ in found])
-    groups: list[list] = []
-    centres: list[np.ndarray] = []
-    heads: list[str] = []
-    for item, v in zip(found, vectors, strict=True):
-        head = " ".join(item[0].lower().split()[:2])
-        sims = [float(c @ v) for c in centres]
-        target = heads.index(head) if head in heads else (int(np.argmax(sims)) if sims and max(sims) >= threshold else None)
-        if target is None:
-            groups.append([item])
-            centres.append(v)
-            heads.append(head)
-        else:
-            groups[target].append(item)
-    return sorted(groups, key=len, reverse=True)
+    keys = [" ".join(j.lower().split()[:2]) for j, _ in found]
+    groups = group_similar(keys, embed([j for j, _ in found]), threshold)
+    return sorted(([found[i] for i in g] for g in groups), key=len, reverse=True)
+
+
+def value_maps(corpus: Corpus, catalogue: Coding, personas: Personas, opportunities: Opportunities,
+               stories: Stories) -> ValueMaps:
+    return ValueMaps(maps=build_value_maps(
+        list(corpus.records), catalogue.mentions, personas.persona_of, catalogue.touchpoints, opportunities.items,
+        corpus.embed, stories.jobs or None, stories.jobs_engine))
+
+
+STAGE = stages.register("valuemap")(Stage(
+    name="valuemap", needs=("corpus", "catalogue", "personas", "opportunities", "stories"), produces=ValueMaps,
+    version="valuemap.1", offline=value_maps, doc=__doc__))

@@ -6,7 +6,7 @@ The schema only grows, through numbered migrations.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -82,6 +82,13 @@ MIGRATIONS = [
     -- the value-story outputs of a run (roles, opportunities, ...), one JSON row each
     CREATE TABLE outputs (run_id TEXT NOT NULL, kind TEXT NOT NULL, persona TEXT, data TEXT NOT NULL);
     CREATE INDEX outputs_run ON outputs(run_id, kind);
+    """,
+    """
+    -- every stage's typed output, with what made it (engine, stage version, model, prompts);
+    -- from here on the only place a run's results are written (see stores/runs.py)
+    CREATE TABLE artefacts (
+        run_id TEXT NOT NULL, stage TEXT NOT NULL, engine TEXT NOT NULL, version TEXT NOT NULL,
+        model TEXT, prompts TEXT, seconds REAL, data TEXT NOT NULL, PRIMARY KEY (run_id, stage));
     """,
 ]
 
@@ -194,58 +201,29 @@ class Ledger:
                         (run_id, stage, model, mode, tokens_in, tokens_out, latency, int(cache_hit),
                          attempts, error, _now()))
 
-    # --- synthesis runs -------------------------------------------------------------------
-    def start_run(self, run_id: str, engine: str, model: str, prompts: dict, inputs: dict,
-                  codebook: str | None) -> None:
-        self.db.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (run_id, _now(), None, engine, model, json.dumps(prompts), json.dumps(inputs),
-                         codebook, "running", None))
+    def chunk_refs(self) -> list[tuple[str, str, int, int, str]]:
+        """(chunk_id, record_id, start, end, batch) of every chunk, newest sources last."""
+        return self.db.execute(
+            'SELECT c.chunk_id, c.record_id, c.start, c."end", COALESCE(s.batch, \'\') FROM chunks c '
+            "JOIN records r USING (record_id) JOIN sources s ON s.path = r.source "
+            "ORDER BY s.rowid, r.rowid, c.idx").fetchall()
 
-    def finish_run(self, run_id: str, mentions: list, touchpoints: list, scores: list,
-                   summary: dict, placements: list | None = None, decisions: list = (),
-                   outputs: list[tuple[str, str, str]] = ()) -> None:
-        """A run's outputs land together, or not at all. `placements` holds, per mention,
-        (persona, phase, stage, purchase)."""
-        placements = placements or [(None, None, None, None)] * len(mentions)
-        with self.transaction():
-            self.db.executemany(
-                "INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                ((run_id, m.record_id, m.chunk_id, m.kind, m.touchpoint, m.channel, m.quote, m.start,
-                  m.end, m.sentiment, m.polarity, None if m.did_job is None else int(m.did_job),
-                  m.confidence, m.engine, m.model, m.prompt_version, *place)
-                 for m, place in zip(mentions, placements, strict=True)))
-            self.db.executemany(
-                "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                ((run_id, d.persona, d.record_id, d.kind, d.respondent, d.decision, d.phase, d.outcome,
-                  d.quote, d.start, d.end, d.position, json.dumps(d.touchpoints)) for d in decisions))
-            self.db.executemany("INSERT INTO outputs VALUES (?,?,?,?)", ((run_id, *o) for o in outputs))
-            self.db.executemany("INSERT INTO touchpoints VALUES (?,?,?,?,?,?,?,?,?)",
-                                ((run_id, *t) for t in touchpoints))
-            self.db.executemany("INSERT INTO scores VALUES (?,?,?,?)",
-                                ((run_id, s.touchpoint, s.scope, s.model_dump_json()) for s in scores))
-            self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
-                            (_now(), json.dumps(summary), run_id))
+    def inputs(self) -> dict:
+        """How many records there are and a hash of them: what a run read."""
+        rows = self.db.execute("SELECT record_id, content_hash FROM records ORDER BY record_id").fetchall()
+        digest = hashlib.sha256("".join(f"{a}{b}" for a, b in rows).encode()).hexdigest()[:16]
+        return {"records": len(rows), "hash": digest}
 
-    def fail_run(self, run_id: str, error: str) -> None:
-        self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
-                        (_now(), f"failed: {error}"[:500], run_id))
+    def corpus_tokens(self) -> int:
+        return self.db.execute("SELECT COALESCE(SUM(tokens), 0) FROM chunks").fetchone()[0]
 
-    def latest_run(self) -> dict | None:
-        row = self.db.execute("SELECT run_id, started_at, finished_at, engine, model, prompts, inputs, "
-                              "codebook, summary FROM runs WHERE status = 'done' "
-                              "ORDER BY finished_at DESC, rowid DESC LIMIT 1").fetchone()
-        if not row:
-            return None
-        keys = ("run_id", "started_at", "finished_at", "engine", "model", "prompts", "inputs", "codebook", "summary")
-        run = dict(zip(keys, row, strict=True))
-        for k in ("prompts", "inputs", "summary"):
-            run[k] = json.loads(run[k]) if run[k] else None
-        return run
+    def record_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
 
-    def rows(self, query: str, args: tuple = ()) -> list[dict]:
-        cursor = self.db.execute(query, args)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    def calls_by_stage(self, run_id: str) -> list[tuple[str, int, int]]:
+        """(stage, calls, input tokens) of the model calls a run made, cache hits left out."""
+        return self.db.execute("SELECT stage, COUNT(*), SUM(tokens_in) FROM calls WHERE run_id = ? AND NOT cache_hit "
+                               "GROUP BY stage ORDER BY MIN(id)", (run_id,)).fetchall()
 
     def call_totals(self, run_id: str) -> dict:
         row = self.db.execute("SELECT COUNT(*), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), "

@@ -43,6 +43,11 @@ class Record(BaseModel):
         return content_hash(self.model_dump_json())
 
 
+def is_renewal(record: Record) -> bool:
+    """A sales record about a renewal rather than a first purchase."""
+    return any("renew" in v.lower() for v in (*record.fields.values(), record.account or ""))
+
+
 def content_hash(record_json: str) -> str:
     return hashlib.sha256(record_json.encode()).hexdigest()[:20]
 

@@ -1,14 +1,19 @@
-"""A stand-in model that answers every stage's request with a plausible answer of the
-right shape, built from the request itself: quotes are copied from the records, citations
-name the passages given. For tests and for measuring what a run sends."""
+"""Test doubles that tests and benchmarks share: `ScriptedModel`, a chat model that answers
+from a script, and `answer`, a stand-in that answers every stage's request with a plausible
+answer of the right shape built from the request itself (quotes copied from the records,
+citations naming the passages given), for measuring what a run sends."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from valuestory.pipeline.library import LIBRARY
+from valuestory.llm.models import Completion
+from valuestory.pipeline.mentions.library import LIBRARY
+from valuestory.tokens import count_tokens
 
 RECORD = re.compile(r"<(r\d+)>(.*?)(?=\n<r\d+>|\Z)", re.S)
 PASSAGE = re.compile(r"<(e\d+)>")
@@ -72,3 +77,32 @@ def opportunities(user: str) -> dict:
              "success_measure": "Fewer complaints", "unintended_consequences": "None expected",
              "evidence": tags[:1 + i % 2]} for i in range(5)]})
     return {"touchpoints": out}
+
+
+@dataclass
+class ScriptedModel:
+    """A model that answers from a script: strings, or exceptions to raise. For tests, and
+    for measuring what a run would send (`on_call` sees every request)."""
+
+    answers: list = field(default_factory=list)
+    name: str = "scripted"
+    mode: str = "json_schema"
+    on_call: Callable[[list[dict], dict], str] | None = None
+    calls: list[list[dict]] = field(default_factory=list)
+
+    def enqueue(self, *answers) -> "ScriptedModel":
+        self.answers.extend(answers)
+        return self
+
+    def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
+        self.calls.append(messages)
+        if self.on_call is not None:
+            answer = self.on_call(messages, schema)
+        elif self.answers:
+            answer = self.answers.pop(0)
+        else:
+            raise AssertionError("the scripted model ran out of answers")
+        if isinstance(answer, BaseException):
+            raise answer
+        answer = answer if isinstance(answer, str) else json.dumps(answer)
+        return Completion(answer, sum(count_tokens(m["content"]) for m in messages), count_tokens(answer), self.mode)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+VERSION = "cues.v1"  # part of the offline engine's version: changed cues are a new engine
+NEUTRAL = 0.15  # below this, in either direction, words carry no judgement
+
 NEGATOR = re.compile(r"\b(?:not|no|never|nobody|nothing|without|hardly|barely|isn't|wasn't|aren't|"
                      r"weren't|don't|doesn't|didn't|won't|can't|cannot|couldn't|wouldn't|haven't|hasn't)\b|n't\b", re.I)
 
@@ -94,5 +97,5 @@ def judge(text: str) -> tuple[float, bool | None]:
     return round(max(-1.0, min(1.0, score)), 3), did_job
 
 
-def polarity(sentiment: float, threshold: float = 0.15) -> str:
+def polarity(sentiment: float, threshold: float = NEUTRAL) -> str:
     return "positive" if sentiment >= threshold else "negative" if sentiment <= -threshold else "neutral"

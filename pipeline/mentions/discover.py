@@ -1,28 +1,20 @@
-"""Stage 2, catalogue: which touchpoints there are.
+"""Discovery: the touchpoints the library misses, offline.
 
-With no codebook, touchpoints are discovered from the data, seeded by the built-in library:
-library touchpoints the customers mention, plus the things they keep judging that the library
-does not name ("the quote builder", "offline mode"), found as recurring noun phrases in
-opinionated clauses and merged by their head word. With a codebook, the user's touchpoints
-come first, and what fits none of them is listed as emerging.
+The things customers keep judging that the library does not name ("the quote builder",
+"offline mode"), found as recurring noun phrases in opinionated clauses that matched no known
+touchpoint, and merged by their head word.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter, defaultdict
-from pathlib import Path
 
-import yaml
-
-from valuestory.errors import InputError
 from valuestory.records import Record
 
+from ..artefacts import TouchpointDef
+from ..text import clauses
 from .cues import judge
-from .library import LIBRARY, TouchpointDef
-from .mentions import Catalogue, Mention, clauses, offline_mentions
 
 STOP = set("""a an the and or but so to of in on at for with from by about as into over after before up
 out off than then that this these those it its it's is was are were be been being am do does did has have had
@@ -43,53 +35,6 @@ DETERMINER = re.compile(r"\b(?:the|our|my|your|their|its|this|that|his|her|a|an|
 # Words that qualify a thing without naming it: skipped before the noun, not taken as one.
 QUALIFIER = set("""first second last next new old same whole proper real nice nicer clean simple quick fast slow big
 small little good great bad better best worst own other another few couple single main""".split())
-
-
-def load_codebook(path: Path) -> list[TouchpointDef]:
-    """A codebook as YAML (a list of {name, description, examples, channel, owner, effort}) or
-    CSV with those columns (examples separated by ' | '). Only `name` is required."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the codebook ({exc})", path=str(path),
-                         hint="Give a UTF-8 YAML or CSV file") from None
-    if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-        entries = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in rows]
-        for e in entries:
-            e["examples"] = [x.strip() for x in e.get("examples", "").split(" | ") if x.strip()]
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"not valid YAML ({exc})", path=str(path), hint="Fix the file") from None
-        if isinstance(data, dict):
-            data = data.get("touchpoints", data)
-        if not isinstance(data, list):
-            raise InputError("expected a list of touchpoints", path=str(path),
-                             hint="Write a YAML list: - name: Pricing page")
-        entries = [d if isinstance(d, dict) else {"name": str(d)} for d in data]
-    out, seen = [], set()
-    for n, e in enumerate(entries, start=1):
-        name = str(e.get("name") or "").strip()
-        if not name:
-            raise InputError(f"touchpoint {n} has no name", path=str(path), line=n if path.suffix.lower() != ".csv" else n + 1,
-                             hint="Every touchpoint needs a name; the other fields are optional")
-        if name.lower() in seen:
-            raise InputError(f"touchpoint '{name}' appears twice", path=str(path), hint="Merge the two entries")
-        seen.add(name.lower())
-        examples = e.get("examples") or []
-        examples = [examples] if isinstance(examples, str) else [str(x) for x in examples]
-        effort = str(e.get("effort") or "medium").lower()
-        if effort not in ("low", "medium", "high"):
-            raise InputError(f"touchpoint '{name}': effort '{effort}' is not low, medium or high",
-                             path=str(path), hint="Use low, medium or high")
-        words = re.escape(name.lower())
-        out.append(TouchpointDef(name=name, channel=str(e.get("channel") or "unknown"),
-                                 description=str(e.get("description") or name), cues=(words,),
-                                 examples=tuple(examples), effort=effort, owner=str(e.get("owner") or ""),
-                                 origin="codebook"))
-    return out
 
 
 SUBJECT = re.compile(r"^((?:[a-z][a-z'-]+\s+){0,2}[a-z][a-z'-]+)\s+(?:is|was|are|were|has|had|have|keeps|kept|"
@@ -165,30 +110,3 @@ def discover(records: list[Record], mentioned: set[tuple[str, int, int]], known:
             description=f"Discovered: named in {len(ids)} records, e.g. \u201c{examples[head][:120]}\u201d",
             cues=tuple(re.escape(v) for v in variants[:8]) + (rf"\b{re.escape(head)}s?\b",), origin="discovered"))
     return found
-
-
-def build_offline(records: list[Record], embed, codebook: list[TouchpointDef] | None = None
-                  ) -> tuple[list[TouchpointDef], list[Mention]]:
-    """The catalogue and the mentions assigned to it, offline."""
-    if codebook:
-        primary = Catalogue(codebook, embed, min_similarity=0.5)
-        mentions = offline_mentions(records, primary)
-        taken = {(m.record_id, m.start, m.end) for m in mentions}
-        extra = [m for m in offline_mentions(records, Catalogue(list(LIBRARY), embed))
-                 if (m.record_id, m.start, m.end) not in taken]
-        emerging = {m.touchpoint for m in extra}
-        defs = codebook + [TouchpointDef(**{**t.__dict__, "origin": "emerging"}) for t in LIBRARY if t.name in emerging]
-        return defs, mentions + extra
-    library = list(LIBRARY)
-    first = offline_mentions(records, Catalogue(library, embed))
-    found = discover(records, {(m.record_id, m.start, m.end) for m in first}, library)
-    if not found:
-        return _used(library, first), first
-    catalogue = Catalogue(library + found, embed)
-    mentions = offline_mentions(records, catalogue)
-    return _used(library + found, mentions), mentions
-
-
-def _used(defs: list[TouchpointDef], mentions: list[Mention]) -> list[TouchpointDef]:
-    names = {m.touchpoint for m in mentions}
-    return [t for t in defs if t.name in names]

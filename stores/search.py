@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from valuestory.pipeline.text import passage_around, sentences
 from valuestory.project import Project
-
-from .chunk import SENTENCE
 
 SNIPPET_CHARS = 320
 
@@ -14,19 +13,11 @@ SNIPPET_CHARS = 320
 def best_passage(text: str, query_vec: np.ndarray, embed) -> tuple[int, int]:
     """The sentence of a chunk closest to the query, widened with its neighbours up to a
     readable length. Offsets are into the chunk text."""
-    spans = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
+    spans = sentences(text)
     if len(spans) <= 1 or len(text) <= SNIPPET_CHARS:
         return 0, len(text)
-    scores = embed([text[s:e] for s, e in spans]) @ query_vec
-    i = j = int(np.argmax(scores))
-    while True:
-        grown = False
-        if i > 0 and spans[j][1] - spans[i - 1][0] <= SNIPPET_CHARS:
-            i, grown = i - 1, True
-        if j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= SNIPPET_CHARS:
-            j, grown = j + 1, True
-        if not grown:
-            return spans[i][0], spans[j][1]
+    best = int(np.argmax(embed([text[s:e] for s, e in spans]) @ query_vec))
+    return passage_around(text, spans, best, SNIPPET_CHARS)
 
 
 def search(project: Project, query: str, n: int = 10, kind: str | None = None) -> list[dict]:

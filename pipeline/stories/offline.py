@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from pydantic import BaseModel
-
 from valuestory.records import Record
 
-from .journey import Decision
-from .mentions import clauses
+from ..artefacts import Decision, Hypothesis, Journey, Personas, Statement, Stories
+from ..contract import Corpus
+from ..text import clauses
+
+MIN_RECORDS = 2  # a decision needs this many records behind it to get a story
+PER_CATEGORY = 3  # statements shown per context or motivator category
 
 CUES = {
     "identity": r"\b(?:i'm an?|i am an?|we're an?|we are an?|as an?|i've been|been on my own|my (?:own )?business|"
@@ -46,27 +48,8 @@ PREVENTION = re.compile(r"\b(?:avoid\w*|lose|lost|losing|risk\w*|mistakes?|safe\
                         r"penalt\w+|fine[ds]?|dispute\w*|audit\w*|held|stuck)\b", re.I)
 
 
-class Statement(BaseModel):
-    text: str  # a customer's sentence when verbatim, else a drafted reading of the cited records
-    records: list[str]
-    verbatim: bool = True
-
-
-class Hypothesis(BaseModel):
-    persona: str
-    decision: str
-    context: dict[str, list[Statement]]  # identity, backstory, situation
-    motivators: dict[str, list[Statement]]  # functional_goals, rational_approach, social_influences, emotional_drivers
-    focus: str  # promotion | prevention | mixed | unknown
-    explicit_story: str
-    implicit_story: str
-    confidence: float
-    evidence: list[str]
-    engine: str = "offline draft"
-
-
-def hypotheses(records: list[Record], decisions: list[Decision], min_records: int = 2,
-               per_category: int = 3) -> list[Hypothesis]:
+def hypotheses(records: list[Record], decisions: list[Decision], min_records: int = MIN_RECORDS,
+               per_category: int = PER_CATEGORY) -> list[Hypothesis]:
     by_id = {r.record_id: r for r in records}
     grouped: dict[tuple[str, str], list[Decision]] = defaultdict(list)
     for d in decisions:
@@ -81,7 +64,7 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
             for c in clauses(by_id[rid]):
                 for cat, pattern in COMPILED.items():
                     if pattern.search(c.text) and len(found[cat]) < per_category * 3:
-                        found[cat].append(Statement(text=c.text, records=[rid]))
+                        found[cat].append(Statement(text=c.text, records=[rid], span=c.span))
         pick = {cat: _spread(found[cat], per_category) for cat in CUES}
         # Regulatory focus shows in how they talk about the whole decision, not only in the
         # sentences about goals: every statement found and the decision quotes themselves.
@@ -131,3 +114,7 @@ def _implicit(persona: str, decision: str, pick: dict[str, list[Statement]], foc
     return (f"Hypothesis (offline draft): at the {decision} decision, {persona or 'these customers'} act "
             f"{stance}; beneath what they say, the cues point to {feelings}, and to the judgement of "
             f"{others}. Check against the cited records before relying on it.")
+
+
+def stories(corpus: Corpus, journey: Journey, personas: Personas) -> Stories:
+    return Stories(hypotheses=hypotheses(list(corpus.records), journey.decisions))

@@ -1,96 +1,23 @@
-"""Stage 1, mentions: what each piece of customer text says about which touchpoint.
-
-A mention is a touchpoint, its channel, a verbatim quote (a span of the record), sentiment
-in [-1, 1] with its polarity, whether the touchpoint did its job, and a confidence. Two
-engines fill it: the offline engine here (clauses, a touchpoint catalogue, CX cues,
-embeddings), and a model through the runner (see `llm_mentions`).
-"""
+"""Mentions, offline: clauses assigned to a touchpoint catalogue by cue words and meaning,
+judged by CX cues; the catalogue is the library plus what the data keeps naming (see
+`discover`), or the user's codebook first."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from valuestory.records import Record
 
-from .cues import judge, polarity
-from .library import TouchpointDef
+from ..artefacts import Mention, Mentions, TouchpointDef
+from ..contract import Corpus
+from ..text import Clause, clauses
+from .cues import NEUTRAL, judge, polarity
+from .discover import discover
+from .library import LIBRARY
 
-Polarity = Literal["negative", "neutral", "positive"]
-OFFLINE_ENGINE = "offline-v1"
-
-
-class Mention(BaseModel):
-    record_id: str
-    kind: str
-    touchpoint: str
-    channel: str | None = None
-    quote: str
-    start: int
-    end: int
-    sentiment: float = Field(ge=-1, le=1)
-    polarity: Polarity
-    did_job: bool | None = None
-    confidence: float = Field(ge=0, le=1)
-    chunk_id: str | None = None
-    engine: str = OFFLINE_ENGINE
-    model: str = ""
-    prompt_version: str = ""
-
-
-@dataclass(frozen=True)
-class Clause:
-    record_id: str
-    kind: str
-    start: int
-    end: int
-    text: str
-
-
-SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
-# Where one sentence turns to another judgement: "the demo was great but the contract took
-# six weeks" holds two touchpoints with opposite polarity.
-CONTRAST = re.compile(r"(?:,|;|\s)\s*(?:but|however|although|though|whereas|while|yet|except that|"
-                      r"apart from that|other than that)\b\s*|;\s*|\s+-\s+", re.I)
-LEADING = re.compile(r"^(?:and|so|also|plus|then|but|honestly|well|oh|yeah|yes|no|ok|okay|anyway)\b[\s,]*", re.I)
-
-
-def customer_spans(record: Record) -> list[tuple[int, int]]:
-    """The parts of a record in the customer's own words (or, for sales notes, about them):
-    customer turns of conversations, a ticket's subject, or the whole text."""
-    if not record.turns:
-        return [(0, len(record.text))] if record.text.strip() else []
-    spans = [(t.start, t.end) for t in record.turns if t.role != "company"]
-    first_label = record.text.rfind("\n", 0, record.turns[0].start) + 1
-    if record.kind == "support" and first_label > 0 and record.text[:first_label].strip():
-        spans.insert(0, (0, len(record.text[:first_label].rstrip())))
-    return spans
-
-
-def clauses(record: Record, min_words: int = 2) -> list[Clause]:
-    out = []
-    text = record.text
-    for lo, hi in customer_spans(record):
-        for sentence in SENTENCE.finditer(text, lo, hi):
-            s_start = sentence.start()
-            pieces, last = [], s_start
-            for cut in CONTRAST.finditer(text, s_start, sentence.end()):
-                pieces.append((last, cut.start()))
-                last = cut.end()
-            pieces.append((last, sentence.end()))
-            for a, b in pieces:
-                piece = text[a:b]
-                stripped = piece.lstrip(" ,;:-\t")
-                lead = LEADING.match(stripped)
-                a += len(piece) - len(stripped) + (lead.end() if lead else 0)
-                piece = text[a:b].rstrip(" ,;:-")
-                if len(re.findall(r"\w+", piece)) >= min_words:
-                    out.append(Clause(record.record_id, record.kind, a, a + len(piece), piece))
-    return out
+OFFLINE_ENGINE = "offline-v1"  # how offline mentions are labelled in exports
 
 
 class Catalogue:
@@ -168,7 +95,6 @@ def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4
     return mentions
 
 
-NEUTRAL = 0.15  # below this a clause's own words carry no judgement
 SEGMENT = re.compile(r"[,;:]|\s(?:and|but|while|whereas)\s", re.I)
 
 
@@ -218,3 +144,39 @@ def _channel(t: TouchpointDef, record_channel: str) -> str:
     if t.name == "Customer support" and c:
         return "chat" if "chat" in c else "phone" if ("phone" in c or "call" in c) else "email" if "mail" in c else t.channel
     return t.channel
+
+
+def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = None
+          ) -> tuple[list[TouchpointDef], list[Mention]]:
+    """The catalogue and the mentions assigned to it."""
+    if codebook:
+        primary = Catalogue(codebook, embed, min_similarity=0.5)
+        mentions = offline_mentions(records, primary)
+        taken = {(m.record_id, m.start, m.end) for m in mentions}
+        extra = [m for m in offline_mentions(records, Catalogue(list(LIBRARY), embed))
+                 if (m.record_id, m.start, m.end) not in taken]
+        emerging = {m.touchpoint for m in extra}
+        defs = codebook + [t.model_copy(update={"origin": "emerging"}) for t in LIBRARY if t.name in emerging]
+        return defs, mentions + extra
+    library = list(LIBRARY)
+    first = offline_mentions(records, Catalogue(library, embed))
+    found = discover(records, {(m.record_id, m.start, m.end) for m in first}, library)
+    if not found:
+        return _used(library, first), first
+    catalogue = Catalogue(library + found, embed)
+    mentions = offline_mentions(records, catalogue)
+    return _used(library + found, mentions), mentions
+
+
+def _used(defs: list[TouchpointDef], mentions: list[Mention]) -> list[TouchpointDef]:
+    names = {m.touchpoint for m in mentions}
+    return [t for t in defs if t.name in names]
+
+
+def code(corpus: Corpus) -> Mentions:
+    """Stage 1 offline: every clause about a touchpoint; the catalogue is settled with them."""
+    touchpoints, mentions = build(list(corpus.records), corpus.embed,
+                                  list(corpus.codebook) if corpus.codebook else None)
+    for m in mentions:  # what made it: the cue engine, over this embedding model
+        m.model, m.prompt_version = corpus.embedding, OFFLINE_ENGINE
+    return Mentions(mentions=mentions, touchpoints=touchpoints)

@@ -1,7 +1,7 @@
 """`valuestory report`: the value story map of the latest run, as one self-contained HTML file
 or as Markdown.
 
-`build` reads what the run stored and shapes it for the templates; every quote shown is
+`build` reads the run's artefacts (through the run reader) and shapes them for the templates; every quote shown is
 registered with `Citations`, which checks it against its record and gives it an anchor in the
 appendix, where the record is shown with the quoted span highlighted. A quote that is not
 verbatim in its record is not shown. Charts are inline SVG from `charts`.
@@ -10,7 +10,6 @@ verbatim in its record is not shown. Charts are inline SVG from `charts`.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from collections import Counter, defaultdict
@@ -22,12 +21,13 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from valuestory.errors import ValuestoryError
+from valuestory.pipeline.grounding import locate
+from valuestory.pipeline.journey import PHASES
+from valuestory.pipeline.roles import verdict
 from valuestory.project import Project
+from valuestory.stores.runs import RunReader, RunStore
 
 from . import charts
-from .grounding import locate
-from .journey import PHASES
 
 PHASE_ORDER = list(PHASES)
 MAX_SCORE_ROWS = 25  # shown; the rest collapse
@@ -133,33 +133,26 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _quoted(item: str) -> tuple[str, str]:
-    """'Touchpoint: “quote”' (how value maps store high points and friction) -> parts."""
-    m = re.match(r"^(.*?): “(.*)”$", item, re.S)
-    return (m.group(1), m.group(2)) if m else ("", item)
-
-
-def build(project: Project) -> dict:
-    """Everything the templates show, from the latest finished run."""
+def build(project: Project, reader: RunReader | None = None) -> dict:
+    """Everything the templates show, from a finished run (by default the latest)."""
     ledger = project.ledger
-    run = ledger.latest_run()
-    if run is None:
-        raise ValuestoryError("No finished run yet: run `valuestory run` first, then `valuestory report`")
-    run_id = run["run_id"]
-    records = {r["record_id"]: r for r in ledger.rows(
-        "SELECT record_id, kind, source, json_extract(data, '$.locator') AS locator, segment, date, score, text "
-        "FROM records")}
+    reader = reader or RunStore(ledger).latest()
+    run = reader.info.model_dump()
+    records = {r.record_id: {"record_id": r.record_id, "kind": r.kind, "source": r.source, "locator": r.locator,
+                             "segment": r.segment, "date": r.date, "score": r.score, "text": r.text}
+               for r in ledger.records()}
     cite = Citations(records)
-    mentions = ledger.rows('SELECT record_id, touchpoint, quote, start, "end", sentiment, persona, phase, did_job, '
-                           "confidence FROM mentions WHERE run_id = ? ORDER BY rowid", (run_id,))
-    decisions = ledger.rows('SELECT persona, record_id, kind, decision, phase, quote, start, "end", position, '
-                            "touchpoints FROM decisions WHERE run_id = ? ORDER BY record_id, position", (run_id,))
-    scores = [dict(json.loads(r["data"]), touchpoint=r["touchpoint"]) for r in ledger.rows(
-        "SELECT touchpoint, data FROM scores WHERE run_id = ? AND scope = 'overall'", (run_id,))]
-    outputs: dict[str, list[dict]] = defaultdict(list)
-    for row in ledger.rows("SELECT kind, data FROM outputs WHERE run_id = ? ORDER BY rowid", (run_id,)):
-        outputs[row["kind"]].append(json.loads(row["data"]))
-    summary = run["summary"] or {}
+    coding, journey = reader.coding, reader.journey
+    mentions = [{**m.model_dump(include={"record_id", "touchpoint", "quote", "start", "end", "sentiment", "did_job",
+                                         "confidence"}), "persona": p.persona, "phase": p.phase}
+                for m, p in zip(coding.mentions, journey.placements, strict=True)]
+    decisions = sorted((d.model_dump() for d in journey.decisions), key=lambda d: (d["record_id"], d["position"]))
+    scores = [s.model_dump() for s in reader.scores.scores if s.scope == "overall"]
+    outputs = {"roles": [r.model_dump() for r in reader.roles.roles],
+               "stories": [h.model_dump() for h in reader.stories.hypotheses],
+               "opportunities": [o.model_dump() for o in reader.opportunities.items],
+               "valuemap": [v.model_dump() for v in reader.value_maps.maps]}
+    summary = reader.info.summary.model_dump() if reader.info.summary else {}
     by_touchpoint: dict[str, list[dict]] = defaultdict(list)
     for m in mentions:
         by_touchpoint[m["touchpoint"]].append(m)
@@ -184,7 +177,7 @@ def build(project: Project) -> dict:
     context = {
         "title": f"Value story map: {project.config.project.name}",
         "generated": time.strftime("%Y-%m-%d %H:%M"),
-        "run": {**run, "prompts": run["prompts"] or {}},
+        "run": {**run, "prompts": {k: ", ".join(v) if isinstance(v, list) else v for k, v in run["prompts"].items()}},
         "summary": summary,
         "groundedness": summary.get("groundedness"),
         "sources": [{"kind": k, "files": f, "records": n} for k, f, n, _, _ in ledger.counts_by_kind()],
@@ -208,9 +201,9 @@ def build(project: Project) -> dict:
             key=lambda i: i["value"])[:14])),
         "network": _network(mentions, decisions, records),
         "stories": _stories(outputs["stories"], cite),
-        "valuemaps": _value_maps(outputs["valuemap"], records, cite),
+        "valuemaps": _value_maps(outputs["valuemap"], cite),
         "opportunities": _opportunities(outputs["opportunities"], cite),
-        "engine_is_offline": str(run["engine"]).startswith("offline"),
+        "engine_is_offline": reader.info.offline,
     }
     context["appendix"] = cite.appendix()
     context["dropped_quotes"] = cite.dropped
@@ -269,7 +262,7 @@ def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dic
     decided: Counter = Counter()
     breaks: Counter = Counter()
     for d in decisions:
-        for t in json.loads(d["touchpoints"] or "[]"):
+        for t in d["touchpoints"]:
             decided[t] += 1
             if d["decision"] == "churn":
                 breaks[t] += 1
@@ -286,8 +279,15 @@ def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dic
             "decided": decided.most_common(5), "breaks": breaks.most_common(5)}
 
 
+def _span(span: dict | None, cite: Citations) -> Quote | None:
+    """A cited span, checked against its record and numbered; None if it is not verbatim there."""
+    return cite.cite(span["record_id"], span["text"], span["start"], span["end"]) if span else None
+
+
 def _statement(s: dict, cite: Citations) -> dict:
-    quote = cite.cite(s["records"][0], s["text"]) if s.get("verbatim", True) and s.get("records") else None
+    quote = None
+    if s.get("verbatim", True) and s.get("records"):
+        quote = _span(s["span"], cite) if s.get("span") else cite.cite(s["records"][0], s["text"])
     return {"text": s["text"], "quote": quote, "records": s.get("records", [])}
 
 
@@ -302,51 +302,33 @@ def _stories(stories: list[dict], cite: Citations) -> list[dict]:
     return [{"persona": p, "hypotheses": hs} for p, hs in sorted(grouped.items())]
 
 
-def _cited_items(items: list[str], evidence: list[str], cite: Citations) -> list[dict]:
-    out = []
-    for item in items:
-        touchpoint, text = _quoted(item)
-        quote = cite.find(text, evidence)
-        out.append({"touchpoint": touchpoint, "text": text, "quote": quote})
-    return out
+def _cited_items(items: list[dict], cite: Citations) -> list[dict]:
+    return [{"touchpoint": i["touchpoint"], "text": i["quote"]["text"], "quote": _span(i["quote"], cite)} for i in items]
 
 
-def _value_maps(maps: list[dict], records: dict[str, dict], cite: Citations) -> list[dict]:
+def _value_maps(maps: list[dict], cite: Citations) -> list[dict]:
     out = []
     for vm in maps:
-        all_ids = list(records)
-        empathy = {k: [{"text": q, "quote": _find(q, [], all_ids, cite)} for q in v] for k, v in vm["empathy_map"].items()}
-        jobs = []
-        for j in vm["jobs"]:
-            jobs.append({**j, "high_points": _cited_items(j["high_points"], j["evidence"], cite),
-                         "friction": _cited_items(j["friction"], j["evidence"], cite),
-                         "gap_quote": _find(j["value_gap"], j["evidence"], all_ids, cite) if j["value_gap"] else None})
+        empathy = {k: [{"text": q["text"], "quote": _span(q, cite)} for q in v] for k, v in vm["empathy_map"].items()}
+        jobs = [{**j, "high_points": _cited_items(j["high_points"], cite), "friction": _cited_items(j["friction"], cite),
+                 "value_gap": j["value_gap"]["text"] if j["value_gap"] else "", "gap_quote": _span(j["value_gap"], cite)}
+                for j in vm["jobs"]]
         out.append({"persona": vm["persona"] or "Unassigned", "engine": vm["engine"], "empathy": empathy, "jobs": jobs})
     return out
-
-
-def _find(text: str, preferred: list[str], others: list[str], cite: Citations) -> Quote | None:
-    """The record that holds a quote whose record was not stored with it: the cited records
-    first, then any record (empathy-map quotes are a persona's sentences)."""
-    holders = [rid for rid in list(preferred) + [r for r in others if r not in preferred]
-               if text in cite.records.get(rid, {}).get("text", "")]
-    return cite.find(text, holders[:1])
 
 
 def _opportunities(items: list[dict], cite: Citations) -> list[dict]:
     grouped: dict[str, list[dict]] = defaultdict(list)
     for o in items:
-        quotes = [q for text in o["quotes"] if (q := cite.find(text, o["evidence"]))]
-        grouped[o["touchpoint"]].append({**o, "cited": quotes})
+        grouped[o["touchpoint"]].append({**o, "cited": [q for span in o["quotes"] if (q := _span(span, cite))]})
     return [{"touchpoint": t, "hypotheses": hs} for t, hs in grouped.items()]
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("valuestory.pipeline", "templates"),
+    env = Environment(loader=PackageLoader("valuestory.render", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["signed"] = lambda v, digits=2: "" if v is None else f"{v:+.{digits}f}"
-    env.filters["verdict"] = lambda v: ("too little evidence" if v is None else "plays it well" if v > 0.15
-                                        else "falls short" if v < -0.15 else "plays it partly")
+    env.filters["verdict"] = verdict
     env.filters["pct"] = lambda v: "" if v is None else f"{v:.0%}"
     env.filters["md"] = _md_escape
     env.filters["svg_data"] = lambda svg: "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode()
@@ -359,14 +341,14 @@ def _md_escape(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", text)
 
 
-def render(project: Project, fmt: str = "html") -> str:
-    context = build(project)
+def render(project: Project, fmt: str = "html", reader: RunReader | None = None) -> str:
+    context = build(project, reader)
     template = _environment().get_template("report.html" if fmt == "html" else "report.md")
     return template.render(**context)
 
 
-def write(project: Project, output: Path, fmt: str = "html") -> Path:
-    text = render(project, fmt)
+def write(project: Project, output: Path, fmt: str = "html", reader: RunReader | None = None) -> Path:
+    text = render(project, fmt, reader)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return output

@@ -7,23 +7,17 @@ data or given in a codebook.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..artefacts import TouchpointDef
+
+VERSION = "library.v1"  # part of the offline engine's version: a changed list is a new engine
 
 
-@dataclass(frozen=True)
-class TouchpointDef:
-    name: str
-    channel: str
-    description: str
-    cues: tuple[str, ...] = ()  # words and phrases (regex) that name the touchpoint
-    examples: tuple[str, ...] = ()
-    effort: str = "medium"  # how hard it usually is to improve: low | medium | high
-    owner: str = ""
-    origin: str = "library"
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+def T(name: str, channel: str, description: str, cues: tuple[str, ...] = (), examples: tuple[str, ...] = (),
+      effort: str = "medium", owner: str = "") -> TouchpointDef:
+    return TouchpointDef(name=name, channel=channel, description=description, cues=cues, examples=examples,
+                         effort=effort, owner=owner)
 
 
-T = TouchpointDef
 LIBRARY: tuple[TouchpointDef, ...] = (
     T("Website", "web", "The company's website and landing pages", (r"website", r"web ?site", r"homepage", r"landing page"),
       ("the website was hard to navigate",), "low", "Marketing"),

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pydantic import BaseModel
-
-from .mentions import Mention
+from ..artefacts import Coding, Mention, Opportunities, Opportunity, Scorecard
+from ..contract import Corpus
 
 FRICTION: dict[str, str] = {
     "waiting": r"slow|wait|late|delay|took|takes|days|weeks|hours|on hold|forever|long",
@@ -126,20 +125,6 @@ LIBRARY: dict[str, list[tuple[str, str, str, str, str]]] = {
 }
 
 
-class Opportunity(BaseModel):
-    touchpoint: str
-    rank: int
-    hypothesis: str
-    change: str
-    resources: str
-    success_measure: str
-    unintended_consequences: str
-    friction: str
-    evidence: list[str]  # record ids
-    quotes: list[str]
-    engine: str = "offline draft"
-
-
 def friction_kinds(quotes: list[str]) -> Counter:
     return Counter(k for q in quotes for k, p in COMPILED.items() if p.search(q))
 
@@ -161,5 +146,11 @@ def hypotheses(touchpoint: str, mentions: list[Mention], n: int = 5) -> list[Opp
         out.append(Opportunity(
             touchpoint=touchpoint, rank=rank, friction=kind, hypothesis="Hypothesis: " + hyp.format(tp=touchpoint),
             change=change.format(tp=touchpoint), resources=resources, success_measure=measure.format(tp=touchpoint),
-            unintended_consequences=risk, evidence=[m.record_id for m in evidence], quotes=[m.quote for m in evidence]))
+            unintended_consequences=risk, evidence=[m.record_id for m in evidence], quotes=[m.span for m in evidence]))
     return out
+
+
+def opportunities(corpus: Corpus, catalogue: Coding, scores: Scorecard) -> Opportunities:
+    """Five hypotheses for each touchpoint to fix first, then each easy fix."""
+    targets = list(dict.fromkeys(scores.fix_first + scores.easy_fixes))
+    return Opportunities(targets=targets, items=[o for tp in targets for o in hypotheses(tp, catalogue.mentions)])

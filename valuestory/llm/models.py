@@ -141,33 +141,3 @@ def make_model(spec: str) -> ChatModel | None:
         return None
     name, _, arg = spec.partition(":")
     return providers.get(name)(arg)
-
-
-@dataclass
-class ScriptedModel:
-    """A model that answers from a script: strings, or exceptions to raise. For tests, and
-    for measuring what a run would send (`on_call` sees every request)."""
-
-    answers: list = field(default_factory=list)
-    name: str = "scripted"
-    mode: str = "json_schema"
-    on_call: Callable[[list[dict], dict], str] | None = None
-    calls: list[list[dict]] = field(default_factory=list)
-
-    def enqueue(self, *answers) -> "ScriptedModel":
-        self.answers.extend(answers)
-        return self
-
-    def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
-        from valuestory.tokens import count_tokens
-        self.calls.append(messages)
-        if self.on_call is not None:
-            answer = self.on_call(messages, schema)
-        elif self.answers:
-            answer = self.answers.pop(0)
-        else:
-            raise AssertionError("the scripted model ran out of answers")
-        if isinstance(answer, BaseException):
-            raise answer
-        answer = answer if isinstance(answer, str) else json.dumps(answer)
-        return Completion(answer, sum(count_tokens(m["content"]) for m in messages), count_tokens(answer), self.mode)

@@ -16,13 +16,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from typing import Any
+
 from pydantic import BaseModel, ValidationError
 
+from valuestory import prompts
 from valuestory.stores.ledger import Ledger
+from valuestory.tokens import count_tokens
 
 from .models import ChatModel, Completion, TransientError
 
 PARAMS = {"temperature": 0}
+# USD per million tokens (input, output), for the estimates of `run --dry-run`.
+PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1": (2.0, 8.0),
+          "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1-nano": (0.10, 0.40)}
+OUTPUT_SHARE = 0.3  # output tokens estimated as this share of input tokens
 
 
 @dataclass
@@ -31,15 +39,20 @@ class Request:
     key: str  # the stage's own name for it, e.g. the batch of chunks it covers
     messages: list[dict]
     schema: type[BaseModel]
-    prompt_version: str
+    prompt_version: str  # the template's file name, e.g. "mentions.v3"
     # Checks beyond the schema (e.g. quotes verbatim in their records); problems are sent
     # back to the model like validation errors.
     check: Callable[[BaseModel], list[str]] | None = None
+    context: Any = None  # what the stage needs to read the answer (which record each tag is)
 
     def cache_key(self, model: str) -> str:
-        blob = json.dumps({"model": model, "prompt": self.prompt_version, "messages": self.messages,
+        blob = json.dumps({"model": model, "prompt": self.prompt_version,
+                           "template": prompts.digest(self.prompt_version), "messages": self.messages,
                            "schema": self.schema.model_json_schema(), "params": PARAMS}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def tokens(self) -> int:
+        return sum(count_tokens(m["content"]) for m in self.messages)
 
 
 @dataclass
@@ -55,6 +68,7 @@ class Answer:
     mode: str = ""
     latency: float = 0.0
     raw: str = ""
+    model: str = ""  # the model that answered
 
 
 class Runner:
@@ -95,6 +109,15 @@ class Runner:
                 self._progress(stage, done, len(requests))
         return answers  # type: ignore[return-value]
 
+    def plan(self, requests: list[Request]) -> dict:
+        """What these requests would cost, without sending them: calls, how many the cache
+        answers, input tokens to send, and a price where the model's is known."""
+        todo = [r for r in requests if not self.ledger.cached(r.cache_key(self.model.name))]
+        tokens = sum(r.tokens() for r in todo)
+        price = PRICES.get(self.model.name.partition(":")[2]) if self.model.name.startswith("openai:") else None
+        cost = (tokens * price[0] + tokens * OUTPUT_SHARE * price[1]) / 1e6 if price else None
+        return {"calls": len(requests), "cached": len(requests) - len(todo), "tokens_in": tokens, "cost": cost}
+
     def _progress(self, stage: str, done: int, total: int) -> None:
         if self.on_progress:
             self.on_progress(stage, done, total)
@@ -106,7 +129,7 @@ class Runner:
     def _from_cache(self, req: Request, raw: str, tokens_in: int, tokens_out: int) -> Answer:
         value = req.schema.model_validate_json(raw)
         return Answer(req, value, cache_hit=True, problems=req.check(value) if req.check else [],
-                      raw=raw, mode="cache")
+                      raw=raw, mode="cache", model=self.model.name)
 
     def _call(self, messages: list[dict], req: Request, answer: Answer) -> Completion:
         """One completion, waiting out transient failures with exponential backoff."""
@@ -122,7 +145,7 @@ class Runner:
         raise AssertionError("unreachable")
 
     def _ask(self, req: Request) -> Answer:
-        answer = Answer(req)
+        answer = Answer(req, model=self.model.name)
         messages = list(req.messages)
         start = time.perf_counter()
         try:

@@ -12,10 +12,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from valuestory.pipeline.text import sentences
 from valuestory.records import Record
 from valuestory.tokens import count_tokens
 
-SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"')\]]*|\n|$)")
 WORD = re.compile(r"\S+")
 
 
@@ -49,12 +49,7 @@ def _units(record: Record) -> list[tuple[int, int]]:
 def _split(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int, int]]:
     """(start, end, tokens) pieces of an over-long span: sentences, then word windows."""
     pieces: list[tuple[int, int, int]] = []
-    for m in SENTENCE.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        if s >= e:
-            continue
+    for s, e in sentences(text, start, end):
         n = count_tokens(text[s:e])
         if n <= max_tokens:
             pieces.append((s, e, n))

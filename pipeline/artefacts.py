@@ -1,0 +1,303 @@
+"""Every artefact the method produces, as typed values: what one stage hands the next, what a
+run stores, and what the report, the exports and the evaluation harness read back.
+
+A quote is always a `CitedSpan`: the record it comes from and where in that record, never a
+string to search for again.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from valuestory.stats import Interval
+
+Polarity = Literal["negative", "neutral", "positive"]
+Phase = Literal["Imbalance", "Challenge", "Engagement", "Transformation", "unknown"]
+DecisionType = Literal["inciting incident", "intention", "investment", "interpretation", "integration", "churn"]
+Engine = Literal["offline", "llm"]
+
+
+class CitedSpan(BaseModel):
+    """Words of a record, verbatim: `text == record.text[start:end]`."""
+    record_id: str
+    start: int
+    end: int
+    text: str
+
+
+class CitedItem(BaseModel):
+    """A quote about one touchpoint (a value map's high point or friction)."""
+    touchpoint: str
+    quote: CitedSpan
+
+
+# --- 1. mentions, 2. catalogue ---------------------------------------------------------------
+class TouchpointDef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    channel: str = "unknown"
+    description: str = ""
+    cues: tuple[str, ...] = ()  # words and phrases (regex) that name the touchpoint
+    examples: tuple[str, ...] = ()
+    effort: str = "medium"  # how hard it usually is to improve: low | medium | high
+    owner: str = ""
+    origin: str = "library"  # library | codebook | discovered | emerging
+
+
+class Mention(BaseModel):
+    record_id: str
+    kind: str
+    touchpoint: str
+    channel: str | None = None
+    quote: str
+    start: int
+    end: int
+    sentiment: float = Field(ge=-1, le=1)
+    polarity: Polarity
+    did_job: bool | None = None
+    confidence: float = Field(ge=0, le=1)
+    chunk_id: str | None = None
+    engine: str = "offline-v1"
+    model: str = ""
+    prompt_version: str = ""
+
+    @property
+    def span(self) -> CitedSpan:
+        return CitedSpan(record_id=self.record_id, start=self.start, end=self.end, text=self.quote)
+
+
+class Mentions(BaseModel):
+    """Stage 1: what customer text says about which touchpoint, under the names coders used."""
+    mentions: list[Mention]
+    touchpoints: list[TouchpointDef]  # the names the mentions use, where already settled
+    dropped: int = 0  # model quotes that were not verbatim in their record: counted, never shown
+
+
+class Coding(BaseModel):
+    """Stage 2: the touchpoint catalogue and every mention under a catalogue name."""
+    touchpoints: list[TouchpointDef]
+    mentions: list[Mention]
+    dropped: int = 0
+
+
+# --- 3. scores -------------------------------------------------------------------------------
+class TouchpointScore(BaseModel):
+    touchpoint: str
+    scope: str  # "overall" or a source kind
+    mentions: int
+    records: int
+    respondents: int
+    frequency: float  # share of the scope's records that mention it
+    emotional_impact: Interval
+    functional_performance: Interval
+    nps_mentioners: float | None = None
+    nps_others: float | None = None
+    nps_impact: Interval = Interval(value=None)
+    lost_deal_rate: float | None = None
+    lost_deal_rate_all: float | None = None
+    churn_rate: float | None = None  # lost renewals among the renewals that mention it
+    churn_rate_all: float | None = None
+    business_impact: float = 0.0
+    effort: str = "medium"
+    priority: float = 0.0
+    rank: int | None = None
+
+
+class Scorecard(BaseModel):
+    scores: list[TouchpointScore]  # overall first, then per kind
+    fix_first: list[str]
+    easy_fixes: list[str]
+    overall_nps: float | None
+    nps_respondents: int
+
+
+# --- 4. personas -----------------------------------------------------------------------------
+class Personas(BaseModel):
+    names: list[str]
+    persona_of: dict[str, str]  # record id -> persona
+
+
+# --- 5. journey ------------------------------------------------------------------------------
+class Placement(BaseModel):
+    persona: str | None = None
+    phase: Phase
+    stage: str
+    purchase: Literal["pre", "post", "unknown"]
+
+
+class Decision(BaseModel):
+    persona: str
+    record_id: str
+    kind: str
+    respondent: str | None = None
+    decision: DecisionType
+    phase: Phase
+    outcome: str = ""  # for sales: won, lost
+    quote: str
+    start: int
+    end: int
+    position: int  # order within the record: a respondent's journey reads in this order
+    touchpoints: list[str] = []
+
+    @property
+    def span(self) -> CitedSpan:
+        return CitedSpan(record_id=self.record_id, start=self.start, end=self.end, text=self.quote)
+
+
+class Journey(BaseModel):
+    placements: list[Placement]  # one per mention of the coding, in its order
+    decisions: list[Decision]
+
+
+# --- 6. stories ------------------------------------------------------------------------------
+class Statement(BaseModel):
+    text: str  # a customer's sentence when verbatim, else a drafted reading of the cited records
+    records: list[str]
+    verbatim: bool = True
+    span: CitedSpan | None = None  # where a verbatim statement stands in its record
+
+
+class Hypothesis(BaseModel):
+    persona: str
+    decision: str
+    context: dict[str, list[Statement]]  # identity, backstory, situation
+    motivators: dict[str, list[Statement]]  # functional_goals, rational_approach, social_influences, emotional_drivers
+    focus: str  # promotion | prevention | mixed | unknown
+    explicit_story: str
+    implicit_story: str
+    confidence: float
+    evidence: list[str]
+    engine: str = "offline draft"
+
+
+class JobDraft(BaseModel):
+    """A job before the value map fills it in from the data: its statement, the records that
+    express it, and, when a model drafted it, the outcome, value gap and promise it wrote."""
+    job: str
+    records: set[str]
+    statements: int
+    desired_outcome: str = ""
+    value_gap: CitedSpan | None = None
+    value_promise: str = ""
+
+
+class Stories(BaseModel):
+    hypotheses: list[Hypothesis]
+    jobs: dict[str, list[JobDraft]] = {}  # persona -> jobs a model drafted with the stories
+    jobs_engine: str = "offline draft"
+
+
+# --- 7. roles --------------------------------------------------------------------------------
+class RoleAssessment(BaseModel):
+    persona: str
+    phase: str
+    role: str
+    transactional_role: str
+    target_story: str
+    assessment: str
+    strength: float | None  # mean sentiment of the phase's mentions, -1..1
+    mentions: int
+    supporting_touchpoints: list[str]
+    undermining_touchpoints: list[str]
+    engine: str = "offline draft"
+
+
+class Roles(BaseModel):
+    roles: list[RoleAssessment]
+
+
+# --- 8. opportunities ------------------------------------------------------------------------
+class Opportunity(BaseModel):
+    touchpoint: str
+    rank: int
+    hypothesis: str
+    change: str
+    resources: str
+    success_measure: str
+    unintended_consequences: str
+    friction: str
+    evidence: list[str]  # record ids
+    quotes: list[CitedSpan]
+    engine: str = "offline draft"
+
+
+class Opportunities(BaseModel):
+    targets: list[str]  # the touchpoints to fix first and the easy fixes, in that order
+    items: list[Opportunity]
+
+
+# --- 9. value map ----------------------------------------------------------------------------
+class Job(BaseModel):
+    job: str
+    desired_outcome: str
+    key_touchpoints: list[str]
+    high_points: list[CitedItem]
+    friction: list[CitedItem]
+    value_gap: CitedSpan | None
+    internal_processes: list[str]
+    opportunities: list[str]
+    value_promise: str
+    evidence: list[str]
+    statements: int  # how many customer sentences express it
+
+
+class ValueMap(BaseModel):
+    persona: str
+    empathy_map: dict[str, list[CitedSpan]]
+    jobs: list[Job]
+    engine: str = "offline draft"
+
+
+class ValueMaps(BaseModel):
+    maps: list[ValueMap]
+
+
+# --- a run -----------------------------------------------------------------------------------
+class Provenance(BaseModel):
+    """What made a stage's output: the engine, the stage's version, the model (a chat model,
+    or for the offline engine the embedding it read with) and the prompt templates."""
+    stage: str
+    version: str
+    engine: Engine
+    model: str = ""
+    prompts: list[str] = []
+    seconds: float = 0.0
+
+
+class RunSummary(BaseModel):
+    mentions: int
+    dropped_quotes: int
+    groundedness: float
+    fix_first: list[str]
+    easy_fixes: list[str]
+    overall_nps: float | None
+    touchpoints: int
+    decisions: int
+
+
+class RunInfo(BaseModel):
+    run_id: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    engine: str
+    model: str
+    prompts: dict = {}
+    inputs: dict = {}
+    codebook: str | None = None
+    status: str = ""
+    summary: RunSummary | None = None
+
+    @property
+    def offline(self) -> bool:
+        return self.engine == "offline"
+
+
+# The artefact each stage produces, by stage name: how a stored output is read back.
+ARTEFACTS: dict[str, type[BaseModel]] = {
+    "mentions": Mentions, "catalogue": Coding, "scores": Scorecard, "personas": Personas,
+    "journey": Journey, "stories": Stories, "roles": Roles, "opportunities": Opportunities,
+    "valuemap": ValueMaps,
+}

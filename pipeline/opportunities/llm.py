@@ -1,0 +1,96 @@
+"""Improvement hypotheses on a model: one request for every touchpoint to fix, showing its
+most negative mentions (verbatim spans already, so they are the passages); each hypothesis
+cites the passages it answers. What the model could not draft stays the offline engine's."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from valuestory import prompts
+from valuestory.llm.runner import Answer, Request
+from valuestory.llm.tags import Tags
+
+from ..artefacts import Coding, Opportunities, Opportunity, Scorecard
+from ..contract import Corpus, answered
+
+PROMPT = "opportunities.v1"
+PER_TOUCHPOINT = 3  # passages for each touchpoint to fix
+QUOTE_CHARS = 240
+
+
+class DraftHypothesis(BaseModel):
+    hypothesis: str
+    change: str
+    resources: str
+    success_measure: str
+    unintended_consequences: str
+    evidence: list[str] = Field(min_length=1)
+
+
+class TouchpointHypotheses(BaseModel):
+    touchpoint: str
+    hypotheses: list[DraftHypothesis] = Field(min_length=5)
+
+
+class OpportunitiesAnswer(BaseModel):
+    touchpoints: list[TouchpointHypotheses]
+
+
+
+def requests(corpus: Corpus, catalogue: Coding, scores: Scorecard) -> list[Request]:
+    """Evidence per touchpoint: its most negative mentions, each from another record."""
+    targets = targets_of(scores)
+    if not targets:
+        return []
+    tags = Tags()
+    lines = []
+    for tp in targets:
+        picked, seen = [], set()
+        for m in sorted((m for m in catalogue.mentions if m.touchpoint == tp), key=lambda m: m.sentiment):
+            if m.record_id not in seen and len(picked) < PER_TOUCHPOINT:
+                span = m.span
+                picked.append(span.model_copy(update={"text": span.text[:QUOTE_CHARS]}))
+                seen.add(m.record_id)
+        lines.append(f"Touchpoint: {tp}\n" + "\n".join(tags.render(p) for p in picked))
+    return [Request(
+        stage="opportunities", key=",".join(targets),
+        messages=[{"role": "system", "content": prompts.render(PROMPT)}, {"role": "user", "content": "\n".join(lines)}],
+        schema=OpportunitiesAnswer, prompt_version=PROMPT, context=tags,
+        check=lambda a: _problems(a, tags, targets))]
+
+
+def targets_of(scores: Scorecard) -> list[str]:
+    """The touchpoints to fix first, then the easy fixes."""
+    return list(dict.fromkeys(scores.fix_first + scores.easy_fixes))
+
+
+def _problems(answer: OpportunitiesAnswer, tags: Tags, targets: list[str]) -> list[str]:
+    given = {t.touchpoint.strip().lower() for t in answer.touchpoints}
+    problems = [f"no hypotheses for the touchpoint {tp!r}" for tp in targets if tp.lower() not in given]
+    for t in answer.touchpoints:
+        for h in t.hypotheses:
+            problems += [f"tag {r!r} is not one of the passages" for r in tags.unknown(h.evidence)]
+    return problems
+
+
+def parse(answers: list[Answer], fallback, corpus: Corpus, catalogue: Coding, scores: Scorecard) -> Opportunities:
+    """The drafted hypotheses where the answer passed its checks; the offline ones elsewhere."""
+    offline = fallback()
+    drafted: dict[str, list[Opportunity]] = {}
+    for answer in answered(answers):
+        tags: Tags = answer.request.context
+        by_name = {tp.lower(): tp for tp in offline.targets}
+        for t in answer.value.touchpoints:
+            tp = by_name.get(t.touchpoint.strip().lower())
+            if tp is None:
+                continue
+            drafted[tp] = [Opportunity(
+                touchpoint=tp, rank=rank, hypothesis=f"Hypothesis: {h.hypothesis}", change=h.change,
+                resources=h.resources, success_measure=h.success_measure,
+                unintended_consequences=h.unintended_consequences, friction="",
+                evidence=tags.records(h.evidence),
+                quotes=[p for r in h.evidence if (p := tags.get(r))], engine=f"llm draft ({answer.model})")
+                for rank, h in enumerate(t.hypotheses[:5], start=1)]
+    items = [o for tp in offline.targets
+             for o in (drafted.get(tp) or [o for o in offline.items if o.touchpoint == tp])]
+    return Opportunities(targets=offline.targets, items=items)

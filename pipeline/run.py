@@ -1,0 +1,137 @@
+"""`valuestory run`: the method's stages in order, recorded as one run.
+
+The one place where a run does I/O: it builds the corpus from the stores, resolves each stage
+for the chosen engine, creates one model runner, passes artefacts from stage to stage, and
+records every stage's output with what made it. `plan` does the same without calling a
+model: the requests each stage would send, priced by the runner.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from valuestory.codebook import load_codebook
+from valuestory.llm.models import ChatModel, make_model
+from valuestory.llm.runner import Runner
+from valuestory.project import Project
+from valuestory.stores.embeddings import make_embedder
+from valuestory.stores.runs import RunStore
+
+from . import METHOD
+from .artefacts import Coding, Provenance, RunSummary, Scorecard
+from .contract import ChunkRef, Corpus, Stage, stages
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    engine: str
+    model: str
+    coding: Coding
+    scorecard: Scorecard
+    decisions: int
+    groundedness: float
+    dropped_quotes: int
+    calls: dict
+
+
+def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
+    """The read-only corpus the stages see, from the project's stores."""
+    ledger = project.ledger
+    embedder = make_embedder(project.config.store.embedding)
+    vectors = project.vectors
+
+    def nearest(vector: np.ndarray, record_ids: Sequence[str], k: int) -> list[tuple[str, str, int, int]]:
+        hits = vectors.query(vector[None, :], k, {"record_id": {"$in": list(record_ids)}})
+        chunks = ledger.chunks_by_id([h.chunk_id for h in hits])
+        return [(c["chunk_id"], c["record_id"], c["start"], c["end"]) for h in hits if (c := chunks.get(h.chunk_id))]
+
+    return Corpus(records=tuple(ledger.records()), embed=embedder.embed,
+                  chunks=tuple(ChunkRef(*row) for row in ledger.chunk_refs()), nearest=nearest,
+                  codebook=tuple(load_codebook(codebook)) if codebook else None,
+                  personas=tuple(project.config.personas), embedding=embedder.name)
+
+
+def run_stage(stage: Stage, artefacts: dict[str, object], runner: Runner | None, embedding: str
+              ) -> tuple[Provenance, BaseModel]:
+    """One stage on the chosen engine: on the model where it has a model engine and a model
+    was chosen, with its offline implementation as the fallback; else offline."""
+    inputs = {k: artefacts[k] for k in stage.needs}
+    started = time.perf_counter()
+    if runner is not None and stage.model is not None:
+        answers = runner.run(stage.model.requests(**inputs))
+        output = stage.model.parse(answers, lambda: stage.offline(**inputs), **inputs)
+        provenance = Provenance(stage=stage.name, version=stage.version, engine="llm", model=runner.model.name,
+                                prompts=list(stage.model.prompts))
+    else:
+        output = stage.offline(**inputs)
+        provenance = Provenance(stage=stage.name, version=stage.version, engine="offline", model=embedding)
+    provenance.seconds = round(time.perf_counter() - started, 3)
+    return provenance, output
+
+
+def run(project: Project, llm: str = "offline", codebook: Path | None = None,
+        on_progress: Progress | None = None, model: ChatModel | None = None) -> RunResult:
+    """Run every stage of the method on the project's records and record the run. `model`
+    overrides `llm` with a chat model object (a test double, a plug-in's)."""
+    model = model or make_model(llm)
+    store = RunStore(project.ledger)
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    resolved = [stages.get(name) for name in METHOD]
+    prompts = {s.name: list(s.model.prompts) for s in resolved if s.model} if model else {}
+    store.start(run_id, "llm" if model else "offline", model.name if model else "", prompts,
+                project.ledger.inputs(), str(codebook) if codebook else None)
+    try:
+        corpus = corpus_from(project, codebook)
+        runner = Runner(model, project.ledger, run_id, on_progress=on_progress) if model else None
+        artefacts: dict[str, object] = {"corpus": corpus}
+        outputs = []
+        for i, stage in enumerate(resolved):
+            if on_progress:
+                on_progress("stages", i, len(resolved))
+            provenance, artefacts[stage.name] = run_stage(stage, artefacts, runner, corpus.embedding)
+            outputs.append((provenance, artefacts[stage.name]))
+        if on_progress:
+            on_progress("stages", len(resolved), len(resolved))
+        coding, card = artefacts["catalogue"], artefacts["scores"]
+        shown, dropped = len(coding.mentions), coding.dropped
+        groundedness = shown / (shown + dropped) if shown + dropped else 1.0
+        summary = RunSummary(mentions=shown, dropped_quotes=dropped, groundedness=round(groundedness, 4),
+                             fix_first=card.fix_first, easy_fixes=card.easy_fixes, overall_nps=card.overall_nps,
+                             touchpoints=len(coding.touchpoints), decisions=len(artefacts["journey"].decisions))
+        store.finish(run_id, outputs, summary)
+    except BaseException as exc:
+        store.fail(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return RunResult(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, coding, card,
+                     summary.decisions, groundedness, dropped, project.ledger.call_totals(run_id))
+
+
+def plan(project: Project, llm: str, codebook: Path | None = None, model: ChatModel | None = None) -> list[dict]:
+    """Per model-backed stage, what a run would send, without sending it: its requests built
+    by the stage, priced by the runner. Later stages are planned from the offline engine's
+    artefacts of the stages before them (a model's would differ a little)."""
+    model = model or make_model(llm)
+    if model is None:
+        return []
+    corpus = corpus_from(project, codebook)
+    runner = Runner(model, project.ledger, "dry-run")
+    artefacts: dict[str, object] = {"corpus": corpus}
+    out = []
+    for name in METHOD:
+        stage = stages.get(name)
+        inputs = {k: artefacts[k] for k in stage.needs}
+        if stage.model is not None:
+            out.append({"stage": name, "prompts": list(stage.model.prompts),
+                        **runner.plan(stage.model.requests(**inputs))})
+        artefacts[name] = stage.offline(**inputs)
+    return out

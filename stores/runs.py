@@ -1,0 +1,122 @@
+"""Runs in the ledger: a run's stage outputs are written here and read back here, typed.
+
+`RunStore` records a run as it goes (started, each stage's artefact with its provenance,
+finished or failed); `RunReader` gives the report, the exports and the evaluation harness
+the artefacts of one finished run. Nothing else reads or writes a run's results.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel
+
+from valuestory.errors import ValuestoryError
+from valuestory.pipeline.artefacts import (ARTEFACTS, Coding, Journey, Opportunities, Personas, Provenance, Roles,
+                                           RunInfo, RunSummary, Scorecard, Stories, ValueMaps)
+
+from .ledger import Ledger, _now
+
+RUN_COLUMNS = ("run_id", "started_at", "finished_at", "engine", "model", "prompts", "inputs", "codebook", "status",
+               "summary")
+
+
+class RunStore:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.db = ledger.db
+
+    def start(self, run_id: str, engine: str, model: str, prompts: dict, inputs: dict, codebook: str | None) -> None:
+        self.db.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (run_id, _now(), None, engine, model, json.dumps(prompts), json.dumps(inputs),
+                         codebook, "running", None))
+
+    def finish(self, run_id: str, outputs: list[tuple[Provenance, BaseModel]], summary: RunSummary) -> None:
+        """A run's outputs land together, or not at all."""
+        with self.ledger.transaction():
+            self.db.executemany(
+                "INSERT INTO artefacts VALUES (?,?,?,?,?,?,?,?)",
+                ((run_id, p.stage, p.engine, p.version, p.model, json.dumps(p.prompts), p.seconds,
+                  artefact.model_dump_json()) for p, artefact in outputs))
+            self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
+                            (_now(), summary.model_dump_json(), run_id))
+
+    def fail(self, run_id: str, error: str) -> None:
+        self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
+                        (_now(), f"failed: {error}"[:500], run_id))
+
+    def latest(self) -> RunReader:
+        """The latest finished run."""
+        row = self.db.execute("SELECT run_id FROM runs WHERE status = 'done' AND run_id IN "
+                              "(SELECT run_id FROM artefacts) ORDER BY finished_at DESC, rowid DESC LIMIT 1").fetchone()
+        if row is None:
+            raise ValuestoryError("No finished run yet: run `valuestory run` first")
+        return RunReader(self.ledger, row[0])
+
+
+class RunReader:
+    """The artefacts of one finished run, typed as their stages produced them."""
+
+    def __init__(self, ledger: Ledger, run_id: str) -> None:
+        self.ledger, self.run_id = ledger, run_id
+        row = ledger.db.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise ValuestoryError(f"No run {run_id!r} in this project")
+        values = dict(zip(RUN_COLUMNS, row, strict=True))
+        for k in ("prompts", "inputs", "summary"):
+            values[k] = json.loads(values[k]) if values[k] else None
+        values["prompts"] = values["prompts"] or {}
+        values["inputs"] = values["inputs"] or {}
+        self.info = RunInfo(**values)
+        self._cache: dict[str, BaseModel] = {}
+
+    def artefact(self, stage: str) -> BaseModel:
+        if stage not in self._cache:
+            row = self.ledger.db.execute("SELECT data FROM artefacts WHERE run_id = ? AND stage = ?",
+                                         (self.run_id, stage)).fetchone()
+            if row is None:
+                raise ValuestoryError(f"Run {self.run_id} has no {stage} output: it was made by an earlier "
+                                      "version of valuestory; run `valuestory run` again")
+            self._cache[stage] = ARTEFACTS[stage].model_validate_json(row[0])
+        return self._cache[stage]
+
+    @property
+    def coding(self) -> Coding:
+        return self.artefact("catalogue")
+
+    @property
+    def scores(self) -> Scorecard:
+        return self.artefact("scores")
+
+    @property
+    def personas(self) -> Personas:
+        return self.artefact("personas")
+
+    @property
+    def journey(self) -> Journey:
+        return self.artefact("journey")
+
+    @property
+    def stories(self) -> Stories:
+        return self.artefact("stories")
+
+    @property
+    def roles(self) -> Roles:
+        return self.artefact("roles")
+
+    @property
+    def opportunities(self) -> Opportunities:
+        return self.artefact("opportunities")
+
+    @property
+    def value_maps(self) -> ValueMaps:
+        return self.artefact("valuemap")
+
+    def provenance(self) -> list[Provenance]:
+        rows = self.ledger.db.execute("SELECT stage, engine, version, model, prompts, seconds FROM artefacts "
+                                      "WHERE run_id = ? ORDER BY rowid", (self.run_id,)).fetchall()
+        return [Provenance(stage=s, engine=e, version=v, model=m or "", prompts=json.loads(p or "[]"), seconds=t or 0)
+                for s, e, v, m, p, t in rows]
+
+    def calls(self) -> dict:
+        return self.ledger.call_totals(self.run_id)

@@ -1,0 +1,132 @@
+"""`valuestory eval`: the pipeline measured against hand labels, recorded and compared."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from valuestory.errors import ValuestoryError
+from valuestory.project import find_project
+
+from .common import ProjectOpt, console, err, handles_errors, progress, shown
+
+app = typer.Typer()
+
+
+class Split(str, Enum):
+    dev = "dev"
+    test = "test"
+    all = "all"
+
+
+@app.command("eval")
+@handles_errors
+def eval_(
+    dataset: Annotated[Optional[Path], typer.Option(
+        "--dataset", help="A folder with corpus/ and labels/ (default: ./data_samples).", file_okay=False,
+        show_default=False)] = None,
+    split: Annotated[Split, typer.Option("--split", help="Which labelled units to score: test (the honest "
+                                                            "figure), dev (look at it while improving), or all.")] = Split.test,
+    llm: Annotated[Optional[str], typer.Option("--llm", "-l", help="Engine to evaluate, as for `valuestory run`.",
+                                               show_default=False)] = None,
+    labels: Annotated[Optional[Path], typer.Option(
+        "--labels", help="Your own coding of records in this project (CSV: record_id, touchpoint, polarity, "
+                         "phase), checked against the latest run.", exists=True, dir_okay=False, show_default=False)] = None,
+    compare: Annotated[Optional[tuple[str, str]], typer.Option(
+        "--compare", help="Two recorded eval runs (ids or JSON files) side by side.", show_default=False)] = None,
+    judge: Annotated[bool, typer.Option("--judge", help="Also score stories and hypotheses with the --llm model "
+                                                        "against evaluations/rubrics.toml.")] = False,
+    gate: Annotated[bool, typer.Option("--gate", help="Exit with status 1 if a metric falls below the thresholds.")] = False,
+    thresholds: Annotated[Optional[Path], typer.Option(
+        "--thresholds", help="Thresholds file for --gate (default: the packaged evaluations/thresholds.toml).",
+        exists=True, dir_okay=False, show_default=False)] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics as JSON to this file.",
+                                                     show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Measure the pipeline against hand labels, with 95% bootstrap intervals, overall and per
+    source kind. With --dataset (default ./data_samples) it runs the pipeline on the
+    dataset's corpus in a scratch project; with --labels it checks the latest run of your
+    project against your own coding: try it on 50 of your coded responses before you trust a
+    run. Every eval is recorded under .valuestory/evals/ so that --compare can show what changed."""
+    from valuestory.evaluations import runs
+    from valuestory.evaluations.dataset import load_dataset, load_user_labels
+    from valuestory.evaluations.harness import evaluate_dataset, evaluate_labels
+    project = find_project(project_dir)
+    folder = project.store_dir / "evals"
+    if compare:
+        _print_comparison(runs.compare(runs.load(compare[0], folder), runs.load(compare[1], folder)), compare)
+        return
+    spec = llm or (project.config.run.llm if project.exists else "offline")
+    if labels:
+        report = evaluate_labels(project.require(), load_user_labels(labels), str(labels),
+                                 judge_llm=spec if judge else None)
+    else:
+        root = dataset or Path("data_samples")
+        if not root.is_dir():
+            raise ValuestoryError(f"No dataset at {root}: give --dataset DIR (a folder with corpus/ and labels/), "
+                                  "or --labels FILE to check your own project")
+        with progress() as update:
+            update("ingest and run", 0, None)
+            report = evaluate_dataset(load_dataset(root), split.value, spec, update, judge=judge)
+    saved = runs.save(report, folder)
+    limits = runs.thresholds(thresholds) if gate else {}
+    _print_eval(runs.to_json(report))
+    err.print(f"recorded as {report['eval_id']} ({shown(str(saved))})")
+    if json_out:
+        json_out.write_text(json.dumps(runs.to_json(report), indent=1), encoding="utf-8")
+        err.print(f"wrote {json_out}")
+    if gate:
+        failures = runs.gate(report, limits)
+        for f in failures:
+            err.print(f"[red]below the gate:[/red] {escape(f)}")
+        if failures:
+            raise typer.Exit(1)
+        err.print("gate: every threshold met")
+
+
+def _fmt(e: dict | None) -> str:
+    """An estimate as saved in an eval run: value [ci_low, ci_high]."""
+    value, low, high = ((e or {}).get(k) for k in ("value", "ci_low", "ci_high"))
+    if value is None:
+        return ""
+    return f"{value:.3f} [{low:.2f}, {high:.2f}]" if low is not None and high is not None else f"{value:.3f}"
+
+
+def _print_eval(report: dict) -> None:
+    from valuestory.evaluations.runs import HEADLINE
+    kinds = list(report.get("by_kind", {}))
+    table = Table(title=f"{report['engine']} ({report['model'] or 'no model'}) on {escape(report['dataset'])}, split "
+                        f"{report['split']}: {report['units']} units; 95% bootstrap intervals")
+    table.add_column("metric")
+    table.add_column("overall", justify="right")
+    for k in kinds:
+        table.add_column(k, justify="right")
+    names = [m for m in HEADLINE if m in report["metrics"]] + sorted(m for m in report["metrics"] if m.startswith("judge_"))
+    for name in names:
+        table.add_row(name, _fmt(report["metrics"][name]),
+                      *[(_fmt(report["by_kind"][k].get(name)).split(" [")[0]) for k in kinds])
+    console.print(table)
+    m = report.get("matching", {})
+    console.print(f"touchpoint names matched to the gold catalogue by name, words, then meaning "
+                  f"(threshold {m.get('touchpoint_name_threshold')}); jobs by meaning (threshold "
+                  f"{m.get('job_threshold', '-')}); {report.get('seconds', 0):.1f} s")
+
+
+def _print_comparison(rows: list[dict], names: tuple[str, str]) -> None:
+    table = Table(title="eval runs compared")
+    for col in ("metric", names[0], names[1], "difference", "outside intervals"):
+        table.add_column(escape(col), justify="left" if col == "metric" else "right")
+    for r in rows:
+        table.add_row(r["metric"], *(f"{v:.3f}" if v is not None else "" for v in (r["a"], r["b"])),
+                      f"{r['difference']:+.3f}" if r["difference"] is not None else "",
+                      {True: "yes", False: "no", None: ""}[r["outside_intervals"]])
+    console.print(table)
+
+

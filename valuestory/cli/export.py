@@ -1,0 +1,95 @@
+"""`valuestory export KIND`: what a run found, or the stored records, as CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from valuestory.project import find_project
+from valuestory.render.exports import KINDS, rows as export_rows
+from valuestory.stores.runs import RunStore
+
+from .common import Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, handles_errors
+
+app = typer.Typer(help="Export what the project holds, as CSV or JSON.", no_args_is_help=True)
+
+HELP = {
+    "mentions": """The latest run's mentions: record, touchpoint, sentiment, polarity, confidence and the
+verbatim quote with its character span in the record.""",
+    "touchpoints": """The latest run's touchpoint catalogue: name, description, channel, mentions, respondents.""",
+    "scores": """The latest run's scores per touchpoint, overall and per source kind, with intervals.""",
+    "decisions": """The latest run's pivotal decisions: persona, record, decision (inciting incident,
+intention, investment, interpretation, integration, churn), phase, verbatim quote with its
+span, position in the respondent's journey, and the touchpoints involved.""",
+    "journeys": """The latest run's journeys: per persona, phase (Imbalance, Challenge, Engagement,
+Transformation) and classic stage, each touchpoint's emotional impact and mentions.""",
+    "roles": """The latest run's roles: per persona and phase, the company's role (Empathizer,
+Storyteller, Guide, Partner; Provider or Enabler), the target story, a drafted assessment
+from the phase's evidence, and the touchpoints supporting and undermining it.""",
+    "opportunities": """The latest run's improvement hypotheses: five for each touchpoint to fix first and each
+easy fix, with the change, resources, success measure, unintended consequences and the
+records whose words motivate it.""",
+    "stories": """The latest run's sensemaking hypotheses: per persona and pivotal decision, the explicit
+and implicit stories, confidence and the records they rest on. JSON adds the context
+(identity, backstory, situation) and motivators, each statement with its record.""",
+    "valuemap": """The latest run's customer value map: per persona and job, the desired outcome, key
+touchpoints, high points, friction, value gap in the customers' words, internal
+processes, opportunities and value promise. JSON adds each persona's empathy map.""",
+}
+
+
+def write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str) -> None:
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt is Format.json:
+            json.dump(rows, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        elif rows:
+            writer = csv.DictWriter(out, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if output:
+            out.close()
+    if output:
+        err.print(f"wrote {len(rows)} {what} to {output}")
+
+
+def _command(what: str):
+    def command(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
+        reader = RunStore(find_project(project_dir).require().ledger).latest()
+        write_rows(export_rows(reader, what, csv=fmt is Format.csv), fmt, output, what)
+    command.__doc__ = HELP[what]
+    command.__name__ = f"export_{what}"
+    return command
+
+
+for _what in KINDS:
+    app.command(_what)(handles_errors(_command(_what)))
+
+
+@app.command("records")
+@handles_errors
+def export_records(
+    fmt: FormatOpt = Format.csv,
+    output: OutputOpt = None,
+    kind: KindOpt = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Every stored record (text as stored, i.e. redacted): record_id, kind, source, text and
+    the normalized fields. JSON also carries the speaker turns with their offsets."""
+    project = find_project(project_dir).require()
+    records = list(project.ledger.records(kind.value if kind else None))
+    if fmt is Format.json:
+        rows = [r.model_dump() for r in records]
+    else:
+        columns = {"record_id", "kind", "source", "locator", "respondent", "account", "date", "segment",
+                   "score", "text"}
+        rows = [{**r.model_dump(include=columns),
+                 "fields": json.dumps(r.fields, ensure_ascii=False) if r.fields else ""} for r in records]
+    write_rows(rows, fmt, output, "records")

@@ -1,0 +1,128 @@
+"""Commands on runs: run (with --dry-run) and report."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from valuestory.project import Project, find_project
+
+from .common import ChromaOpt, LlmOpt, ProjectOpt, console, handles_errors, progress
+
+app = typer.Typer()
+CodebookOpt = Annotated[Optional[Path], typer.Option(
+    "--codebook", "-c", help="Your touchpoints, YAML or CSV: name, description, examples, channel, owner, effort.",
+    exists=True, dir_okay=False, show_default=False)]
+
+
+@app.command()
+@handles_errors
+def run(
+    llm: LlmOpt = None,
+    codebook: CodebookOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the planned calls, tokens and cost; call nothing.")] = False,
+    project_dir: ProjectOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Synthesize, stage by stage: touchpoint mentions with verbatim quotes, the touchpoint
+    catalogue, computed scores (emotional impact, functional performance, frequency, business
+    impact) with the three touchpoints to fix first, personas, journeys and pivotal decisions,
+    sensemaking stories, roles, improvement hypotheses and the value map. Re-running on
+    unchanged data costs nothing: model answers are cached by model, prompt template and prompt."""
+    from valuestory.pipeline.run import run as run_pipeline
+    project = find_project(project_dir, chroma_url).require()
+    spec = llm or project.config.run.llm
+    if dry_run:
+        _dry_run(project, spec, codebook)
+        return
+    with progress() as update:
+        result = run_pipeline(project, spec, codebook, update)
+    _print_run_summary(result)
+    console.print("Next: `valuestory report` writes the value story map (HTML or Markdown).")
+
+
+def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
+    from valuestory.llm.models import make_model
+    from valuestory.pipeline.run import plan
+    model = make_model(spec)
+    if model is None:
+        console.print("The offline engine makes no model calls and costs nothing.")
+        return
+    console.print(f"model: {model.name}")
+    total_cost = 0.0
+    for p in plan(project, spec, codebook, model):
+        console.print(f"{p['stage']} ({', '.join(p['prompts'])}): {p['calls']} calls ({p['cached']} answered from "
+                      f"the cache), {p['tokens_in']:,} input tokens to send")
+        total_cost += p["cost"] or 0.0
+    console.print("stages after the first are planned from the offline engine's results: a model's differ a little; "
+                  "token counts use the cl100k vocabulary, an estimate for models with another one")
+    if total_cost:
+        console.print(f"estimated cost: ${total_cost:.2f} (output estimated at 30% of input)")
+
+
+def _print_run_summary(result) -> None:
+    card = result.scorecard
+    table = Table(title=f"Touchpoints by priority ({result.engine}, {result.model})")
+    for col in ("rank", "touchpoint", "mentions", "emotional impact", "did its job", "NPS impact", "priority"):
+        table.add_column(col, justify="left" if col == "touchpoint" else "right")
+    for s in [s for s in card.scores if s.scope == "overall" and s.rank is not None][:10]:
+        ei, fp, ni = s.emotional_impact, s.functional_performance, s.nps_impact
+        table.add_row(str(s.rank), escape(s.touchpoint), str(s.mentions),
+                      f"{ei.value:+.2f} [{ei.low:+.2f}, {ei.high:+.2f}]" if ei.low is not None else f"{ei.value:+.2f}",
+                      f"{fp.value:.0%}" if fp.value is not None else "",
+                      f"{ni.value:+.1f} [{ni.low:+.1f}, {ni.high:+.1f}]" if ni.value is not None else "",
+                      f"{s.priority:.3f}")
+    console.print(table)
+    console.print(f"Fix first: {', '.join(card.fix_first) or 'nothing ranks yet'}")
+    console.print(f"Easy fixes: {', '.join(card.easy_fixes) or 'none found'}")
+    calls = result.calls
+    console.print(f"{len(result.coding.mentions)} mentions of {len(result.coding.touchpoints)} touchpoints; groundedness "
+                  f"{result.groundedness:.1%} ({result.dropped_quotes} ungrounded quotes dropped); "
+                  f"{calls['calls']} model calls ({calls['cache_hits']} cached"
+                  + (f"; structured output by {', '.join(calls['modes'])}" if calls["modes"] else "") + "), "
+                  f"{calls['tokens_in']:,} tokens in, {calls['tokens_out']:,} out; run {result.run_id}")
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    md = "md"
+
+
+@app.command()
+@handles_errors
+def report(
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html: one self-contained file that opens "
+                                                                     "offline; md: the same content as Markdown.")] = ReportFormat.html,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: "
+                                                   "out/report.html or out/report.md in the project).",
+                                                   show_default=False)] = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Write the value story map of the latest run: summary and the three touchpoints to fix
+    first, the journey per persona, the scorecard with charts, the touchpoint network,
+    sensemaking hypotheses, the customer value map, opportunities, and an appendix where
+    every quote is shown in its record."""
+    from valuestory.render.report import write
+    from valuestory.stores.runs import RunStore
+    project = find_project(project_dir).require()
+    reader = RunStore(project.ledger).latest()
+    path = write(project, output or project.root / "out" / f"report.{fmt.value}", fmt.value, reader)
+    console.print(f"Report written: {path}")
+    _print_top_three(reader.info.summary.model_dump() if reader.info.summary else {})
+
+
+def _print_top_three(summary: dict) -> None:
+    fix = summary.get("fix_first") or []
+    if not fix:
+        return
+    table = Table(title="Fix these three first", show_header=False, box=None)
+    for i, name in enumerate(fix, start=1):
+        table.add_row(f"{i}.", escape(name))
+    console.print(table)
+    if summary.get("easy_fixes"):
+        console.print(f"Easy fixes: {escape(', '.join(summary['easy_fixes']))}")

@@ -1,0 +1,109 @@
+"""`valuestory export KIND`: a run's artefacts as table rows (CSV) or records (JSON).
+
+Rows are built from the typed artefacts the run reader gives; quotes keep their record and
+span in JSON, and read as text in CSV cells (lists become ' | '-separated cells).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from valuestory.pipeline.artefacts import CitedItem, CitedSpan
+from valuestory.pipeline.journey import PHASES
+from valuestory.stores.runs import RunReader
+
+MENTION_COLUMNS = ["record_id", "kind", "touchpoint", "channel", "sentiment", "polarity", "did_job", "confidence",
+                   "quote", "start", "end", "chunk_id", "engine", "model", "prompt_version"]
+DECISION_COLUMNS = ["persona", "record_id", "kind", "respondent", "decision", "phase", "outcome", "quote", "start",
+                    "end", "position", "touchpoints"]
+OUTPUT_COLUMNS = {
+    "roles": ["persona", "phase", "role", "transactional_role", "target_story", "assessment", "strength",
+              "mentions", "supporting_touchpoints", "undermining_touchpoints", "engine"],
+    "opportunities": ["touchpoint", "rank", "hypothesis", "change", "resources", "success_measure",
+                      "unintended_consequences", "friction", "evidence", "quotes", "engine"],
+    "stories": ["persona", "decision", "explicit_story", "implicit_story", "confidence", "evidence", "focus",
+                "engine"],
+    "valuemap": ["persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
+                 "internal_processes", "opportunities", "value_promise", "statements", "evidence", "engine"],
+}
+KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS)
+
+
+def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
+    """The rows of one export of a run."""
+    if what == "mentions":
+        return [{**{c: getattr(m, c) for c in MENTION_COLUMNS},
+                 "did_job": None if m.did_job is None else int(m.did_job), "run_id": reader.run_id}
+                for m in reader.coding.mentions]
+    if what == "touchpoints":
+        return _touchpoints(reader)
+    if what == "scores":
+        return _scores(reader)
+    if what == "decisions":
+        decisions = sorted(reader.journey.decisions, key=lambda d: (d.persona, d.record_id, d.position))
+        return [{**{c: getattr(d, c) for c in DECISION_COLUMNS}, "touchpoints": json.dumps(d.touchpoints)}
+                for d in decisions]
+    if what == "journeys":
+        return _journeys(reader)
+    items = {"roles": reader.roles.roles, "stories": reader.stories.hypotheses,
+             "opportunities": reader.opportunities.items, "valuemap": reader.value_maps.maps}[what]
+    if not csv:
+        return [i.model_dump(mode="json") for i in items]
+    if what == "valuemap":  # one row per persona and job
+        flat = [{"persona": v.persona, **dict(job), "engine": v.engine} for v in items for job in v.jobs]
+    else:
+        flat = [dict(i) for i in items]
+    return [{c: _cell(r[c]) for c in OUTPUT_COLUMNS[what]} for r in flat]
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, list):
+        return " | ".join(map(_text, value))
+    return _text(value) if isinstance(value, CitedSpan | CitedItem) else value
+
+
+def _text(value: object) -> str:
+    """A quote as a reader reads it in a cell."""
+    if isinstance(value, CitedItem):
+        return f"{value.touchpoint}: “{value.quote.text}”"
+    if isinstance(value, CitedSpan):
+        return value.text
+    return str(value)
+
+
+def _touchpoints(reader: RunReader) -> list[dict]:
+    overall = {s.touchpoint: s for s in reader.scores.scores if s.scope == "overall"}
+    out = [{"touchpoint": t.name, "description": t.description, "channel": t.channel,
+            "mentions": overall[t.name].mentions if t.name in overall else 0,
+            "respondents": overall[t.name].respondents if t.name in overall else 0,
+            "owner": t.owner, "effort": t.effort, "origin": t.origin} for t in reader.coding.touchpoints]
+    return sorted(out, key=lambda r: -r["mentions"])
+
+
+def _scores(reader: RunReader) -> list[dict]:
+    out = []
+    for s in reader.scores.scores:
+        out.append({"touchpoint": s.touchpoint, "scope": s.scope,
+                    "emotional_impact": s.emotional_impact.value, "emotional_impact_low": s.emotional_impact.low,
+                    "emotional_impact_high": s.emotional_impact.high,
+                    "functional_performance": s.functional_performance.value,
+                    "frequency": s.frequency, "mentions": s.mentions, "respondents": s.respondents,
+                    "business_impact": s.business_impact, "nps_impact": s.nps_impact.value,
+                    "nps_impact_low": s.nps_impact.low, "nps_impact_high": s.nps_impact.high,
+                    "nps_mentioners": s.nps_mentioners, "lost_deal_rate": s.lost_deal_rate,
+                    "churn_rate": s.churn_rate, "effort": s.effort, "priority": s.priority, "rank": s.rank})
+    return out
+
+
+def _journeys(reader: RunReader) -> list[dict]:
+    """Per persona, phase, stage and touchpoint: emotional impact, mentions and records."""
+    groups: dict[tuple, list] = defaultdict(list)
+    for m, p in zip(reader.coding.mentions, reader.journey.placements, strict=True):
+        groups[(p.persona, p.phase, p.stage, p.purchase, m.touchpoint)].append(m)
+    order = {phase: i for i, phase in enumerate(PHASES, start=1)}
+    out = [{"persona": persona, "phase": phase, "stage": stage, "purchase": purchase, "touchpoint": touchpoint,
+            "emotional_impact": round(sum(m.sentiment for m in ms) / len(ms), 3), "mentions": len(ms),
+            "records": len({m.record_id for m in ms})}
+           for (persona, phase, stage, purchase, touchpoint), ms in sorted(groups.items())]
+    return sorted(out, key=lambda r: (r["persona"], order.get(r["phase"], len(order) + 1), -r["mentions"]))
