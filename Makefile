@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+TESTSTAMP := $(VENV)/.test-installed-stamp
 DEMO   := out/demo-project
 
-.PHONY: install demo test test-minilm benchmark browser clean
+.PHONY: install demo test lint test-minilm benchmark browser clean
 
+# What the demo needs: the package and its core dependencies, nothing for the tests.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "valuestory needs Python 3.11 or newer (make PYTHON=python3.11 ...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
+
+# The test extra on top: pytest, ruff, a llama.cpp server (compiled on first install) and playwright.
+$(TESTSTAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(TESTSTAMP)
 
 install: $(STAMP)
 
@@ -36,8 +43,11 @@ demo: $(STAMP)
 	$(BIN)/valuestory report --project $(DEMO) --format md -o out/report.md
 	$(BIN)/valuestory report --project $(DEMO) --format html -o out/report.html
 
-test: $(STAMP) browser
+test: $(TESTSTAMP) browser lint
 	$(BIN)/python -m pytest -q
+
+lint: $(TESTSTAMP)
+	$(BIN)/ruff check .
 
 # The report's browser test needs Debian's Chromium (a system package, not a pip one).
 browser:
@@ -56,7 +66,7 @@ $(MINILM)/.installed-stamp: pyproject.toml
 test-minilm: $(MINILM)/.installed-stamp
 	$(MINILM)/bin/python -m pytest -q -m minilm tests/test_minilm.py
 
-benchmark: $(STAMP)
+benchmark: $(TESTSTAMP)
 	$(BIN)/python benchmarks/ingest.py
 
 clean:

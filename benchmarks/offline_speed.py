@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest import generate  # noqa: E402  (the same generated survey batch as the ingest benchmark)
+from valuestory.pipeline.run import run  # noqa: E402
 
-from valuestory.pipeline.ingest import ingest  # noqa: E402
-from valuestory.pipeline.synthesis import run_synthesis  # noqa: E402
+from valuestory.ingest.ingest import ingest  # noqa: E402
 from valuestory.project import Project  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def timed_run(project: Project) -> tuple[float, int]:
     start = time.perf_counter()
-    result = run_synthesis(project, "offline")
+    result = run(project)
     return time.perf_counter() - start, len(result.mentions)
 
 
@@ -40,7 +40,7 @@ def main() -> None:
         sample = Project(root / "sample")
         sample.create()
         ingest(sample, [root / "corpus"])
-        records = sample.ledger.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        records = sample.ledger.record_count()
         seconds, mentions = timed_run(sample)
         print(f"sample corpus: {records} records, {mentions} mentions, offline run {seconds:.1f} s")
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest import generate  # noqa: E402  (the same generated survey batch as the ingest benchmark)
+from valuestory.pipeline.run import run  # noqa: E402
 
-from valuestory.pipeline.ingest import ingest  # noqa: E402
-from valuestory.pipeline.report import write  # noqa: E402
-from valuestory.pipeline.synthesis import run_synthesis  # noqa: E402
+from valuestory.ingest.ingest import ingest  # noqa: E402
 from valuestory.project import Project  # noqa: E402
+from valuestory.render.report import write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +50,8 @@ def main() -> None:
         project = Project(root / "project")
         project.create()
         ingest(project, [root / "inputs"])
-        run_synthesis(project, "offline")
-        records = project.ledger.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        run(project)
+        records = project.ledger.record_count()
         for fmt in ("html", "md"):
             start = time.perf_counter()
             path = write(project, root / f"report.{fmt}", fmt)

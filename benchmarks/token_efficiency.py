@@ -12,30 +12,26 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-from valuestory.pipeline import synthesis
-from valuestory.pipeline.ingest import ingest
-from valuestory.pipeline.models import ScriptedModel
+from valuestory.pipeline.run import run
+
+from valuestory.ingest.ingest import ingest
 from valuestory.project import Project
+from valuestory.testing import ScriptedModel, answer
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the fake model that answers every stage lives in tests/
-from tests.fake_model import answer  # noqa: E402
 
 
 def by_stage(project: Project, run_id: str) -> str:
-    rows = project.ledger.db.execute("SELECT stage, COUNT(*), SUM(tokens_in) FROM calls WHERE run_id = ? AND NOT cache_hit "
-                                     "GROUP BY stage ORDER BY MIN(id)", (run_id,)).fetchall()
-    return ", ".join(f"{stage} {calls} calls {tokens} tokens" for stage, calls, tokens in rows)
+    return ", ".join(f"{stage} {calls} calls {tokens} tokens" for stage, calls, tokens in
+                     project.ledger.calls_by_stage(run_id))
 
 
 def llm_tokens(project: Project, run_id: str) -> tuple[int, int]:
-    row = project.ledger.db.execute("SELECT COUNT(*) - COALESCE(SUM(cache_hit), 0), COALESCE(SUM(tokens_in), 0) "
-                                    "FROM calls WHERE run_id = ?", (run_id,)).fetchone()
-    return row[0], row[1]
+    totals = project.ledger.call_totals(run_id)
+    return totals["calls"] - totals["cache_hits"], totals["tokens_in"]
 
 
 def main() -> None:
@@ -47,20 +43,19 @@ def main() -> None:
 
 def measure() -> None:
     model = ScriptedModel(name="counting-fake", on_call=answer)
-    synthesis.make_model = lambda spec: model
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copytree(ROOT / "data_samples" / "corpus", root / "corpus")
         project = Project(root / "project")
         project.create()
         ingest(project, [root / "corpus"])
-        corpus_tokens = project.ledger.db.execute("SELECT SUM(tokens) FROM chunks").fetchone()[0]
-        records = project.ledger.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        corpus_tokens = project.ledger.corpus_tokens()
+        records = project.ledger.record_count()
 
-        full = synthesis.run_synthesis(project, "counting-fake")
+        full = run(project, model=model)
         calls1, tokens1 = llm_tokens(project, full.run_id)
         stages = by_stage(project, full.run_id)
-        again = synthesis.run_synthesis(project, "counting-fake")
+        again = run(project, model=model)
         calls2, tokens2 = llm_tokens(project, again.run_id)
 
         new = max(1, records // 10)
@@ -71,7 +66,7 @@ def measure() -> None:
                 w.writerow([f"NEW-{i}", i % 11, f"New response {i}: the invoices were {['slow', 'fine', 'great'][i % 3]} "
                                                 f"and support answered in {i % 5 + 1} days."])
         ingest(project, [root / "corpus"])
-        more = synthesis.run_synthesis(project, "counting-fake")
+        more = run(project, model=model)
         calls3, tokens3 = llm_tokens(project, more.run_id)
 
     print(f"corpus: {records} records, {corpus_tokens} tokens (cl100k)")

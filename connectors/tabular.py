@@ -78,7 +78,7 @@ def _read_csv(src: SourceFile) -> Table:
                         hint="A comma inside a text field needs the field in double quotes; "
                              "fix the row or re-export the file")
             values = values + [""] * (len(headers) - len(values))
-            rows.append(Row(start, {h: v.strip() for h, v in zip(headers, values)}))
+            rows.append(Row(start, {h: v.strip() for h, v in zip(headers, values, strict=False)}))
     except csv.Error as exc:
         raise InputError(f"malformed CSV ({exc})", path=src.display, line=reader.line_num,
                          hint="Look for an unclosed double quote near that line") from exc
@@ -144,7 +144,7 @@ def _read_xlsx(src: SourceFile) -> Table:
                     headers = _clean_headers(cells, src)
                     continue
                 cells = cells + [""] * (len(headers) - len(cells))
-                rows.append(Row(number, dict(zip(headers, cells))))
+                rows.append(Row(number, dict(zip(headers, cells, strict=False))))
             if headers is not None:
                 return _qualtrics(Table(headers, rows, where="row", sheet=sheet.title))
     finally:

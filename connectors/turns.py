@@ -56,7 +56,7 @@ def parse_turn_lines(lines: list[str], meta: dict[str, str] | None = None,
     frequent = {n for n, c in counts.items() if c >= 2}
     speakers = (frequent or set(counts)) | {m[0] for m in matches if m and m[3]}
     turns: list[Turn] = []
-    for line, m in zip(lines, matches):
+    for line, m in zip(lines, matches, strict=False):
         is_meta = (m is not None and not turns and meta is not None and not m[3]
                    and m[0].lower() in META_KEYS and m[0] not in frequent and _value_like(m[1]))
         if m and m[0] in speakers and not is_meta:

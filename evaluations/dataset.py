@@ -72,7 +72,7 @@ def load_dataset(root: Path) -> Dataset:
     units: dict[str, GoldUnit] = {}
     for line, row in enumerate(_rows(labels, ["unit", "record_id", "split", "phase", "touchpoint", "sentiment"]),
                                start=2):
-        def bad(what: str, column: str, hint: str) -> InputError:
+        def bad(what: str, column: str, hint: str, line: int = line) -> InputError:
             return InputError(what, path=str(labels), line=line, column=column, hint=hint)
         unit = units.get(row["unit"])
         if unit is None:

@@ -10,7 +10,6 @@ the pipeline on a dataset in a scratch project first.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tempfile
 import time
@@ -21,17 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
+from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.pipeline.mentions.cues import polarity
 from valuestory.pipeline.mentions.discover import singular
-from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
-from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
 from valuestory.stores.runs import RunReader, RunStore
 
-from .dataset import Dataset, GoldUnit
+from valuestory.project import Project
 from valuestory.stats import Interval, bootstrap
 
+from .dataset import Dataset, GoldUnit
 from .metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
 
 NAME_MATCH = 0.5  # a predicted touchpoint name this close in meaning to a gold name is that touchpoint
@@ -83,9 +81,12 @@ class NameMatcher:
         return self.gold[best % len(self.gold)] if sims[best] >= self.threshold else None
 
 
+FUNCTION_WORDS = {"and", "the", "of", "a", "an", "to", "or", "in"}
+
+
 def _words(text: str) -> set[str]:
     """Content words, singular."""
-    return {singular(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in {"and", "the", "of", "a", "an", "to", "or", "in"}}
+    return {singular(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in FUNCTION_WORDS}
 
 
 def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
@@ -237,7 +238,8 @@ def evaluate(project: Project, run: RunReader, dataset: Dataset, split: str | No
     by_kind = {}
     for kind in sorted({u.kind for u in gold}):
         subset = [(g, p) for g, p in pairs if g.kind == kind]
-        by_kind[kind] = unit_metrics(subset, n) | {"groundedness": groundedness(project, run, {g.record_id for g, _ in subset}, n)}
+        grounded = groundedness(project, run, {g.record_id for g, _ in subset}, n)
+        by_kind[kind] = unit_metrics(subset, n) | {"groundedness": grounded}
     return {"units": len(gold), "metrics": metrics, "by_kind": by_kind,
             "matching": {"touchpoint_name_threshold": NAME_MATCH, "job_threshold": JOB_MATCH}}
 
@@ -247,8 +249,9 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                      judge: bool = False) -> dict:
     """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
     with `judge`, the run's model also scores its stories and hypotheses against the rubrics."""
-    from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_pipeline
+
+    from valuestory.ingest.ingest import ingest
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
         project = Project(Path(tmp) / "project")
@@ -263,7 +266,8 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
         finally:
             project.ledger.close()
     return record(report, dataset=str(dataset.root), split=split or "all", engine=run.info.engine,
-                  model=run.info.model, prompts=run.info.prompts, labels_hash=labels_hash(dataset.root), seconds=time.perf_counter() - started)
+                  model=run.info.model, prompts=run.info.prompts, labels_hash=labels_hash(dataset.root),
+                  seconds=time.perf_counter() - started)
 
 
 def judge_with(project: Project, run: RunReader, llm: str) -> dict[str, Interval]:

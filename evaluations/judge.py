@@ -9,13 +9,12 @@ from html import escape
 from importlib.resources import files
 
 from pydantic import BaseModel, Field
+from valuestory.stores.runs import RunReader
 
 from valuestory import prompts
 from valuestory.llm.models import ChatModel
 from valuestory.llm.runner import Request, Runner
 from valuestory.project import Project
-from valuestory.stores.runs import RunReader
-
 from valuestory.stats import Interval, bootstrap
 
 CRITERIA = ("grounded", "specific", "non_generic")

@@ -9,7 +9,6 @@ from importlib.resources import files
 from pathlib import Path
 
 from valuestory.errors import ValuestoryError
-
 from valuestory.stats import Interval
 
 HEADLINE = ("touchpoint_f1", "touchpoint_precision", "touchpoint_recall", "touchpoint_macro_f1", "polarity_accuracy",

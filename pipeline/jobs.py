@@ -20,7 +20,8 @@ CANNOT = re.compile(r"\b(?:i|we) (?:still )?(?:can't|cannot|couldn't|could not|h
 PRODUCT = re.compile(r"\b(?:account|password|login|page|plan|menu|screen|settings?|version|update)s?\b", re.I)
 SOLUTION = re.compile(r"\b(?:app|software|tool|platform|system|feature|button|integration|dashboard|website|"
                       r"crm|spreadsheet|plugin|subscription)s?\b", re.I)
-FORBIDDEN = re.compile(r"^(?:maintain|support|help|manage|use|try|buy|get (?:it|this|that)|look|find (?:it|out)|say|be|do it)\b", re.I)
+FORBIDDEN = re.compile(r"^(?:maintain|support|help|manage|use|try|buy|get (?:it|this|that)|look|find (?:it|out)|"
+                       r"say|be|do it)\b", re.I)
 VAGUE = re.compile(r"\b(?:maintain|support|help|manag)\w*", re.I)
 def job_statement(text: str) -> str | None:
     """'I needed a way to get paid on the spot, honestly' -> 'Get paid on the spot'; None

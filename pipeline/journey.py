@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+
 from valuestory.records import Record, is_renewal
 
 from .artefacts import Coding, Decision, Journey, Mention, Personas, Placement
@@ -30,7 +31,8 @@ DECISION_PHASE: dict[str, str] = {"inciting incident": "Imbalance", "intention":
 
 DECISION_CUES: tuple[tuple[str, str], ...] = (
     ("churn", r"\b(?:cancel(?:l?ed|ling)?(?! (?:\d+|a|the|some|two|three|four|five|six|our|my) ?\w* ?"
-              r"(?:jobs?|appointments?|visits?|bookings?|orders?|meetings?))|didn't renew|did not renew|won't renew|not renewing|switch(?:ed|ing) to|"
+              r"(?:jobs?|appointments?|visits?|bookings?|orders?|meetings?))|didn't renew|did not renew|won't renew|"
+              r"not renewing|switch(?:ed|ing) to|"
               r"went with (?:a|another|the other|an?) \w+|moved to (?:a|another) \w+|(?:i'm|we're|i am|we are) (?:gone|leaving)|"
               r"trialling a competitor|looking at (?:other|alternatives)|started looking at other)"),
     ("integration", r"\b(?:recommended (?:it|you|them|\w+) to|(?:i|we) (?:already )?(?:told|refer(?:red)?) "
@@ -65,7 +67,8 @@ PHASE_CUES: tuple[tuple[str, str], ...] = (
     ("Transformation", r"\b(?:cancel\w*|switch(?:ed|ing) to|recommended (?:it |us |them )?to|feel like|"
                        r"changed (?:my|our)|gave me|my life|no longer|now i'm|i'm a business|because of me)"),
     ("Challenge", r"\b(?:looked (?:at|for|around)|compar\w+|shortlist\w*|evaluat\w*|demo\b|trial\b|reviews?\b|"
-                  r"asked (?:around|a friend)|heard about|found (?:it|you|them|us|out about)|pricing page|sales ?(?:rep|call|person)|"
+                  r"asked (?:around|a friend)|heard about|found (?:it|you|them|us|out about)|pricing page|"
+                  r"sales ?(?:rep|call|person)|"
                   r"decid\w+|chose|choos\w+|signed)"),
     ("Imbalance", r"\b(?:before (?:crewbook|this|that|we (?:had|got|used|found|switched)|i (?:had|got|used|found|switched))|"
                   r"used to|back then|we were (?:on|using|losing|drowning)|i was (?:spending|doing|losing|exhausted)|"

@@ -12,12 +12,22 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-import numpy as np
-
 from valuestory.records import Record
 
-from .artefacts import (CitedItem, CitedSpan, Coding, Job, JobDraft, Mention, Opportunities, Opportunity, Personas,
-                        Stories, TouchpointDef, ValueMap, ValueMaps)
+from .artefacts import (
+    CitedItem,
+    Coding,
+    Job,
+    JobDraft,
+    Mention,
+    Opportunities,
+    Opportunity,
+    Personas,
+    Stories,
+    TouchpointDef,
+    ValueMap,
+    ValueMaps,
+)
 from .contract import Corpus, Stage, stages
 from .jobs import cannot_job, job_statement
 from .opportunities.offline import COMPILED as FRICTION
@@ -31,10 +41,12 @@ HIGH_POINT, LOW_POINT = 0.2, -0.2  # sentiment beyond which a mention is a high 
 JOB_SIMILARITY = 0.8  # two job statements this close in meaning are one job
 
 GAP_SIMILARITY = 0.3  # another record's "I can't" sentence must be this close to the job to stand as its gap
-GAP = re.compile(r"\b(?:i|we) (?:can't|cannot|couldn't|could not|have no way to|had no way to|am unable to|are unable to)\b", re.I)
+GAP = re.compile(r"\b(?:i|we) (?:can't|cannot|couldn't|could not|have no way to|had no way to|am unable to|"
+                 r"are unable to)\b", re.I)
 EMPATHY = {
     "thinks": r"\b(?:i|we) (?:think|thought|knew|wonder(?:ed)?|figured|believe|felt like|realized)\b",
-    "feels": r"\b(?:frustrat|annoy|angry|furious|love|happy|relieved|worried|scared|embarrass|stress|exhaust|proud|calm|hurt|sting)\w*",
+    "feels": r"\b(?:frustrat|annoy|angry|furious|love|happy|relieved|worried|scared|embarrass|stress|exhaust|proud|calm|"
+             r"hurt|sting)\w*",
     "hears": r"\b(?:told me|told us|said|heard|recommended|people say|friend|review)\w*",
     "sees": r"\b(?:i|we) (?:saw|see|noticed|watched)\b|\blooks? (?:like|professional|sharp)|showed",
     "does": r"\b(?:i|we) (?:check|send|sent|call|called|spend|spent|use|used|do|did|drag|quote|invoice|type|typed)\b",

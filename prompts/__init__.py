@@ -6,7 +6,7 @@ never reuse answers made with the old text."""
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 from jinja2 import Environment, StrictUndefined
@@ -14,13 +14,13 @@ from jinja2 import Environment, StrictUndefined
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def source(name: str) -> str:
     """The template's text; `name` is its file name without `.md`, e.g. "mentions.v3"."""
     return files(__name__).joinpath(f"{name}.md").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def digest(name: str) -> str:
     return hashlib.sha256(source(name).encode()).hexdigest()[:16]
 

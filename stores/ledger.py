@@ -10,7 +10,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from valuestory.records import Record, content_hash
@@ -166,7 +166,7 @@ class Ledger:
             "json_extract(r.data, '$.locator'), r.segment, r.date FROM chunks c JOIN records r "
             f"USING (record_id) WHERE c.chunk_id IN ({','.join('?' * len(chunk_ids))})", chunk_ids)
         keys = ("chunk_id", "record_id", "start", "end", "text", "kind", "source", "locator", "segment", "date")
-        return {r[0]: dict(zip(keys, r)) for r in rows}
+        return {r[0]: dict(zip(keys, r, strict=True)) for r in rows}
 
     def all_chunks(self) -> Iterator[tuple[str, str, str, str]]:
         """(chunk_id, record_id, kind, text) of every chunk, for re-embedding."""
@@ -297,7 +297,7 @@ class Ledger:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class _Transaction:

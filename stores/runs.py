@@ -10,10 +10,22 @@ from __future__ import annotations
 import json
 
 from pydantic import BaseModel
+from valuestory.pipeline.artefacts import (
+    ARTEFACTS,
+    Coding,
+    Journey,
+    Opportunities,
+    Personas,
+    Provenance,
+    Roles,
+    RunInfo,
+    RunSummary,
+    Scorecard,
+    Stories,
+    ValueMaps,
+)
 
 from valuestory.errors import ValuestoryError
-from valuestory.pipeline.artefacts import (ARTEFACTS, Coding, Journey, Opportunities, Personas, Provenance, Roles,
-                                           RunInfo, RunSummary, Scorecard, Stories, ValueMaps)
 
 from .ledger import Ledger, _now
 

@@ -80,7 +80,7 @@ class VectorStore:
             return []
         result = self.collection.query(query_embeddings=vector, n_results=n, where=where or None,
                                        include=["distances"])
-        return [Hit(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+        return [Hit(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 
 def chroma_client(config: Config, store_dir: Path):

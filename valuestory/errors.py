@@ -28,7 +28,7 @@ class InputError(ValuestoryError):
         text = f"{self.where()}: {self.message}" if self.path else self.message
         return f"{text}. {self.hint}" if self.hint else text
 
-    def located(self, path: str) -> "InputError":
+    def located(self, path: str) -> InputError:
         """The same error, naming `path` if it did not name a file yet."""
         if not self.path:
             self.path = path

@@ -51,7 +51,7 @@ class Project:
             self.config.store.chroma_url = self.chroma_url
         return True
 
-    def require(self) -> "Project":
+    def require(self) -> Project:
         if not self.exists:
             raise ValuestoryError(
                 f"No valuestory project in {self.root} (no {CONFIG_NAME}). Run "

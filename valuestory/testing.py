@@ -90,7 +90,7 @@ class ScriptedModel:
     on_call: Callable[[list[dict], dict], str] | None = None
     calls: list[list[dict]] = field(default_factory=list)
 
-    def enqueue(self, *answers) -> "ScriptedModel":
+    def enqueue(self, *answers) -> ScriptedModel:
         self.answers.extend(answers)
         return self
 

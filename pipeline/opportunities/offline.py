@@ -17,7 +17,8 @@ from ..contract import Corpus
 
 FRICTION: dict[str, str] = {
     "waiting": r"slow|wait|late|delay|took|takes|days|weeks|hours|on hold|forever|long",
-    "failure": r"crash|froze|freez|broke|bug|error|fail|lost|duplicat|twice|wrong|down|outage|not work|doesn't work|dropp|disconnect|died",
+    "failure": r"crash|froze|freez|broke|bug|error|fail|lost|duplicat|twice|wrong|down|outage|not work|doesn't work|"
+               r"dropp|disconnect|died",
     "confusion": r"confus|unclear|hard to|couldn't find|can't find|complicated|didn't know|no idea|hidden|buried|instructions",
     "cost": r"price|expensive|cost|fee|charge|pricey|afford|increase|hike|%",
     "notice": r"notice|warning|no explanation|without telling|surprise|newsletter|email|told",
@@ -67,7 +68,8 @@ LIBRARY: dict[str, list[tuple[str, str, str, str, str]]] = {
     ],
     "cost": [
         ("Customers feel {tp} costs more than it is worth to them",
-         "Show the value delivered next to the price at {tp} (time saved, money collected) and offer a fitting plan for small customers",
+         "Show the value delivered next to the price at {tp} (time saved, money collected) and offer a fitting plan "
+         "for small customers",
          "Pricing and product marketing, finance analysis",
          "Price-related detractors; downgrade and churn rate of the segment",
          "A cheaper plan can cannibalise revenue"),

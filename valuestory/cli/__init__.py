@@ -9,7 +9,8 @@ import typer
 
 from valuestory import __version__
 
-from . import eval as eval_commands, export, run, store
+from . import eval as eval_commands
+from . import export, run, store
 from .common import console
 
 app = typer.Typer(

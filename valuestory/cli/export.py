@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from valuestory.project import find_project
-from valuestory.render.exports import KINDS, rows as export_rows
+from valuestory.render.exports import KINDS
+from valuestory.render.exports import rows as export_rows
 from valuestory.stores.runs import RunStore
 
 from .common import Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, handles_errors

@@ -96,8 +96,9 @@ class ReportFormat(str, Enum):
 @app.command()
 @handles_errors
 def report(
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html: one self-contained file that opens "
-                                                                     "offline; md: the same content as Markdown.")] = ReportFormat.html,
+    fmt: Annotated[ReportFormat, typer.Option(
+        "--format", "-f", help="html: one self-contained file that opens offline; md: the same content as Markdown."
+    )] = ReportFormat.html,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: "
                                                    "out/report.html or out/report.md in the project).",
                                                    show_default=False)] = None,

@@ -64,7 +64,7 @@ def ingest(
     project = find_project(project_dir, chroma_url)
     if project.create():
         console.print(f"Created project {project.root} (settings in {project.config_path.name})")
-    project.vectors  # opens the store: a mismatched embedding fails before any work
+    _ = project.vectors  # opens the store: a mismatched embedding fails before any work
     files = sum(1 for p in paths if p.is_file()) + sum(
         1 for p in paths if p.is_dir() for f in p.rglob("*") if f.is_file())
     with progress() as update:

@@ -48,7 +48,8 @@ def emotion_curve(points: list[tuple[str, float | None, int]], title: str = "Emo
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy, _) in enumerate(coords))
         body.append(f'<path d="{path}" fill="none" stroke="{INK}" stroke-width="2"/>')
     for x, yy, v in coords:
-        body.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="5" fill="{"#fff" if v < 0 else INK}" stroke="{INK}" stroke-width="2"/>')
+        fill = "#fff" if v < 0 else INK
+        body.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="5" fill="{fill}" stroke="{INK}" stroke-width="2"/>')
         body.append(f'<text x="{x + 10:.1f}" y="{yy - 8:.1f}" fill="{INK}">{v:+.2f}</text>')
     return _svg(width, height, "".join(body), title)
 
@@ -77,7 +78,8 @@ def impact_matrix(items: list[dict], title: str = "Emotional impact against busi
                                  ("Nice to have", left + plot_w - 6, top + plot_h - 8, "end")):
         body.append(f'<text x="{tx}" y="{ty}" text-anchor="{anchor}" fill="{MUTED}" font-style="italic">{text}</text>')
     for v in (-x_span, 0, x_span):
-        body.append(f'<text x="{x(v):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}" font-size="11">{v:+.1f}</text>')
+        body.append(f'<text x="{x(v):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}" '
+                    f'font-size="11">{v:+.1f}</text>')
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 10}" text-anchor="middle" fill="{INK}">'
                 f'emotional impact (mean sentiment)</text>')
     body.append(f'<text x="16" y="{top + plot_h / 2}" text-anchor="middle" fill="{INK}" '
@@ -113,7 +115,8 @@ def nps_drivers(items: list[dict], title: str = "NPS impact with 95% intervals")
             f'<text x="{x(span):.1f}" y="{top - 14}" text-anchor="end" fill="{MUTED}">earns NPS points</text>']
     for k, item in enumerate(items):
         cy = top + row * k + row / 2
-        body.append(f'<text x="{left - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">{escape(_short(item["touchpoint"], 34))}</text>')
+        label = escape(_short(item["touchpoint"], 34))
+        body.append(f'<text x="{left - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">{label}</text>')
         if item["low"] is not None and item["high"] is not None:
             body.append(f'<line x1="{x(item["low"]):.1f}" x2="{x(item["high"]):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
                         f'stroke="{INK}" stroke-width="2"/>')

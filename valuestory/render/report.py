@@ -183,9 +183,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "sources": [{"kind": k, "files": f, "records": n} for k, f, n, _, _ in ledger.counts_by_kind()],
         "records": len(records),
         "dates": (dates[0], dates[-1]) if dates else None,
-        "personas": [{"name": p or "Unassigned", "records": len({m["record_id"] for m in mentions if (m["persona"] or "") == p}
-                                                                | {d["record_id"] for d in decisions if (d["persona"] or "") == p})}
-                     for p in personas],
+        "personas": [{"name": p or "Unassigned", "records": len(_records_of(p, mentions, decisions))} for p in personas],
         "fix_first": fix_first, "easy_fixes": easy,
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
@@ -208,6 +206,10 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
     context["appendix"] = cite.appendix()
     context["dropped_quotes"] = cite.dropped
     return context
+
+
+def _records_of(persona: str, mentions: list[dict], decisions: list[dict]) -> set[str]:
+    return {x["record_id"] for x in mentions + decisions if (x["persona"] or "") == persona}
 
 
 def _score_row(s: dict) -> dict:
