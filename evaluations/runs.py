@@ -76,8 +76,7 @@ def thresholds(path: Path | None = None) -> dict:
 def gate(report: dict, limits: dict) -> list[str]:
     """What falls short of the thresholds for this report's engine and split; empty if all pass."""
     report = to_json(report)
-    engine = "offline" if str(report.get("engine", "")).startswith("offline") else "llm"
-    wanted = limits.get(engine, {}).get(report.get("split", ""), {})
+    wanted = limits.get(report.get("engine", ""), {}).get(report.get("split", ""), {})  # engine: offline | llm
     failures = []
     for name, minimum in wanted.items():
         value = (report["metrics"].get(name) or {}).get("value")
