@@ -95,13 +95,14 @@ def run(project: Project, llm: str = "offline", codebook: Path | None = None,
         runner = Runner(model, project.ledger, run_id, on_progress=on_progress) if model else None
         artefacts: dict[str, object] = {"corpus": corpus}
         outputs = []
-        for i, stage in enumerate(resolved):
+        for number, stage in enumerate(resolved, start=1):
+            label = f"{number}/{len(resolved)} {stage.name}"  # a bar per stage; a model's calls advance it
             if on_progress:
-                on_progress("stages", i, len(resolved))
+                on_progress(label, 0, 1)
             provenance, artefacts[stage.name] = run_stage(stage, artefacts, runner, corpus.embedding)
             outputs.append((provenance, artefacts[stage.name]))
-        if on_progress:
-            on_progress("stages", len(resolved), len(resolved))
+            if on_progress:
+                on_progress(label, 1, 1)
         coding, card = artefacts["catalogue"], artefacts["scores"]
         shown, dropped = len(coding.mentions), coding.dropped
         groundedness = shown / (shown + dropped) if shown + dropped else 1.0
