@@ -263,10 +263,11 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
             report = evaluate(project, run, dataset, split, make_embedder(project.config.store.embedding).embed, n)
             if judge:
                 report["metrics"] |= judge_with(project, run, llm)
+            versions = _versions(run)
         finally:
             project.ledger.close()
     return record(report, dataset=str(dataset.root), split=split or "all", engine=run.info.engine,
-                  model=run.info.model, prompts=run.info.prompts, labels_hash=labels_hash(dataset.root),
+                  model=run.info.model, prompts=run.info.prompts, stages=versions, labels_hash=labels_hash(dataset.root),
                   seconds=time.perf_counter() - started)
 
 
@@ -279,6 +280,11 @@ def judge_with(project: Project, run: RunReader, llm: str) -> dict[str, Interval
     if model is None:
         raise ValuestoryError("The judge needs a model: add --llm openai:MODEL or --llm compat:MODEL@URL")
     return judge_run(project, run, model, f"judge-{run.run_id}")
+
+
+def _versions(run: RunReader) -> dict[str, str]:
+    """Each stage's version and engine in the run: what an eval's figures were measured on."""
+    return {p.stage: f"{p.version} ({p.engine})" for p in run.provenance()}
 
 
 def labels_hash(root: Path) -> str:
@@ -320,5 +326,5 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
                           for k in sorted({u.kind for u in labels})},
               "matching": {"touchpoint_name_threshold": NAME_MATCH}}
     return record(report, dataset=source, split="labels", engine=run.info.engine, model=run.info.model,
-                  prompts=run.info.prompts, run_id=run.run_id, labels_hash=hashlib.sha256(Path(source).read_bytes())
+                  prompts=run.info.prompts, stages=_versions(run), run_id=run.run_id, labels_hash=hashlib.sha256(Path(source).read_bytes())
                   .hexdigest()[:16], seconds=time.perf_counter() - started)

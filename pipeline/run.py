@@ -88,10 +88,11 @@ def run(project: Project, llm: str = "offline", codebook: Path | None = None,
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     resolved = [stages.get(name) for name in METHOD]
     prompts = {s.name: list(s.model.prompts) for s in resolved if s.model} if model else {}
-    store.start(run_id, "llm" if model else "offline", model.name if model else "", prompts,
+    corpus = corpus_from(project, codebook)
+    # the model that made it: the chat model, or for the offline engine the embedding it read with
+    store.start(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, prompts,
                 project.ledger.inputs(), str(codebook) if codebook else None)
     try:
-        corpus = corpus_from(project, codebook)
         runner = Runner(model, project.ledger, run_id, on_progress=on_progress) if model else None
         artefacts: dict[str, object] = {"corpus": corpus}
         outputs = []

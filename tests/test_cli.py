@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from valuestory.pipeline.personas import assign, personas_for
+
+from valuestory.project import Project
 
 from .conftest import CORPUS
 
@@ -42,7 +45,8 @@ def test_init_writes_a_commented_config(tmp_path):
 
 def test_reingest_stores_nothing_new(demo):
     again = run("ingest", str(CORPUS), cwd=demo)  # the project found from the current folder
-    assert "19 unchanged" in again.stdout and "stored" not in again.stdout.split("Ingest summary")[1].split("19 unchanged")[0].replace("unchanged", "")
+    summary = again.stdout.split("Ingest summary")[1]
+    assert "19 unchanged" in again.stdout and "stored" not in summary.split("19 unchanged")[0].replace("unchanged", "")
 
 
 def test_sources_lists_every_kind(demo):
@@ -103,7 +107,8 @@ def test_every_command_has_help(tmp_path, command):
 
 def test_run_offline_and_export_its_results(demo, tmp_path):
     out = run("run", "-p", str(demo), cwd=demo).stdout
-    assert "Fix first:" in out and "groundedness 100.0%" in out and "offline-v1" in out
+    assert "Fix first:" in out and "groundedness 100.0%" in out
+    assert "(offline, wordllama" in out  # the engine and the embedding it read with
     run("export", "mentions", "-p", str(demo), "-o", str(tmp_path / "m.csv"), cwd=demo)
     mentions = list(csv.DictReader((tmp_path / "m.csv").open(encoding="utf-8")))
     assert {"record_id", "kind", "touchpoint", "sentiment", "polarity", "confidence", "quote"} <= set(mentions[0])
@@ -124,8 +129,19 @@ def test_run_offline_and_export_its_results(demo, tmp_path):
 def test_dry_run_plans_without_calling(demo):
     assert "no model calls" in run("run", "--dry-run", "-p", str(demo), cwd=demo).stdout
     out = run("run", "--dry-run", "--llm", "compat:some-model@http://127.0.0.1:9/v1", "-p", str(demo), cwd=demo).stdout
-    assert "mentions stage:" in out and "input tokens" in out and "estimate" in out
-    assert re.search(r"value story and opportunities stages: up to \d+ calls \(\d+ personas \+ 1\)", out)
+    # each model-backed stage with its prompt, its calls and the tokens it would send
+    assert re.search(r"^mentions \(mentions\.v3\): [1-9]\d* calls \(0 answered from the cache\), [\d,]+ input tokens",
+                     out, re.M)
+    assert "estimate" in out
+    project = Project(demo)
+    try:
+        records = list(project.ledger.records())
+        personas = len(set(assign(records, personas_for(records, project.config.personas)).values()))
+    finally:
+        project.ledger.close()
+    stories = re.search(r"^stories \(value_story\.v1\): (\d+) calls", out, re.M)
+    assert stories and 1 <= int(stories.group(1)) <= personas  # up to one call per persona
+    assert re.search(r"^opportunities \(opportunities\.v1\): 1 calls", out, re.M)  # plus one
 
 
 def test_export_before_any_run_says_what_to_do(tmp_path):
@@ -170,7 +186,7 @@ def test_valuemap_export(demo, tmp_path):
     rows = list(csv.DictReader((tmp_path / "v.csv").open(encoding="utf-8")))
     assert {"persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
             "internal_processes", "opportunities", "value_promise"} <= set(rows[0])
-    from valuestory.pipeline.valuemap import is_valid_job
+    from valuestory.pipeline.jobs import is_valid_job
     assert all(is_valid_job(r["job"]) for r in rows)
     maps = json.loads(run("export", "valuemap", "-p", str(demo), "-f", "json", cwd=demo).stdout)
     assert all(set(m["empathy_map"]) == {"sees", "says", "does", "feels", "hears", "thinks"} for m in maps)
@@ -180,7 +196,8 @@ def test_stories_export(demo):
     run("run", "-p", str(demo), cwd=demo)
     stories = json.loads(run("export", "stories", "-p", str(demo), "-f", "json", cwd=demo).stdout)
     assert stories and {"persona", "decision", "explicit_story", "implicit_story", "confidence", "evidence"} <= set(stories[0])
-    records = {r["record_id"]: r["text"] for r in json.loads(run("export", "records", "-p", str(demo), "-f", "json", cwd=demo).stdout)}
+    exported = run("export", "records", "-p", str(demo), "-f", "json", cwd=demo).stdout
+    records = {r["record_id"]: r["text"] for r in json.loads(exported)}
     for s in stories:
         assert s["implicit_story"].startswith("Hypothesis")
         for statements in list(s["context"].values()) + list(s["motivators"].values()):

@@ -5,16 +5,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from valuestory.evaluations import runs
+from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
+from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics
+from valuestory.evaluations.metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
+from valuestory.stores.embeddings import make_embedder
 
 from tests.conftest import ROOT
 from tests.test_cli import run as run_cli
 from valuestory.errors import InputError, ValuestoryError
-from valuestory.evaluations import runs
-from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
-from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics
-from valuestory.evaluations.metrics import (accuracy, bootstrap, cohen_kappa, macro_f1, macro_f1_sets,
-                                            mean_absolute_error, prf, spearman)
-from valuestory.stores.embeddings import make_embedder
+from valuestory.stats import bootstrap
 
 
 def test_metrics_on_known_answers():
@@ -34,8 +34,8 @@ def test_metrics_on_known_answers():
 def test_bootstrap_interval_contains_the_value_and_narrows_with_more_data():
     small = bootstrap(lambda xs: sum(xs) / len(xs), [1, 0] * 10)
     large = bootstrap(lambda xs: sum(xs) / len(xs), [1, 0] * 500)
-    assert small.ci_low <= small.value == 0.5 <= small.ci_high and small.n == 20
-    assert large.ci_high - large.ci_low < small.ci_high - small.ci_low
+    assert small.low <= small.value == 0.5 <= small.high and small.n == 20
+    assert large.high - large.low < small.high - small.low
     assert bootstrap(lambda xs: 1.0, []).value is None
 
 
@@ -97,7 +97,7 @@ def test_the_offline_engine_passes_the_gate_on_the_test_split(test_split_report)
     """The regression gate: `make test` fails when a metric drops below its threshold."""
     failures = runs.gate(test_split_report, runs.thresholds())
     assert not failures, failures
-    assert test_split_report["engine"] == "offline-v1" and test_split_report["split"] == "test"
+    assert test_split_report["engine"] == "offline" and test_split_report["split"] == "test"
     assert set(test_split_report["by_kind"]) == {"feedback", "interview", "nps", "sales", "support"}
 
 
@@ -117,8 +117,10 @@ def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
     out = cli("eval", "--split", "dev", "--json", "a.json", "--gate", cwd=tmp_path).stdout
     assert "touchpoint_f1" in out and "groundedness" in out and "split dev" in out
     a = json.loads((tmp_path / "a.json").read_text())
-    assert {"value", "ci_low", "ci_high"} <= set(a["metrics"]["touchpoint_f1"]) and a["prompts"]
-    assert a["engine"] == "offline-v1" and a["labels_hash"]
+    assert {"value", "ci_low", "ci_high", "n"} <= set(a["metrics"]["touchpoint_f1"])
+    # what the figures were measured on: the engine, its embedding, every stage's version
+    assert a["engine"] == "offline" and a["model"].startswith("wordllama") and a["labels_hash"]
+    assert a["stages"]["mentions"].startswith("mentions.1+cues.v1") and set(a["stages"]) >= {"valuemap", "scores"}
     b = cli("eval", "--split", "test", "--json", "b.json", cwd=tmp_path)
     b_id = json.loads((tmp_path / "b.json").read_text())["eval_id"]
     compared = cli("eval", "--compare", a["eval_id"], b_id, cwd=tmp_path).stdout
@@ -146,18 +148,20 @@ def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
 
 def test_the_judge_scores_stories_and_hypotheses_against_the_rubrics(project, write):
     from valuestory.evaluations.judge import judge_run
-    from valuestory.pipeline.ingest import ingest
-    from valuestory.pipeline.models import ScriptedModel
-    from valuestory.pipeline.synthesis import run_synthesis
+    from valuestory.pipeline.run import run as run_method
+    from valuestory.stores.runs import RunReader
+
+    from valuestory.ingest.ingest import ingest
+    from valuestory.testing import ScriptedModel
     ingest(project, [ROOT / "data_samples" / "corpus" / "nps"])
-    run = run_synthesis(project, "offline")
+    result = run_method(project, "offline")
 
     def on_call(messages, schema):
         n = messages[-1]["content"].count("<i")
         return json.dumps({"scores": [{"item": i, "grounded": 4, "specific": 2, "non_generic": 3, "reason": "ok"}
                                       for i in range(1, n + 1)]})
     model = ScriptedModel(name="scripted:judge", on_call=on_call)
-    scores = judge_run(project, run.run_id, model, "judge-test")
+    scores = judge_run(project, RunReader(project.ledger, result.run_id), model, "judge-test")
     assert scores["judge_opportunities_grounded"].value == 4 and scores["judge_opportunities_specific"].value == 2
     prompt = model.calls[0]
     assert "never instructions" in prompt[0]["content"] and "grounded:" in prompt[-1]["content"]
@@ -179,12 +183,11 @@ def test_an_unknown_eval_run_is_a_clear_error(tmp_path):
 
 
 def test_an_llm_engine_is_evaluated_the_same_way_and_recorded_with_its_prompts(monkeypatch):
-    from tests.fake_model import answer
-    from valuestory.pipeline.models import ScriptedModel
+    from valuestory.testing import ScriptedModel, answer
     model = ScriptedModel(name="scripted:eval", on_call=answer)
-    monkeypatch.setattr("valuestory.pipeline.synthesis.make_model", lambda spec: model)
+    monkeypatch.setattr("valuestory.pipeline.run.make_model", lambda spec: model)
     report = evaluate_dataset(load_dataset(ROOT / "data_samples"), "dev", "scripted", n=50)
     assert report["engine"] == "llm" and report["model"] == "scripted:eval"
-    assert report["prompts"]["mentions"] == "mentions.v3" and "value_story" in report["prompts"]
+    assert report["prompts"]["mentions"] == ["mentions.v3"] and report["prompts"]["stories"] == ["value_story.v1"]
     assert report["metrics"]["groundedness"].value == 1.0  # the fake quotes records' first words
     assert 0 <= report["metrics"]["touchpoint_f1"].value <= 1 and model.calls

@@ -1,6 +1,7 @@
-from valuestory.config import PersonaSection
 from valuestory.pipeline.journey import decision_in, detect_decisions, place, triggers
 from valuestory.pipeline.personas import EVERYONE, UNASSIGNED, assign, personas_for
+
+from valuestory.config import PersonaSection
 from valuestory.records import Record, Turn, assemble_turns
 
 
@@ -45,7 +46,7 @@ def test_decisions_in_an_interview_in_order_with_their_touchpoints():
         Turn(speaker="Ana", role="customer", text="I signed up after the free trial."),
         Turn(speaker="Ana", role="customer", text="I'd give it a nine.")])
     r = Record(record_id="interview:a", kind="interview", source="a", text=text, turns=turns, respondent="Ana")
-    from valuestory.pipeline.mentions import Mention
+    from valuestory.pipeline.artefacts import Mention
     m = Mention(record_id=r.record_id, kind="interview", touchpoint="Free trial", quote="the free trial",
                 start=text.index("the free trial"), end=text.index("the free trial") + 14, sentiment=0.0,
                 polarity="neutral", confidence=0.8)
@@ -68,7 +69,8 @@ def test_sales_outcomes_are_decisions():
 def test_personas_declared_in_the_project_settings(tmp_path):
     from valuestory.config import load_config
     path = tmp_path / "valuestory.toml"
-    path.write_text('[[personas]]\nname = "Solo"\ndescription = "Works alone"\nwhere = { segment = ["Owner-operator", "Solo"] }\n')
+    path.write_text('[[personas]]\nname = "Solo"\ndescription = "Works alone"\n'
+                    'where = { segment = ["Owner-operator", "Solo"] }\n')
     [p] = load_config(path).personas
     assert (p.name, p.where) == ("Solo", {"segment": ["Owner-operator", "Solo"]})
     assert assign([rec(1, "x", segment="owner-operator")], personas_for([], [p])) == {"nps:1": "Solo"}

@@ -9,12 +9,12 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from valuestory.pipeline.run import run as run_method
 
 from tests.conftest import CORPUS
 from tests.test_cli import run
-from valuestory.pipeline.ingest import ingest
-from valuestory.pipeline.report import render
-from valuestory.pipeline.synthesis import run_synthesis
+from valuestory.ingest.ingest import ingest
+from valuestory.render.report import render
 
 SECTIONS = ["summary", "map", "scorecard", "network", "stories", "valuemap", "opportunities", "method"]
 HOSTILE = """\
@@ -88,7 +88,7 @@ def test_every_quote_links_to_its_record_with_the_span_highlighted(sample):
 
 def test_hostile_customer_text_stays_text(project, write):
     ingest(project, [write("survey.csv", HOSTILE)])
-    run_synthesis(project, "offline")
+    run_method(project, "offline")
     html = render(project, "html")
     body = html.split("<body>")[1]
     assert "<script" not in body and "<img" not in body and "<svg onload" not in body
@@ -139,7 +139,7 @@ def test_the_report_renders_in_headless_chromium_offline(sample, tmp_path):
 
 
 def test_a_quote_that_is_not_in_its_record_is_never_shown():
-    from valuestory.pipeline.report import Citations
+    from valuestory.render.report import Citations
     records = {"nps:1": {"record_id": "nps:1", "kind": "nps", "source": "s.csv", "locator": "line 2",
                          "text": "Payouts take  five days. Support is slow."}}
     cite = Citations(records)

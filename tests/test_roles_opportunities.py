@@ -1,5 +1,5 @@
-from valuestory.pipeline.mentions import Mention
-from valuestory.pipeline.opportunities import hypotheses
+from valuestory.pipeline.artefacts import Mention
+from valuestory.pipeline.opportunities.offline import hypotheses
 from valuestory.pipeline.roles import assess_roles
 
 

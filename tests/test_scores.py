@@ -1,9 +1,8 @@
-from valuestory.pipeline.library import TouchpointDef
-from valuestory.pipeline.mentions import Mention
-from valuestory.pipeline.scores import nps, score
-from valuestory.records import Record
-
 import numpy as np
+from valuestory.pipeline.artefacts import Mention, TouchpointDef
+from valuestory.pipeline.scores import nps, score
+
+from valuestory.records import Record
 
 
 def nps_record(i: int, s: float) -> Record:
@@ -26,7 +25,8 @@ def test_scores_are_computed_from_the_data():
     records = [nps_record(i, 2 if i < 4 else 10) for i in range(10)]
     mentions = [mention(i, "Payouts", -0.6, did_job=False) for i in range(4)]
     mentions += [mention(i, "Quotes", 0.8, did_job=True) for i in (4, 5)] + [mention(6, "Quotes", 0.4)]
-    defs = [TouchpointDef("Payouts", "product", "", effort="high"), TouchpointDef("Quotes", "product", "", effort="low")]
+    defs = [TouchpointDef(name="Payouts", channel="product", effort="high"),
+            TouchpointDef(name="Quotes", channel="product", effort="low")]
     card = score(mentions, records, defs)
     assert card.overall_nps == 20.0 and card.nps_respondents == 10
     payouts = next(s for s in card.scores if s.touchpoint == "Payouts" and s.scope == "overall")
@@ -48,7 +48,7 @@ def test_lost_deals_and_easy_fixes():
     records = [Record(record_id=f"sales:{i}", kind="sales", source="s", text="notes",
                       fields={"outcome": "lost" if i < 3 else "won"}) for i in range(6)]
     mentions = [mention(i, "Pricing page", -0.7, kind="sales") for i in range(3)]
-    defs = [TouchpointDef("Pricing page", "web", "", effort="low")]
+    defs = [TouchpointDef(name="Pricing page", channel="web", effort="low")]
     card = score(mentions, records, defs)
     s = card.scores[0]
     assert s.lost_deal_rate == 1.0 and s.lost_deal_rate_all == 0.5 and s.business_impact > 0.5

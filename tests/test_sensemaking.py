@@ -1,5 +1,6 @@
 from valuestory.pipeline.journey import detect_decisions
-from valuestory.pipeline.sensemaking import hypotheses
+from valuestory.pipeline.stories.offline import hypotheses
+
 from valuestory.records import Record
 
 

@@ -1,7 +1,9 @@
-from valuestory.pipeline.mentions import Mention
-from valuestory.pipeline.valuemap import build_value_maps, is_valid_job, job_statement
-from valuestory.records import Record
+from valuestory.pipeline.artefacts import Mention
+from valuestory.pipeline.jobs import is_valid_job, job_statement
+from valuestory.pipeline.valuemap import build_value_maps
 from valuestory.stores.embeddings import make_embedder
+
+from valuestory.records import Record
 
 
 def test_job_statements_come_from_customers_words_without_solutions():
@@ -28,13 +30,14 @@ def test_value_map_per_persona():
     paid = next(j for j in vm.jobs if "paid" in j.job.lower())
     assert paid.statements == 2 and paid.evidence == ["nps:0", "nps:1"]
     assert paid.desired_outcome == "Draft: Minimize the time it takes to get paid on the spot"
-    assert paid.value_gap == "I can't wait a week for payouts."
+    assert paid.value_gap is not None and paid.value_gap.text == "I can't wait a week for payouts."
+    assert paid.value_gap.record_id == "nps:0" and texts[0][paid.value_gap.start:paid.value_gap.end] == paid.value_gap.text
     assert paid.key_touchpoints == ["Payouts"] and paid.value_promise.startswith("Draft: for Solo")
-    assert "The quote builder is great" in " ".join(vm.empathy_map["says"])
+    assert "The quote builder is great" in " ".join(q.text for q in vm.empathy_map["says"])
 
 
 def test_jobs_also_come_from_purposes_and_from_what_customers_cannot_do():
-    from valuestory.pipeline.valuemap import cannot_job
+    from valuestory.pipeline.jobs import cannot_job
     assert job_statement("We switched so we can take card payments at the door.") == "Take card payments at the door"
     assert job_statement("The whole point was to stop chasing payments, really") == "Stop chasing payments"
     assert cannot_job("Without it we can't tell which jobs lose money.") == "Tell which jobs lose money"
@@ -45,7 +48,7 @@ def test_jobs_also_come_from_purposes_and_from_what_customers_cannot_do():
 
 
 def test_offline_jobs_rank_goals_said_most_often_first():
-    from valuestory.pipeline.mentions import clauses
+    from valuestory.pipeline.text import clauses
     from valuestory.pipeline.valuemap import offline_jobs
     texts = ["I can't see revenue per crew.", "We still can't see revenue per crew, it is painful.",
              "I need to send quotes from the driveway.", "I can't stop techs from seeing job prices."]
@@ -63,5 +66,5 @@ def test_an_unrelated_cannot_sentence_is_not_a_jobs_value_gap():
                 for tp in ("Payouts", "Payments")]
     [vm] = build_value_maps(records, mentions, {}, [], [], make_embedder("wordllama").embed)
     [job] = vm.jobs
-    assert job.job == "Get paid on the spot" and job.value_gap == ""
+    assert job.job == "Get paid on the spot" and job.value_gap is None
     assert len(job.high_points) == 1  # one sentence about two touchpoints is one high point
