@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from valuestory.stores.search import search
 
 from valuestory.errors import ValuestoryError
-from valuestory.pipeline.ingest import ingest
-from valuestory.pipeline.search import search
+from valuestory.ingest.ingest import ingest
 from valuestory.project import Project
 
 from .conftest import CORPUS
@@ -52,4 +52,4 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     project = Project(tmp_path / "p", chroma_url=f"http://127.0.0.1:{free_port()}")
     project.create()
     with pytest.raises(ValuestoryError, match="Cannot reach the Chroma server.*chroma run"):
-        project.vectors
+        project.vectors  # noqa: B018 (opening the store is what fails)

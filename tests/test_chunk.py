@@ -1,4 +1,4 @@
-from valuestory.pipeline.chunk import chunk_record
+from valuestory.ingest.chunk import chunk_record
 from valuestory.records import Record, Turn, assemble_turns
 
 LONG = " ".join(f"Sentence number {i} says the sync duplicated invoices again." for i in range(80))

@@ -1,8 +1,8 @@
 import codecs
 
 import pytest
-
 from valuestory.connectors.files import SourceFile
+
 from valuestory.errors import InputError
 
 from .conftest import parse
@@ -33,7 +33,7 @@ def test_encodings_are_decoded_and_named(write, data, encoding):
 def test_unreadable_files(write, data, words):
     path = write("bad.txt", data)
     with pytest.raises(InputError) as e:
-        SourceFile(path, "bad.txt").decoded
+        SourceFile(path, "bad.txt").decoded  # noqa: B018 (decoding is what fails)
     assert words in str(e.value) and "bad.txt" in str(e.value) and e.value.hint
 
 

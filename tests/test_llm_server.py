@@ -2,17 +2,17 @@
 on 127.0.0.1, started and stopped here. The model is tiny and its analysis is not usable; it
 is here to exercise the HTTP path, the structured-output fallback, retries and the quote check."""
 
-import json
 import sys
 
 import pytest
+from valuestory.pipeline.jobs import is_valid_job
+from valuestory.pipeline.mentions.llm import MentionBatch
+from valuestory.pipeline.run import run
+from valuestory.stores.runs import RunStore
 
-from valuestory.pipeline.ingest import ingest
-from valuestory.pipeline.models import OpenAIChat, make_model
-from valuestory.pipeline.runner import Request, Runner
-from valuestory.pipeline.llm_mentions import MentionBatch
-from valuestory.pipeline.synthesis import run_synthesis
-from valuestory.pipeline.valuemap import is_valid_job
+from valuestory.ingest.ingest import ingest
+from valuestory.llm.models import OpenAIChat, make_model
+from valuestory.llm.runner import Request, Runner
 
 from .servers import free_port, running
 
@@ -43,42 +43,42 @@ def test_structured_output_falls_back_to_json_mode_over_http(server, project, mo
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     model = small(f"compat:gemma@{server}")
     assert model.mode == "json_schema"
-    request = Request(stage="mentions", key="k", prompt_version="mentions.v1", schema=MentionBatch, messages=[
+    request = Request(stage="mentions", key="k", prompt_version="mentions.v3", schema=MentionBatch, messages=[
         {"role": "system", "content": "Extract touchpoint mentions as JSON."},
         {"role": "user", "content": '<record ref="R1">The payouts take five days.</record>'}])
     [answer] = Runner(model, project.ledger, "run-http", reasks=1).run([request])
     assert model.mode == "json_object"  # the server refused json_schema; the model said so and moved on
     assert answer.tokens_in > 0 and answer.attempts >= 1
     assert answer.value is not None or answer.error  # a tiny model may fail validation, but it answered
-    [row] = project.ledger.rows("SELECT mode, tokens_in, model FROM calls WHERE run_id = 'run-http'")
-    assert row["mode"] == "json_object" and row["model"].startswith("compat:gemma@http://127.0.0.1")
+    [(mode, model_name)] = project.ledger.db.execute("SELECT mode, model FROM calls WHERE run_id = 'run-http'").fetchall()
+    assert mode == "json_object" and model_name.startswith("compat:gemma@http://127.0.0.1")
 
 
 def test_full_run_against_the_server_shows_only_grounded_quotes(server, project, write, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     ingest(project, [write("s.csv", "id,score,comment\n1,3,The payouts take five days and I need the money\n"
                                    "2,10,The quote builder is fast and my customers love it\n")])
-    monkeypatch.setattr("valuestory.pipeline.synthesis.make_model", small)
-    result = run_synthesis(project, f"compat:gemma@{server}")
+    spec = f"compat:gemma@{server}"
+    result = run(project, spec, model=small(spec))
     records = {r.record_id: r for r in project.ledger.records()}
-    for m in result.mentions:  # whatever the small model invented was dropped, never shown
+    for m in result.coding.mentions:  # whatever the small model invented was dropped, never shown
         assert records[m.record_id].text[m.start:m.end] == m.quote
     assert result.calls["calls"] >= 1 and result.calls["tokens_in"] > 0
     assert 0.0 <= result.groundedness <= 1.0
     # the narrative stages asked the model too; whatever it drafted passed the checks
-    stages = {r["stage"] for r in project.ledger.rows("SELECT stage FROM calls WHERE run_id = ?", (result.run_id,))}
+    stages = {s for (s,) in project.ledger.db.execute("SELECT stage FROM calls WHERE run_id = ?", (result.run_id,))}
     assert "value story" in stages
-    maps = [json.loads(r["data"]) for r in project.ledger.rows(
-        "SELECT data FROM outputs WHERE run_id = ? AND kind = 'valuemap'", (result.run_id,))]
-    for job in (j for vm in maps for j in vm["jobs"]):
-        assert is_valid_job(job["job"]) and (not job["value_gap"] or any(job["value_gap"] in r.text
-                                                                           for r in records.values()))
+    reader = RunStore(project.ledger).latest()
+    assert reader.run_id == result.run_id
+    for job in (j for vm in reader.value_maps.maps for j in vm.jobs):
+        gap = job.value_gap
+        assert is_valid_job(job.job) and (gap is None or records[gap.record_id].text[gap.start:gap.end] == gap.text)
 
 
 def test_connection_failures_are_retried_then_logged(project, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     model = make_model(f"compat:gemma@http://127.0.0.1:{free_port()}/v1")
-    request = Request(stage="mentions", key="down", prompt_version="mentions.v1", schema=MentionBatch,
+    request = Request(stage="mentions", key="down", prompt_version="mentions.v3", schema=MentionBatch,
                       messages=[{"role": "system", "content": "x"}, {"role": "user", "content": "y"}])
     [answer] = Runner(model, project.ledger, "run-down", retries=2, backoff=0.01).run([request])
     assert answer.value is None and answer.attempts == 3 and "TransientError" in answer.error

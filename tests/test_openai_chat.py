@@ -6,11 +6,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from valuestory.pipeline.mentions.llm import MentionBatch
 
-from valuestory.pipeline.llm_mentions import MentionBatch
-from valuestory.pipeline.models import OpenAIChat, TransientError, make_model
-from valuestory.pipeline.runner import Request, Runner
 from valuestory.errors import ValuestoryError
+from valuestory.llm.models import OpenAIChat, TransientError, make_model
+from valuestory.llm.runner import Request, Runner
 
 
 class Endpoint(BaseHTTPRequestHandler):
@@ -50,7 +50,7 @@ def endpoint(monkeypatch):
 
 
 def ask(model, project) -> Request:
-    req = Request(stage="mentions", key="k", prompt_version="v", schema=MentionBatch,
+    req = Request(stage="mentions", key="k", prompt_version="mentions.v3", schema=MentionBatch,
                   messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"}])
     return Runner(model, project.ledger, "run", backoff=0).run([req])[0]
 

@@ -1,7 +1,7 @@
 import pytest
 
 from valuestory.config import PrivacySection
-from valuestory.pipeline.redact import Redactor
+from valuestory.ingest.redact import Redactor
 from valuestory.records import Record, Turn, assemble_turns
 
 

@@ -5,17 +5,18 @@ import shutil
 
 import numpy as np
 import pytest
+from valuestory.stores.embeddings import embedders
+from valuestory.stores.search import search
+from valuestory.stores.vectors import EmbeddingMismatch
 
 from valuestory.errors import ValuestoryError
-from valuestory.pipeline.ingest import forget, ingest, recover, reindex
-from valuestory.pipeline.search import search
+from valuestory.ingest.ingest import forget, ingest, recover, reindex
 from valuestory.project import Project
-from valuestory.stores.embeddings import embedders
-from valuestory.stores.vectors import EmbeddingMismatch
 
 from .conftest import CORPUS
 
-NPS = "id,score,comment,segment\n1,9,Instant payouts land the same evening,Solo\n2,2,The QuickBooks sync duplicated every invoice,Team\n3,4,Waited five days for my payout to arrive,Solo\n"
+NPS = ("id,score,comment,segment\n1,9,Instant payouts land the same evening,Solo\n"
+       "2,2,The QuickBooks sync duplicated every invoice,Team\n3,4,Waited five days for my payout to arrive,Solo\n")
 
 
 class HashEmbedder:
@@ -114,7 +115,7 @@ def test_embedding_model_mismatch_is_an_error_and_reindex_switches(project, writ
     reopened = Project(project.root)
     reopened.config.store.embedding = "testhash"
     with pytest.raises(EmbeddingMismatch, match="wordllama.*testhash|reindex"):
-        reopened.vectors
+        reopened.vectors  # noqa: B018 (opening the store is what fails)
     assert reindex(reopened, "testhash") == 3
     assert 'embedding = "testhash"' in reopened.config_path.read_text()
     fresh = Project(project.root)

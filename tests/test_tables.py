@@ -2,16 +2,17 @@ import json
 
 import openpyxl
 import pytest
-
 from valuestory.connectors.detect import detect_kind
 from valuestory.connectors.files import SourceFile
 from valuestory.connectors.tabular import parse_mapping
+
 from valuestory.errors import InputError
 
 from .conftest import parse
 
 SURVEYMONKEY = """
-Respondent ID,Date Created,How likely is it that you would recommend Crewbook to a friend or colleague?,Why did you give that score?,Plan
+Respondent ID,Date Created,How likely is it that you would recommend Crewbook to a friend or colleague?,\
+Why did you give that score?,Plan
 1001,03/14/2026,9,"Quotes in minutes, love it",Solo
 1002,03/15/2026,2,"Payouts take a week",Team
 1003,03/16/2026,7,,Team
