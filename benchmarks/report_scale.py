@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest import generate  # noqa: E402  (the same generated survey batch as the ingest benchmark)
-from valuestory.pipeline.run import run  # noqa: E402
 
 from valuestory.ingest.ingest import ingest  # noqa: E402
+from valuestory.pipeline.run import run  # noqa: E402
 from valuestory.project import Project  # noqa: E402
 from valuestory.render.report import write  # noqa: E402
 

@@ -15,9 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from valuestory.pipeline.run import run
-
 from valuestory.ingest.ingest import ingest
+from valuestory.pipeline.run import run
 from valuestory.project import Project
 from valuestory.testing import ScriptedModel, answer
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.pipeline.mentions.cues import polarity
 from valuestory.pipeline.mentions.discover import singular
-from valuestory.stores.embeddings import make_embedder
-from valuestory.stores.runs import RunReader, RunStore
-
 from valuestory.project import Project
 from valuestory.stats import Interval, bootstrap
+from valuestory.stores.embeddings import make_embedder
+from valuestory.stores.runs import RunReader, RunStore
 
 from .dataset import Dataset, GoldUnit
 from .metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
@@ -249,9 +249,8 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                      judge: bool = False) -> dict:
     """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
     with `judge`, the run's model also scores its stories and hypotheses against the rubrics."""
-    from valuestory.pipeline.run import run as run_pipeline
-
     from valuestory.ingest.ingest import ingest
+    from valuestory.pipeline.run import run as run_pipeline
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
         project = Project(Path(tmp) / "project")
@@ -326,5 +325,6 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
                           for k in sorted({u.kind for u in labels})},
               "matching": {"touchpoint_name_threshold": NAME_MATCH}}
     return record(report, dataset=source, split="labels", engine=run.info.engine, model=run.info.model,
-                  prompts=run.info.prompts, stages=_versions(run), run_id=run.run_id, labels_hash=hashlib.sha256(Path(source).read_bytes())
-                  .hexdigest()[:16], seconds=time.perf_counter() - started)
+                  prompts=run.info.prompts, stages=_versions(run), run_id=run.run_id,
+                  labels_hash=hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16],
+                  seconds=time.perf_counter() - started)

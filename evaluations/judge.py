@@ -9,13 +9,13 @@ from html import escape
 from importlib.resources import files
 
 from pydantic import BaseModel, Field
-from valuestory.stores.runs import RunReader
 
 from valuestory import prompts
 from valuestory.llm.models import ChatModel
 from valuestory.llm.runner import Request, Runner
 from valuestory.project import Project
 from valuestory.stats import Interval, bootstrap
+from valuestory.stores.runs import RunReader
 
 CRITERIA = ("grounded", "specific", "non_generic")
 MAX_ITEMS = 20  # per kind: a sample is enough to judge, and keeps the cost bounded

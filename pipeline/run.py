@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
-from valuestory.stores.embeddings import make_embedder
-from valuestory.stores.runs import RunStore
 
 from valuestory.codebook import load_codebook
 from valuestory.llm.models import ChatModel, make_model
 from valuestory.llm.runner import Runner
 from valuestory.project import Project
+from valuestory.stores.embeddings import make_embedder
+from valuestory.stores.runs import RunStore
 
 from . import METHOD
 from .artefacts import Coding, Provenance, RunSummary, Scorecard

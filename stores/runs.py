@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 
 from pydantic import BaseModel
+
+from valuestory.errors import ValuestoryError
 from valuestory.pipeline.artefacts import (
     ARTEFACTS,
     Coding,
@@ -24,8 +26,6 @@ from valuestory.pipeline.artefacts import (
     Stories,
     ValueMaps,
 )
-
-from valuestory.errors import ValuestoryError
 
 from .ledger import Ledger, _now
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from valuestory.pipeline.text import passage_around, sentences
 
+from valuestory.pipeline.text import passage_around, sentences
 from valuestory.project import Project
 
 SNIPPET_CHARS = 320

@@ -4,9 +4,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from valuestory.connectors import ParseOptions, connectors
 from valuestory.connectors.files import SourceFile
-
 from valuestory.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from valuestory.stores.search import search
 
 from valuestory.errors import ValuestoryError
 from valuestory.ingest.ingest import ingest
 from valuestory.project import Project
+from valuestory.stores.search import search
 
 from .conftest import CORPUS
 from .servers import free_port, running

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from valuestory.pipeline.personas import assign, personas_for
 
+from valuestory.pipeline.personas import assign, personas_for
 from valuestory.project import Project
 
 from .conftest import CORPUS

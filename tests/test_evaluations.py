@@ -5,16 +5,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from valuestory.evaluations import runs
-from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
-from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics
-from valuestory.evaluations.metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
-from valuestory.stores.embeddings import make_embedder
 
 from tests.conftest import ROOT
 from tests.test_cli import run as run_cli
 from valuestory.errors import InputError, ValuestoryError
+from valuestory.evaluations import runs
+from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
+from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics
+from valuestory.evaluations.metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
 from valuestory.stats import bootstrap
+from valuestory.stores.embeddings import make_embedder
 
 
 def test_metrics_on_known_answers():
@@ -148,10 +148,9 @@ def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
 
 def test_the_judge_scores_stories_and_hypotheses_against_the_rubrics(project, write):
     from valuestory.evaluations.judge import judge_run
+    from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_method
     from valuestory.stores.runs import RunReader
-
-    from valuestory.ingest.ingest import ingest
     from valuestory.testing import ScriptedModel
     ingest(project, [ROOT / "data_samples" / "corpus" / "nps"])
     result = run_method(project, "offline")

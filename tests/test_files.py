@@ -1,8 +1,8 @@
 import codecs
 
 import pytest
-from valuestory.connectors.files import SourceFile
 
+from valuestory.connectors.files import SourceFile
 from valuestory.errors import InputError
 
 from .conftest import parse

@@ -1,7 +1,6 @@
+from valuestory.config import PersonaSection
 from valuestory.pipeline.journey import decision_in, detect_decisions, place, triggers
 from valuestory.pipeline.personas import EVERYONE, UNASSIGNED, assign, personas_for
-
-from valuestory.config import PersonaSection
 from valuestory.records import Record, Turn, assemble_turns
 
 

@@ -5,14 +5,14 @@ is here to exercise the HTTP path, the structured-output fallback, retries and t
 import sys
 
 import pytest
-from valuestory.pipeline.jobs import is_valid_job
-from valuestory.pipeline.mentions.llm import MentionBatch
-from valuestory.pipeline.run import run
-from valuestory.stores.runs import RunStore
 
 from valuestory.ingest.ingest import ingest
 from valuestory.llm.models import OpenAIChat, make_model
 from valuestory.llm.runner import Request, Runner
+from valuestory.pipeline.jobs import is_valid_job
+from valuestory.pipeline.mentions.llm import MentionBatch
+from valuestory.pipeline.run import run
+from valuestory.stores.runs import RunStore
 
 from .servers import free_port, running
 

@@ -6,10 +6,9 @@ import pytest
 
 pytest.importorskip("sentence_transformers")
 
+from valuestory.ingest.ingest import ingest  # noqa: E402
 from valuestory.stores.embeddings import make_embedder  # noqa: E402
 from valuestory.stores.search import search  # noqa: E402
-
-from valuestory.ingest.ingest import ingest  # noqa: E402
 
 pytestmark = pytest.mark.minilm
 

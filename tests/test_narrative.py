@@ -3,14 +3,13 @@ re-asks, and the offline engine where the model could not draft."""
 
 import json
 
+from valuestory.ingest.ingest import ingest
+from valuestory.llm.tags import Tags
 from valuestory.pipeline.contract import PASSAGE_CHARS
 from valuestory.pipeline.grounding import locate
 from valuestory.pipeline.run import corpus_from, run
 from valuestory.pipeline.stories.offline import confidence
 from valuestory.stores.runs import RunStore
-
-from valuestory.ingest.ingest import ingest
-from valuestory.llm.tags import Tags
 from valuestory.testing import ScriptedModel
 from valuestory.testing import answer as fake_answer
 

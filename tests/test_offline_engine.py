@@ -1,15 +1,15 @@
 import pytest
+
+from valuestory.codebook import load_codebook
+from valuestory.errors import InputError
 from valuestory.pipeline.mentions.cues import judge, polarity
 from valuestory.pipeline.mentions.discover import noun_phrases
 from valuestory.pipeline.mentions.library import LIBRARY
 from valuestory.pipeline.mentions.offline import Catalogue, offline_mentions
 from valuestory.pipeline.mentions.offline import build as build_offline
 from valuestory.pipeline.text import clauses
-from valuestory.stores.embeddings import make_embedder
-
-from valuestory.codebook import load_codebook
-from valuestory.errors import InputError
 from valuestory.records import Record, Turn, assemble_turns
+from valuestory.stores.embeddings import make_embedder
 
 EMBED = make_embedder("wordllama").embed
 

@@ -6,11 +6,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from valuestory.pipeline.mentions.llm import MentionBatch
 
 from valuestory.errors import ValuestoryError
 from valuestory.llm.models import OpenAIChat, TransientError, make_model
 from valuestory.llm.runner import Request, Runner
+from valuestory.pipeline.mentions.llm import MentionBatch
 
 
 class Endpoint(BaseHTTPRequestHandler):

@@ -7,11 +7,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-from valuestory.stores.embeddings import OpenAIEmbedder
-from valuestory.stores.search import search
 
 from valuestory.errors import ValuestoryError
 from valuestory.ingest.ingest import ingest
+from valuestory.stores.embeddings import OpenAIEmbedder
+from valuestory.stores.search import search
 
 
 def vector(text: str) -> list[float]:

@@ -9,11 +9,11 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from valuestory.pipeline.run import run as run_method
 
 from tests.conftest import CORPUS
 from tests.test_cli import run
 from valuestory.ingest.ingest import ingest
+from valuestory.pipeline.run import run as run_method
 from valuestory.render.report import render
 
 SECTIONS = ["summary", "map", "scorecard", "network", "stories", "valuemap", "opportunities", "method"]

@@ -3,15 +3,15 @@
 import dataclasses
 
 import pytest
+
+from valuestory.ingest.ingest import ingest
+from valuestory.llm.models import TransientError
+from valuestory.llm.runner import Request, Runner
 from valuestory.pipeline.artefacts import TouchpointDef
 from valuestory.pipeline.contract import stages
 from valuestory.pipeline.mentions.llm import MentionBatch
 from valuestory.pipeline.run import corpus_from, run, run_stage
 from valuestory.stores.runs import RunStore
-
-from valuestory.ingest.ingest import ingest
-from valuestory.llm.models import TransientError
-from valuestory.llm.runner import Request, Runner
 from valuestory.testing import ScriptedModel
 from valuestory.testing import answer as fake_answer
 

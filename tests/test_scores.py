@@ -1,7 +1,7 @@
 import numpy as np
+
 from valuestory.pipeline.artefacts import Mention, TouchpointDef
 from valuestory.pipeline.scores import nps, score
-
 from valuestory.records import Record
 
 

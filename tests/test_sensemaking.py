@@ -1,6 +1,5 @@
 from valuestory.pipeline.journey import detect_decisions
 from valuestory.pipeline.stories.offline import hypotheses
-
 from valuestory.records import Record
 
 

@@ -14,6 +14,12 @@ import pytest
 import typer
 from jinja2 import UndefinedError
 from typer.testing import CliRunner
+
+from valuestory import prompts
+from valuestory.cli.common import handles_errors
+from valuestory.config import PersonaSection
+from valuestory.errors import InputError, ValuestoryError
+from valuestory.llm.runner import Answer, Request, Runner
 from valuestory.pipeline import METHOD
 from valuestory.pipeline.artefacts import (
     ARTEFACTS,
@@ -35,14 +41,8 @@ from valuestory.pipeline.opportunities import llm as opportunities_llm
 from valuestory.pipeline.run import run_stage
 from valuestory.pipeline.stories import llm as stories_llm
 from valuestory.pipeline.stories.offline import confidence
-from valuestory.stores.ledger import Ledger
-
-from valuestory import prompts
-from valuestory.cli.common import handles_errors
-from valuestory.config import PersonaSection
-from valuestory.errors import InputError, ValuestoryError
-from valuestory.llm.runner import Answer, Request, Runner
 from valuestory.records import Record, Turn, assemble_turns
+from valuestory.stores.ledger import Ledger
 from valuestory.testing import ScriptedModel
 
 DIM = 256

@@ -5,13 +5,13 @@ import shutil
 
 import numpy as np
 import pytest
-from valuestory.stores.embeddings import embedders
-from valuestory.stores.search import search
-from valuestory.stores.vectors import EmbeddingMismatch
 
 from valuestory.errors import ValuestoryError
 from valuestory.ingest.ingest import forget, ingest, recover, reindex
 from valuestory.project import Project
+from valuestory.stores.embeddings import embedders
+from valuestory.stores.search import search
+from valuestory.stores.vectors import EmbeddingMismatch
 
 from .conftest import CORPUS
 

@@ -2,10 +2,10 @@ import json
 
 import openpyxl
 import pytest
+
 from valuestory.connectors.detect import detect_kind
 from valuestory.connectors.files import SourceFile
 from valuestory.connectors.tabular import parse_mapping
-
 from valuestory.errors import InputError
 
 from .conftest import parse

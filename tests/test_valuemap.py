@@ -1,9 +1,8 @@
 from valuestory.pipeline.artefacts import Mention
 from valuestory.pipeline.jobs import is_valid_job, job_statement
 from valuestory.pipeline.valuemap import build_value_maps
-from valuestory.stores.embeddings import make_embedder
-
 from valuestory.records import Record
+from valuestory.stores.embeddings import make_embedder
 
 
 def test_job_statements_come_from_customers_words_without_solutions():
