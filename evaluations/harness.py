@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from valuestory.llm.models import ChatModel
 from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.pipeline.mentions.cues import polarity
 from valuestory.pipeline.mentions.discover import singular
@@ -246,9 +247,10 @@ def evaluate(project: Project, run: RunReader, dataset: Dataset, split: str | No
 
 def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                      on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
-                     judge: bool = False) -> dict:
+                     judge: bool = False, model: ChatModel | None = None) -> dict:
     """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
-    with `judge`, the run's model also scores its stories and hypotheses against the rubrics."""
+    with `judge`, the run's model also scores its stories and hypotheses against the rubrics.
+    `model` overrides `llm` with a chat model object."""
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_pipeline
     started = time.perf_counter()
@@ -257,11 +259,11 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
         project.create()
         try:
             ingest(project, [dataset.corpus])
-            result = run_pipeline(project, llm, on_progress=on_progress)
+            result = run_pipeline(project, llm, on_progress=on_progress, model=model)
             run = RunReader(project.ledger, result.run_id)
             report = evaluate(project, run, dataset, split, make_embedder(project.config.store.embedding).embed, n)
             if judge:
-                report["metrics"] |= judge_with(project, run, llm)
+                report["metrics"] |= judge_with(project, run, llm, model)
             versions = _versions(run)
         finally:
             project.ledger.close()
@@ -270,12 +272,12 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                   seconds=time.perf_counter() - started)
 
 
-def judge_with(project: Project, run: RunReader, llm: str) -> dict[str, Interval]:
+def judge_with(project: Project, run: RunReader, llm: str, model: ChatModel | None = None) -> dict[str, Interval]:
     from valuestory.errors import ValuestoryError
     from valuestory.llm.models import make_model
 
     from .judge import judge_run
-    model = make_model(llm)
+    model = model or make_model(llm)
     if model is None:
         raise ValuestoryError("The judge needs a model: add --llm openai:MODEL or --llm compat:MODEL@URL")
     return judge_run(project, run, model, f"judge-{run.run_id}")

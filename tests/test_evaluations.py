@@ -181,11 +181,10 @@ def test_an_unknown_eval_run_is_a_clear_error(tmp_path):
         runs.load("eval-x", tmp_path / "evals")
 
 
-def test_an_llm_engine_is_evaluated_the_same_way_and_recorded_with_its_prompts(monkeypatch):
+def test_an_llm_engine_is_evaluated_the_same_way_and_recorded_with_its_prompts():
     from valuestory.testing import ScriptedModel, answer
     model = ScriptedModel(name="scripted:eval", on_call=answer)
-    monkeypatch.setattr("valuestory.pipeline.run.make_model", lambda spec: model)
-    report = evaluate_dataset(load_dataset(ROOT / "data_samples"), "dev", "scripted", n=50)
+    report = evaluate_dataset(load_dataset(ROOT / "data_samples"), "dev", n=50, model=model)
     assert report["engine"] == "llm" and report["model"] == "scripted:eval"
     assert report["prompts"]["mentions"] == ["mentions.v3"] and report["prompts"]["stories"] == ["value_story.v1"]
     assert report["metrics"]["groundedness"].value == 1.0  # the fake quotes records' first words
