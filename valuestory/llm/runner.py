@@ -3,7 +3,8 @@
 A stage builds `Request`s from typed inputs and reads typed answers; the runner does the I/O:
 bounded concurrency, backoff on rate limits, timeouts and server errors, validation errors
 sent back to the model for a bounded number of re-asks, a content-addressed cache (model,
-prompt version, rendered prompt, schema, parameters), and a log of every call.
+prompt template and the hash of its file, rendered prompt, schema, parameters), a log of
+every call, and the price of requests not yet sent (`plan`).
 """
 
 from __future__ import annotations
