@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def timed_run(project: Project) -> tuple[float, int]:
     start = time.perf_counter()
     result = run(project)
-    return time.perf_counter() - start, len(result.mentions)
+    return time.perf_counter() - start, len(result.coding.mentions)
 
 
 def main() -> None:
