@@ -69,18 +69,30 @@ class Mention(BaseModel):
         return CitedSpan(record_id=self.record_id, start=self.start, end=self.end, text=self.quote)
 
 
+class EmergingTheme(BaseModel):
+    """A recurring theme a codebook does not cover: listed apart, never in mentions or scores
+    until the user adds it to the codebook."""
+    theme: str
+    description: str = ""
+    records: list[str]
+    quotes: list[CitedSpan]  # a few examples, each from another record
+
+
 class Mentions(BaseModel):
     """Stage 1: what customer text says about which touchpoint, under the names coders used."""
     mentions: list[Mention]
     touchpoints: list[TouchpointDef]  # the names the mentions use, where already settled
     dropped: int = 0  # model quotes that were not verbatim in their record: counted, never shown
+    emerging: list[EmergingTheme] = []
 
 
 class Coding(BaseModel):
-    """Stage 2: the touchpoint catalogue and every mention under a catalogue name."""
+    """Stage 2: the touchpoint catalogue and every mention under a catalogue name; with a
+    codebook, the catalogue is the codebook and what it does not cover is `emerging`."""
     touchpoints: list[TouchpointDef]
     mentions: list[Mention]
     dropped: int = 0
+    emerging: list[EmergingTheme] = []
 
 
 # --- 3. scores -------------------------------------------------------------------------------

@@ -202,3 +202,30 @@ def test_stories_export(demo):
         assert s["implicit_story"].startswith("Hypothesis")
         for statements in list(s["context"].values()) + list(s["motivators"].values()):
             assert all(st["verbatim"] and st["text"] in records[st["records"][0]] for st in statements)
+
+
+def test_a_codebook_is_the_catalogue_and_what_it_lacks_is_listed_apart(demo, tmp_path):
+    book = tmp_path / "codebook.csv"
+    book.write_text("name,description,examples,owner,effort\n"
+                    "Getting paid,\"Payouts, card payments, how fast money arrives\",payouts take days | "
+                    "the card reader failed,Payments,low\n"
+                    "Invoices,\"Invoices and quotes we send, line items, templates\",,Billing,medium\n", encoding="utf-8")
+    run("run", "-p", str(demo), "-c", str(book), cwd=tmp_path)
+    mentions = list(csv.DictReader(run("export", "mentions", "-p", str(demo), cwd=tmp_path).stdout.splitlines()))
+    assert mentions and {m["touchpoint"] for m in mentions} <= {"Getting paid", "Invoices"}
+    scores = list(csv.DictReader(run("export", "scores", "-p", str(demo), cwd=tmp_path).stdout.splitlines()))
+    assert {s["touchpoint"] for s in scores} <= {"Getting paid", "Invoices"}
+    touchpoints = {t["touchpoint"]: t for t in csv.DictReader(
+        run("export", "touchpoints", "-p", str(demo), cwd=tmp_path).stdout.splitlines())}
+    assert (touchpoints["Getting paid"]["owner"], touchpoints["Getting paid"]["effort"]) == ("Payments", "low")
+    themes = json.loads(run("export", "emerging", "-p", str(demo), "-f", "json", cwd=tmp_path).stdout)
+    texts = {r["record_id"]: r["text"] for r in json.loads(
+        run("export", "records", "-p", str(demo), "-f", "json", cwd=tmp_path).stdout)}
+    assert themes and all(len(t["records"]) >= 2 for t in themes)
+    assert not {t["theme"] for t in themes} & {"Getting paid", "Invoices"}
+    for q in (q for t in themes for q in t["quotes"]):  # examples are verbatim spans of their records
+        assert texts[q["record_id"]][q["start"]:q["end"]] == q["text"]
+    report = tmp_path / "r.md"
+    run("report", "-p", str(demo), "-f", "md", "-o", str(report), cwd=tmp_path)
+    section = report.read_text().split("## What your codebook does not cover yet")[1].split("## 8.")[0]
+    assert f"**{themes[0]['theme']}** ({len(themes[0]['records'])} records)" in section.replace("\\", "")

@@ -2,10 +2,11 @@ import pytest
 
 from valuestory.codebook import load_codebook
 from valuestory.errors import InputError
+from valuestory.pipeline.contract import Corpus
 from valuestory.pipeline.mentions.cues import judge, polarity
 from valuestory.pipeline.mentions.discover import noun_phrases
 from valuestory.pipeline.mentions.library import LIBRARY
-from valuestory.pipeline.mentions.offline import Catalogue, offline_mentions
+from valuestory.pipeline.mentions.offline import Catalogue, code, offline_mentions
 from valuestory.pipeline.mentions.offline import build as build_offline
 from valuestory.pipeline.text import clauses
 from valuestory.records import Record, Turn, assemble_turns
@@ -93,12 +94,16 @@ def test_codebook_assignment_and_emerging(tmp_path):
     assert [b.name for b in book] == ["Route planner", "Payouts"] and book[0].effort == "low"
     records = [record("The route view saves our guys a lot of driving.").model_copy(update={"record_id": "nps:1"}),
                record("Payouts take five days to reach the bank.").model_copy(update={"record_id": "nps:2"}),
-               record("The help articles are out of date.").model_copy(update={"record_id": "nps:3"})]
-    defs, ms = build_offline(records, EMBED, book)
-    got = {m.record_id: m.touchpoint for m in ms}
+               record("The help articles are out of date.").model_copy(update={"record_id": "nps:3"}),
+               record("Your help center articles show old screens.").model_copy(update={"record_id": "nps:4"})]
+    coded = code(Corpus(records=tuple(records), embed=EMBED, codebook=tuple(book)))
+    got = {m.record_id: m.touchpoint for m in coded.mentions}
     assert got["nps:1"] == "Route planner" and got["nps:2"] == "Payouts"
-    assert got["nps:3"] == "Help center and documentation"
-    assert {d.name: d.origin for d in defs}["Help center and documentation"] == "emerging"
+    # the codebook is the catalogue: what it does not cover is listed apart, never coded
+    assert {m.touchpoint for m in coded.mentions} <= {"Route planner", "Payouts"}
+    assert [t.name for t in coded.touchpoints] == ["Route planner", "Payouts"]
+    [theme] = [t for t in coded.emerging if t.theme == "Help center and documentation"]
+    assert theme.records == ["nps:3", "nps:4"] and all(q.text in r.text for q, r in zip(theme.quotes, records[2:], strict=True))
 
 
 def test_codebook_csv_and_errors(tmp_path):

@@ -218,14 +218,18 @@ def test_mentions_offline_quotes_are_verbatim_and_made_with_the_embedding(offlin
     assert {t.name for t in out.touchpoints} == {m.touchpoint for m in out.mentions}  # the names used, settled
 
 
-def test_mentions_offline_put_a_codebook_first_and_the_library_after_it():
-    book = (TouchpointDef(name="Payout speed", description="How fast money reaches the bank", cues=("payouts?",),
+def test_mentions_offline_code_only_with_the_codebook_and_list_the_rest_as_emerging():
+    book = (TouchpointDef(name="Payout speed", description="payouts, deposits: how fast money arrives",
                           origin="codebook"),)
     out = stages.get("mentions").offline(corpus=make_corpus(codebook=book))
-    assert {m.record_id for m in out.mentions if m.touchpoint == "Payout speed"} == {"nps:1", "nps:2", "nps:5", "nps:6"}
-    assert PAYOUTS not in {m.touchpoint for m in out.mentions}
-    assert out.touchpoints[0] == book[0]
-    assert {t.origin for t in out.touchpoints[1:]} == {"emerging"}  # library touchpoints the codebook lacks
+    coded = {m.record_id for m in out.mentions if m.touchpoint == "Payout speed"}
+    assert {"nps:1", "nps:2", "nps:5", "nps:6"} <= coded  # by meaning: no cue words were given
+    assert {m.touchpoint for m in out.mentions} == {"Payout speed"}  # nothing outside the codebook
+    assert out.touchpoints == list(book)
+    emerging = {t.theme: t for t in out.emerging}
+    assert PAYOUTS not in emerging  # the codebook covers it
+    for theme in emerging.values():  # recurring themes the codebook lacks, with their own words
+        assert len(theme.records) >= 2 and all(verbatim(q) for q in theme.quotes)
 
 
 def test_mentions_requests_read_every_chunk_once_with_customer_text_escaped(corpus):
@@ -376,8 +380,11 @@ def test_catalogue_parse_names_groups_and_renames_every_mention(corpus):
     with_book = make_corpus(codebook=tuple(coder_names().touchpoints))
     failed = catalogue_llm.parse([Answer(req, error="invalid answer after re-asks")], lambda: None,
                                  corpus=with_book, mentions=mentions)
-    assert [(t.name, t.origin) for t in failed.touchpoints[2:]] == [("Quote builder", "emerging"),
-                                                                    ("Offline mode", "emerging")]
+    # with a codebook, the codebook is the catalogue: coders' other names are emerging themes
+    assert failed.touchpoints == list(with_book.codebook)
+    assert {m.touchpoint for m in failed.mentions} <= {t.name for t in with_book.codebook}
+    assert [(t.theme, len(t.records)) for t in failed.emerging] == [("Quote builder", 2), ("Offline mode", 1)]
+    assert all(verbatim(q) for t in failed.emerging for q in t.quotes)
 
 
 # --- 3. scores ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 import yaml
@@ -53,9 +52,8 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
         if effort not in ("low", "medium", "high"):
             raise InputError(f"touchpoint '{name}': effort '{effort}' is not low, medium or high",
                              path=str(path), hint="Use low, medium or high")
-        words = re.escape(name.lower())
         out.append(TouchpointDef(name=name, channel=str(e.get("channel") or "unknown"),
-                                 description=str(e.get("description") or name), cues=(words,),
+                                 description=str(e.get("description") or name),
                                  examples=tuple(examples), effort=effort, owner=str(e.get("owner") or ""),
                                  origin="codebook"))
     return out

@@ -14,7 +14,8 @@ from . import llm
 
 
 def settled(mentions: Mentions) -> Coding:
-    return Coding(touchpoints=mentions.touchpoints, mentions=mentions.mentions, dropped=mentions.dropped)
+    return Coding(touchpoints=mentions.touchpoints, mentions=mentions.mentions, dropped=mentions.dropped,
+                  emerging=mentions.emerging)
 
 
 STAGE = stages.register("catalogue")(Stage(

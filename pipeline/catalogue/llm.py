@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from valuestory import prompts
 from valuestory.llm.runner import Answer, Request
 
-from ..artefacts import Coding, Mentions, TouchpointDef
+from ..artefacts import Coding, EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
 from ..text import group_similar
 
@@ -85,7 +85,6 @@ def requests(corpus: Corpus, mentions: Mentions) -> list[Request]:
 def parse(answers: list[Answer], fallback, corpus: Corpus, mentions: Mentions) -> Coding:
     p = answers[0].request.context if answers else plan(corpus, mentions)
     named = {t.group: t for t in answers[0].value.touchpoints} if answers and answers[0].value else {}
-    with_codebook = corpus.codebook is not None
     renames = dict(p.renames)
     new_defs = []
     for i, g in enumerate(p.groups, start=1):
@@ -93,9 +92,23 @@ def parse(answers: list[Answer], fallback, corpus: Corpus, mentions: Mentions) -
         name = t.name.strip() if t else g[0]
         new_defs.append(TouchpointDef(name=name, channel=t.channel if t else "unknown",
                                       description=t.description if t else f"Named by coders: {', '.join(g)}",
-                                      origin="emerging" if with_codebook else "discovered"))
+                                      origin="discovered"))
         renames.update({n: name for n in g})
-    used = {renames.get(n, n) for n in p.counts}
     coded = [m.model_copy(update={"touchpoint": renames.get(m.touchpoint, m.touchpoint)}) for m in mentions.mentions]
+    if corpus.codebook:  # the codebook is the catalogue: what it does not cover is listed apart
+        names = {t.name for t in corpus.codebook}
+        emerging = [_theme(t, [m for m in coded if m.touchpoint == t.name]) for t in new_defs]
+        return Coding(touchpoints=list(corpus.codebook), mentions=[m for m in coded if m.touchpoint in names],
+                      dropped=mentions.dropped, emerging=[e for e in emerging if e.records])
+    used = {renames.get(n, n) for n in p.counts}
     return Coding(touchpoints=[t for t in mentions.touchpoints if t.name in used] + new_defs, mentions=coded,
                   dropped=mentions.dropped)
+
+
+EMERGING_QUOTES = 3
+
+
+def _theme(t: TouchpointDef, mentions: list[Mention]) -> EmergingTheme:
+    ids = list(dict.fromkeys(m.record_id for m in mentions))
+    quotes = [next(m for m in mentions if m.record_id == rid).span for rid in ids[:EMERGING_QUOTES]]
+    return EmergingTheme(theme=t.name, description=t.description, records=ids, quotes=quotes)

@@ -10,9 +10,10 @@ import numpy as np
 
 from valuestory.records import Record
 
-from ..artefacts import Mention, Mentions, TouchpointDef
+from ..artefacts import EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
 from ..text import Clause, clauses
+from .codebook import CodebookCatalogue
 from .cues import NEUTRAL, judge, polarity
 from .discover import discover
 from .library import LIBRARY
@@ -150,14 +151,7 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
           ) -> tuple[list[TouchpointDef], list[Mention]]:
     """The catalogue and the mentions assigned to it."""
     if codebook:
-        primary = Catalogue(codebook, embed, min_similarity=0.5)
-        mentions = offline_mentions(records, primary)
-        taken = {(m.record_id, m.start, m.end) for m in mentions}
-        extra = [m for m in offline_mentions(records, Catalogue(list(LIBRARY), embed))
-                 if (m.record_id, m.start, m.end) not in taken]
-        emerging = {m.touchpoint for m in extra}
-        defs = codebook + [t.model_copy(update={"origin": "emerging"}) for t in LIBRARY if t.name in emerging]
-        return defs, mentions + extra
+        return codebook, offline_mentions(records, CodebookCatalogue(codebook, embed))
     library = list(LIBRARY)
     first = offline_mentions(records, Catalogue(library, embed))
     found = discover(records, {(m.record_id, m.start, m.end) for m in first}, library)
@@ -175,8 +169,37 @@ def _used(defs: list[TouchpointDef], mentions: list[Mention]) -> list[Touchpoint
 
 def code(corpus: Corpus) -> Mentions:
     """Stage 1 offline: every clause about a touchpoint; the catalogue is settled with them."""
-    touchpoints, mentions = build(list(corpus.records), corpus.embed,
-                                  list(corpus.codebook) if corpus.codebook else None)
+    records = list(corpus.records)
+    touchpoints, mentions = build(records, corpus.embed, list(corpus.codebook) if corpus.codebook else None)
     for m in mentions:  # what made it: the cue engine, over this embedding model
         m.model, m.prompt_version = corpus.embedding, OFFLINE_ENGINE
-    return Mentions(mentions=mentions, touchpoints=touchpoints)
+    emerging = uncovered(records, mentions, corpus.embed) if corpus.codebook else []
+    return Mentions(mentions=mentions, touchpoints=touchpoints, emerging=emerging)
+
+
+EMERGING_QUOTES = 3
+
+
+def uncovered(records: list[Record], coded: list[Mention], embed) -> list[EmergingTheme]:
+    """Recurring themes among the clauses a codebook left uncoded: the library's touchpoints
+    and what the data keeps naming, each with the records that raise it and a few quotes."""
+    taken = {(m.record_id, m.start, m.end) for m in coded}
+    library = list(LIBRARY)
+    candidates = library + discover(records, taken, library)
+    found = [m for m in offline_mentions(records, Catalogue(candidates, embed))
+             if (m.record_id, m.start, m.end) not in taken]
+    by_theme: dict[str, list[Mention]] = {}
+    for m in found:
+        by_theme.setdefault(m.touchpoint, []).append(m)
+    described = {t.name: t.description for t in candidates}
+    themes = []
+    for name, ms in sorted(by_theme.items(), key=lambda kv: -len({m.record_id for m in kv[1]})):
+        ids = list(dict.fromkeys(m.record_id for m in ms))
+        if len(ids) < MIN_THEME_RECORDS:
+            continue
+        quotes = [next(m for m in ms if m.record_id == rid).span for rid in ids[:EMERGING_QUOTES]]
+        themes.append(EmergingTheme(theme=name, description=described.get(name, ""), records=ids, quotes=quotes))
+    return themes
+
+
+MIN_THEME_RECORDS = 2  # a theme one record raises is not recurring

@@ -35,6 +35,9 @@ def eval_(
                                                             "figure), dev (look at it while improving), or all.")] = Split.test,
     llm: Annotated[Optional[str], typer.Option("--llm", "-l", help="Engine to evaluate, as for `valuestory run`.",
                                                show_default=False)] = None,
+    codebook: Annotated[bool, typer.Option(
+        "--codebook", help="Code against the dataset's own catalogue (labels/catalogue.csv) as the codebook, as a "
+                           "researcher with a codebook runs it; without it the run induces its touchpoints.")] = False,
     labels: Annotated[Optional[Path], typer.Option(
         "--labels", help="Your own coding of records in this project (CSV: record_id, touchpoint, polarity, "
                          "phase), checked against the latest run.", exists=True, dir_okay=False, show_default=False)] = None,
@@ -54,7 +57,9 @@ def eval_(
     source kind. With --dataset (default ./data_samples) it runs the pipeline on the
     dataset's corpus in a scratch project; with --labels it checks the latest run of your
     project against your own coding: try it on 50 of your coded responses before you trust a
-    run. Every eval is recorded under .valuestory/evals/ so that --compare can show what changed."""
+    run. With --codebook the dataset's catalogue is the run's codebook (deductive coding);
+    without it the run finds its own touchpoints (inductive). Every eval is recorded under
+    .valuestory/evals/ so that --compare can show what changed."""
     from valuestory.evaluations import runs
     from valuestory.evaluations.dataset import load_dataset, load_user_labels
     from valuestory.evaluations.harness import evaluate_dataset, evaluate_labels
@@ -64,6 +69,9 @@ def eval_(
         _print_comparison(runs.compare(runs.load(compare[0], folder), runs.load(compare[1], folder)), compare)
         return
     spec = llm or (project.config.run.llm if project.exists else "offline")
+    if labels and codebook:
+        raise ValuestoryError("--codebook codes a --dataset against its catalogue; with --labels the latest run of "
+                              "your project is checked as it was run (run it with `valuestory run --codebook FILE`)")
     if labels:
         report = evaluate_labels(project.require(), load_user_labels(labels), str(labels),
                                  judge_llm=spec if judge else None)
@@ -74,7 +82,7 @@ def eval_(
                                   "or --labels FILE to check your own project")
         with progress() as update:
             update("ingest and run", 0, None)
-            report = evaluate_dataset(load_dataset(root), split.value, spec, update, judge=judge)
+            report = evaluate_dataset(load_dataset(root), split.value, spec, update, judge=judge, codebook=codebook)
     saved = runs.save(report, folder)
     limits = runs.thresholds(thresholds) if gate else {}
     _print_eval(runs.to_json(report))
@@ -83,12 +91,13 @@ def eval_(
         json_out.write_text(json.dumps(runs.to_json(report), indent=1), encoding="utf-8")
         err.print(f"wrote {json_out}")
     if gate:
+        name, wanted = runs.section(runs.to_json(report), limits)
         failures = runs.gate(report, limits)
         for f in failures:
             err.print(f"[red]below the gate:[/red] {escape(f)}")
         if failures:
             raise typer.Exit(1)
-        err.print("gate: every threshold met")
+        err.print(f"gate: every threshold of {escape(name)} met" if wanted else f"gate: no thresholds for {escape(name)}")
 
 
 def _fmt(e: dict | None) -> str:
@@ -102,8 +111,10 @@ def _fmt(e: dict | None) -> str:
 def _print_eval(report: dict) -> None:
     from valuestory.evaluations.runs import HEADLINE
     kinds = list(report.get("by_kind", {}))
+    coding = {True: "with its catalogue as the codebook", False: "inductive (no codebook)"}.get(report.get("codebook"))
     table = Table(title=f"{report['engine']} ({report['model'] or 'no model'}) on {escape(report['dataset'])}, split "
-                        f"{report['split']}: {report['units']} units; 95% bootstrap intervals")
+                        f"{report['split']}" + (f", {coding}" if coding else "")
+                        + f": {report['units']} units; 95% bootstrap intervals")
     table.add_column("metric")
     table.add_column("overall", justify="right")
     for k in kinds:

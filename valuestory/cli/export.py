@@ -20,6 +20,9 @@ from .common import Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, hand
 app = typer.Typer(help="Export what the project holds, as CSV or JSON.", no_args_is_help=True)
 
 HELP = {
+    "emerging": """What your codebook does not cover yet (runs with --codebook): recurring themes
+among the clauses no code fits, each with the records that raise it and example quotes with
+their record ids. They are never in mentions or scores until you add them to the codebook.""",
     "mentions": """The latest run's mentions: record, touchpoint, sentiment, polarity, confidence and the
 verbatim quote with its character span in the record.""",
     "touchpoints": """The latest run's touchpoint catalogue: name, description, channel, mentions, respondents.""",

@@ -27,7 +27,7 @@ OUTPUT_COLUMNS = {
     "valuemap": ["persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
                  "internal_processes", "opportunities", "value_promise", "statements", "evidence", "engine"],
 }
-KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS)
+KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging")
 
 
 def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
@@ -46,6 +46,13 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
                 for d in decisions]
     if what == "journeys":
         return _journeys(reader)
+    if what == "emerging":
+        themes = reader.coding.emerging
+        if not csv:
+            return [t.model_dump(mode="json") for t in themes]
+        return [{"theme": t.theme, "description": t.description, "records": len(t.records),
+                 "record_ids": " | ".join(t.records),
+                 "quotes": " | ".join(f"{q.record_id}: “{q.text}”" for q in t.quotes)} for t in themes]
     items = {"roles": reader.roles.roles, "stories": reader.stories.hypotheses,
              "opportunities": reader.opportunities.items, "valuemap": reader.value_maps.maps}[what]
     if not csv:

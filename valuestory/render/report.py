@@ -33,6 +33,7 @@ PHASE_ORDER = list(PHASES)
 MAX_SCORE_ROWS = 25  # shown; the rest collapse
 NETWORK_NODES = 16
 CONTEXT_CHARS = 600  # of a long record, shown around its cited spans
+EMERGING_SHOWN = 12  # themes outside the codebook shown; the export has them all
 
 
 @dataclass
@@ -201,6 +202,11 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "stories": _stories(outputs["stories"], cite),
         "valuemaps": _value_maps(outputs["valuemap"], cite),
         "opportunities": _opportunities(outputs["opportunities"], cite),
+        "codebook": bool(reader.info.codebook),
+        "emerging": [{"theme": t.theme, "description": t.description, "records": len(t.records),
+                      "cited": [q for span in t.quotes if (q := _span(span.model_dump(), cite))]}
+                     for t in coding.emerging[:EMERGING_SHOWN]],
+        "emerging_more": max(0, len(coding.emerging) - EMERGING_SHOWN),
         "engine_is_offline": reader.info.offline,
     }
     context["appendix"] = cite.appendix()
