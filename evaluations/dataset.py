@@ -2,7 +2,8 @@
 
 A dataset folder holds `corpus/` (the inputs, as `valuestory ingest` takes them) and
 `labels/` with `labels.csv` (one row per unit and touchpoint), `catalogue.csv` (the touchpoint
-names labellers use) and optionally `personas.yaml` (priorities, decisions and jobs per
+names labellers use, with a description and optionally examples separated by ` | `: the
+dataset's codebook for `valuestory eval --codebook`) and optionally `personas.yaml` (priorities, decisions and jobs per
 persona). See data_samples/labels/README.md for the format.
 """
 
@@ -53,6 +54,7 @@ class Dataset:
     descriptions: dict[str, str]
     priority: list[str]
     personas: list[GoldPersona]
+    examples: dict[str, list[str]] = field(default_factory=dict)  # catalogue name -> example phrasings
 
     def split(self, name: str | None) -> list[GoldUnit]:
         return [u for u in self.units if name in (None, "all") or u.split == name]
@@ -68,6 +70,8 @@ def load_dataset(root: Path) -> Dataset:
     catalogue_rows = _rows(catalogue_file, ["touchpoint"])
     catalogue = [row["touchpoint"].strip() for row in catalogue_rows]
     descriptions = {row["touchpoint"].strip(): row.get("description", "").strip() for row in catalogue_rows}
+    examples = {row["touchpoint"].strip(): [x.strip() for x in row.get("examples", "").split(" | ") if x.strip()]
+                for row in catalogue_rows}
     known = set(catalogue)
     units: dict[str, GoldUnit] = {}
     for line, row in enumerate(_rows(labels, ["unit", "record_id", "split", "phase", "touchpoint", "sentiment"]),
@@ -108,7 +112,7 @@ def load_dataset(root: Path) -> Dataset:
         if unknown := [t for t in priority + [t for p in personas for t in p.top_touchpoints] if t not in known]:
             raise InputError(f"touchpoint {unknown[0]!r} is not in catalogue.csv", path=str(persona_file),
                              hint="Use the catalogue's names")
-    return Dataset(root, root / "corpus", list(units.values()), catalogue, descriptions, priority, personas)
+    return Dataset(root, root / "corpus", list(units.values()), catalogue, descriptions, priority, personas, examples)
 
 
 def load_user_labels(path: Path) -> list[GoldUnit]:

@@ -9,6 +9,7 @@ the pipeline on a dataset in a scratch project first.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import tempfile
@@ -245,31 +246,74 @@ def evaluate(project: Project, run: RunReader, dataset: Dataset, split: str | No
             "matching": {"touchpoint_name_threshold": NAME_MATCH, "job_threshold": JOB_MATCH}}
 
 
+def write_codebook(dataset: Dataset, path: Path) -> Path:
+    """The dataset's catalogue as a codebook CSV (`name, description, examples`, examples
+    separated by ' | '), as a researcher with a codebook would give it to `valuestory run`."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "description", "examples"])
+        for name in dataset.catalogue:
+            writer.writerow([name, dataset.descriptions.get(name, ""), " | ".join(dataset.examples.get(name, []))])
+    return path
+
+
+def codebook_metrics(run: RunReader, dataset: Dataset, record_ids: set[str]) -> dict[str, Interval]:
+    """With the catalogue as the codebook: the share of the scored units' mentions filed under a
+    codebook name (the rest are under emerging touchpoints, which fit no code)."""
+    names = set(dataset.catalogue)
+    mentions = [m for m in run.coding.mentions if m.record_id in record_ids]
+    inside = sum(m.touchpoint in names for m in mentions)
+    return {"codebook_share": Interval(value=inside / len(mentions) if mentions else None, n=len(mentions))}
+
+
 def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                      on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
-                     judge: bool = False, model: ChatModel | None = None) -> dict:
+                     judge: bool = False, model: ChatModel | None = None, codebook: bool = False) -> dict:
     """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
     with `judge`, the run's model also scores its stories and hypotheses against the rubrics.
-    `model` overrides `llm` with a chat model object."""
+    `model` overrides `llm` with a chat model object. With `codebook`, the run codes against
+    the dataset's own catalogue (deductive, as a researcher with a codebook runs it); without
+    it, the run induces its touchpoints."""
+    return evaluate_splits(dataset, [split], llm, on_progress, n, judge, model, codebook)[0]
+
+
+def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offline",
+                    on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
+                    judge: bool = False, model: ChatModel | None = None, codebook: bool = False) -> list[dict]:
+    """`evaluate_dataset` for several splits from one run (the run codes the whole corpus; a
+    split only chooses the units scored): one report per split, each with the run's seconds
+    plus its own scoring's."""
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_pipeline
     started = time.perf_counter()
+    reports = []
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
         project = Project(Path(tmp) / "project")
         project.create()
         try:
             ingest(project, [dataset.corpus])
-            result = run_pipeline(project, llm, on_progress=on_progress, model=model)
+            book = write_codebook(dataset, Path(tmp) / "codebook.csv") if codebook else None
+            result = run_pipeline(project, llm, codebook=book, on_progress=on_progress, model=model)
             run = RunReader(project.ledger, result.run_id)
-            report = evaluate(project, run, dataset, split, make_embedder(project.config.store.embedding).embed, n)
-            if judge:
-                report["metrics"] |= judge_with(project, run, llm, model)
+            embed = make_embedder(project.config.store.embedding).embed
             versions = _versions(run)
+            origins = dict(sorted(Counter(t.origin for t in run.coding.touchpoints).items()))
+            judged = judge_with(project, run, llm, model) if judge else {}  # of the run, once for every split
+            ran = time.perf_counter() - started
+            for split in splits:
+                scoring = time.perf_counter()
+                report = evaluate(project, run, dataset, split, embed, n)
+                if codebook:
+                    report["metrics"] |= codebook_metrics(run, dataset, {u.record_id for u in dataset.split(split)})
+                report["metrics"] |= judged
+                report["touchpoint_origins"] = origins
+                reports.append(record(report, dataset=str(dataset.root), split=split or "all", codebook=codebook,
+                                      engine=run.info.engine, model=run.info.model, prompts=run.info.prompts,
+                                      stages=versions, labels_hash=labels_hash(dataset.root),
+                                      seconds=ran + time.perf_counter() - scoring))
         finally:
             project.ledger.close()
-    return record(report, dataset=str(dataset.root), split=split or "all", engine=run.info.engine,
-                  model=run.info.model, prompts=run.info.prompts, stages=versions, labels_hash=labels_hash(dataset.root),
-                  seconds=time.perf_counter() - started)
+    return reports
 
 
 def judge_with(project: Project, run: RunReader, llm: str, model: ChatModel | None = None) -> dict[str, Interval]:

@@ -14,7 +14,7 @@ from valuestory.stats import Interval
 HEADLINE = ("touchpoint_f1", "touchpoint_precision", "touchpoint_recall", "touchpoint_macro_f1", "polarity_accuracy",
             "polarity_macro_f1", "sentiment_mae", "phase_accuracy", "phase_macro_f1", "phase_kappa", "decision_f1",
             "decision_precision", "decision_recall", "groundedness", "priority_spearman", "priority_overlap",
-            "job_match", "catalogue_precision", "catalogue_coverage")
+            "job_match", "catalogue_precision", "catalogue_coverage", "codebook_share")
 LOWER_IS_BETTER = {"sentiment_mae"}
 
 
@@ -73,15 +73,34 @@ def thresholds(path: Path | None = None) -> dict:
     return tomllib.loads(source)
 
 
-def gate(report: dict, limits: dict) -> list[str]:
-    """What falls short of the thresholds for this report's engine and split; empty if all pass."""
-    report = to_json(report)
-    wanted = limits.get(report.get("engine", ""), {}).get(report.get("split", ""), {})  # engine: offline | llm
+def section(report: dict, limits: dict) -> tuple[str, dict]:
+    """The thresholds that apply to a report, and their section's name: a shared dataset's own
+    section for the offline engine (`[shared.oakhaven_dev_codebook]`: folder name, split, and
+    `_codebook` when the catalogue was the codebook) where there is one, else the engine's
+    for the split (`[offline.test]`, `[offline.test_codebook]`: the sample dataset)."""
+    key = report.get("split", "") + ("_codebook" if report.get("codebook") else "")
+    engine = report.get("engine", "")  # offline | llm
+    shared = f"{Path(report.get('dataset', '')).name}_{key}"
+    if engine == "offline" and shared in limits.get("shared", {}):
+        return f"shared.{shared}", limits["shared"][shared]
+    return f"{engine}.{key}", limits.get(engine, {}).get(key, {})
+
+
+def check(metrics: dict, wanted: dict) -> list[str]:
+    """What in `metrics` (as saved: {"value", ...} per name) falls short of `wanted` (name ->
+    minimum, or maximum for the lower-is-better ones); empty if all pass."""
     failures = []
     for name, minimum in wanted.items():
-        value = (report["metrics"].get(name) or {}).get("value")
+        value = (metrics.get(name) or {}).get("value")
         if value is None:
             failures.append(f"{name}: not measured (threshold {minimum})")
         elif (value > minimum) if name in LOWER_IS_BETTER else (value < minimum):
             failures.append(f"{name} = {value:.3f}, {'above' if name in LOWER_IS_BETTER else 'below'} the threshold {minimum}")
     return failures
+
+
+def gate(report: dict, limits: dict) -> list[str]:
+    """What falls short of the thresholds for this report's engine, split and dataset (see
+    `section`); empty if all pass."""
+    report = to_json(report)
+    return check(report["metrics"], section(report, limits)[1])

@@ -11,7 +11,7 @@ from tests.test_cli import run as run_cli
 from valuestory.errors import InputError, ValuestoryError
 from valuestory.evaluations import runs
 from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
-from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics
+from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics, write_codebook
 from valuestory.evaluations.metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
 from valuestory.stats import bootstrap
 from valuestory.stores.embeddings import make_embedder
@@ -101,6 +101,50 @@ def test_the_offline_engine_passes_the_gate_on_the_test_split(test_split_report)
     assert set(test_split_report["by_kind"]) == {"feedback", "interview", "nps", "sales", "support"}
 
 
+@pytest.fixture(scope="module")
+def codebook_report():
+    return evaluate_dataset(load_dataset(ROOT / "data_samples"), "test", "offline", n=200, codebook=True)
+
+
+def test_with_codebook_the_run_codes_against_the_catalogue_and_passes_its_gate(codebook_report, test_split_report):
+    """--codebook is not ignored: the run's codebook touchpoints are the catalogue's, the report
+    says so, and its own thresholds ([offline.test_codebook]) hold."""
+    catalogue = load_dataset(ROOT / "data_samples").catalogue
+    assert codebook_report["codebook"] is True and codebook_report["touchpoint_origins"]["codebook"] == len(catalogue)
+    assert codebook_report["metrics"]["codebook_share"].n > 0
+    assert test_split_report["codebook"] is False and "codebook" not in test_split_report["touchpoint_origins"]
+    assert "codebook_share" not in test_split_report["metrics"]
+    limits = runs.thresholds()
+    assert runs.section(runs.to_json(codebook_report), limits) == ("offline.test_codebook", limits["offline"]["test_codebook"])
+    assert not (failures := runs.gate(codebook_report, limits)), failures
+
+
+def test_the_catalogue_is_written_as_a_codebook_the_run_reads(tmp_path):
+    from valuestory.codebook import load_codebook
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "labels" / "catalogue.csv").write_text(
+        'touchpoint,description,examples\nPayouts,"Money paid out, and when",waiting for my money | payout late\n'
+        "Login,,\n", encoding="utf-8")
+    (tmp_path / "labels" / "labels.csv").write_text("unit,record_id,split,phase,touchpoint,sentiment\n", encoding="utf-8")
+    book = load_codebook(write_codebook(load_dataset(tmp_path), tmp_path / "codebook.csv"))
+    assert [(t.name, t.description, t.examples, t.origin) for t in book] == [
+        ("Payouts", "Money paid out, and when", ("waiting for my money", "payout late"), "codebook"),
+        ("Login", "Login", (), "codebook")]
+
+
+def test_each_report_meets_the_thresholds_of_its_own_dataset_and_coding():
+    limits = {"offline": {"test": {"a": 1}, "test_codebook": {"b": 1}}, "shared": {"oakhaven_dev_codebook": {"c": 1}}}
+    def section(dataset, split, codebook, engine="offline"):
+        return runs.section({"dataset": dataset, "split": split, "codebook": codebook, "engine": engine}, limits)
+    assert section("data_samples", "test", False) == ("offline.test", {"a": 1})
+    assert section("/x/data_samples", "test", True) == ("offline.test_codebook", {"b": 1})
+    assert section("../shared/datasets/oakhaven", "dev", True) == ("shared.oakhaven_dev_codebook", {"c": 1})
+    assert section("../shared/datasets/oakhaven", "dev", True, "llm") == ("llm.dev_codebook", {})
+    assert runs.check({"a": {"value": 0.5}}, {"a": 0.6, "b": 0.1}) == [
+        "a = 0.500, below the threshold 0.6", "b: not measured (threshold 0.1)"]
+
+
 def test_the_gate_fails_below_a_threshold(test_split_report):
     limits = {"offline": {"test": {"touchpoint_f1": 0.99, "sentiment_mae": 0.01, "groundedness": 1.0}}}
     failures = runs.gate(test_split_report, limits)
@@ -115,14 +159,21 @@ def cli(*args: str, cwd: Path, check: int = 0):
 def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
     shutil.copytree(ROOT / "data_samples", tmp_path / "data_samples")
     out = cli("eval", "--split", "dev", "--json", "a.json", "--gate", cwd=tmp_path).stdout
-    assert "touchpoint_f1" in out and "groundedness" in out and "split dev" in out
+    assert "touchpoint_f1" in out and "groundedness" in out and "split dev, inductive" in " ".join(out.split())
     a = json.loads((tmp_path / "a.json").read_text())
+    assert a["codebook"] is False
     assert {"value", "ci_low", "ci_high", "n"} <= set(a["metrics"]["touchpoint_f1"])
     # what the figures were measured on: the engine, its embedding, every stage's version
     assert a["engine"] == "offline" and a["model"].startswith("wordllama") and a["labels_hash"]
     assert a["stages"]["mentions"].startswith("mentions.1+cues.v1") and set(a["stages"]) >= {"valuemap", "scores"}
-    b = cli("eval", "--split", "test", "--json", "b.json", cwd=tmp_path)
-    b_id = json.loads((tmp_path / "b.json").read_text())["eval_id"]
+    # deductive: the dataset's catalogue is the run's codebook
+    b = cli("eval", "--split", "test", "--codebook", "--json", "b.json", "--gate", cwd=tmp_path)
+    assert "split test, with its catalogue as the codebook" in " ".join(b.stdout.split())
+    assert "every threshold of offline.test_codebook met" in b.stderr
+    b_json = json.loads((tmp_path / "b.json").read_text())
+    assert b_json["codebook"] is True and b_json["touchpoint_origins"]["codebook"] == 40
+    assert "codebook_share" in b_json["metrics"]
+    b_id = b_json["eval_id"]
     compared = cli("eval", "--compare", a["eval_id"], b_id, cwd=tmp_path).stdout
     assert "difference" in compared and "touchpoint_f1" in compared
     assert "No single eval run" in cli("eval", "--compare", "nope", b_id, cwd=tmp_path, check=2).stderr
@@ -142,6 +193,7 @@ def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
     mine = json.loads((tmp_path / "mine.json").read_text())
     assert mine["split"] == "labels" and mine["units"] == 4 and "polarity_kappa" in mine["metrics"]
     assert mine["metrics"]["touchpoint_recall"]["value"] >= 0.5 and "phase_kappa" in own.stdout
+    assert "--codebook codes a --dataset" in cli("eval", "--labels", "mine.csv", "--codebook", cwd=tmp_path, check=2).stderr
     (tmp_path / "bad.csv").write_text("record_id,touchpoint\nnps:nope,Payouts\n")
     assert "not in this project" in cli("eval", "--labels", "bad.csv", cwd=tmp_path, check=2).stderr
 
