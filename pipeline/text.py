@@ -24,6 +24,8 @@ CONTRAST = re.compile(r"(?:,|;|\s)\s*(?:but|however|although|though|whereas|whil
                       r"apart from that|other than that)\b\s*|;\s*|\s+-\s+", re.I)
 LEADING = re.compile(r"^(?:and|so|also|plus|then|but|honestly|well|oh|yeah|yes|no|ok|okay|anyway)\b[\s,]*", re.I)
 WORDS = re.compile(r"\w+")
+# Within a clause, where one thing judged turns to another: "the food so-so, the service good".
+SEGMENT = re.compile(r"[,;:]|\s(?:and|but|while|whereas)\s", re.I)
 
 
 @dataclass(frozen=True)

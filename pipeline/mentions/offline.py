@@ -12,7 +12,7 @@ from valuestory.records import Record
 
 from ..artefacts import EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
-from ..text import Clause, clauses
+from ..text import SEGMENT, Clause, clauses
 from .codebook import CodebookCatalogue
 from .cues import NEUTRAL, judge, polarity
 from .discover import discover
@@ -48,6 +48,10 @@ class Catalogue:
             if cols.any():
                 best[:, j] = sims[:, cols].max(axis=1)
         return best
+
+    def local_sentiment(self, text: str, j: int, hits: int) -> float | None:
+        """The judgement of the part of a clause that names touchpoint j, when it names two."""
+        return _local_sentiment(text, self.patterns[j]) if hits > 1 else None
 
     def assign(self, clause: str, sims: np.ndarray) -> list[tuple[int, float]]:
         """(touchpoint index, confidence) for the touchpoints a clause is about, at most two."""
@@ -86,7 +90,7 @@ def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4
             sentiment = _from_context(i, all_clauses, judged, hits_of, by_id[clause.record_id])
         for j, confidence in hits:
             t = catalogue.touchpoints[j]
-            own = _local_sentiment(clause.text, catalogue.patterns[j]) if len(hits) > 1 else None
+            own = catalogue.local_sentiment(clause.text, j, len(hits))
             value = own if own is not None else sentiment
             mentions.append(Mention(
                 record_id=clause.record_id, kind=clause.kind, touchpoint=t.name,
@@ -94,9 +98,6 @@ def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4
                 start=clause.start, end=clause.end, sentiment=value, polarity=polarity(value),
                 did_job=did_job, confidence=confidence))
     return mentions
-
-
-SEGMENT = re.compile(r"[,;:]|\s(?:and|but|while|whereas)\s", re.I)
 
 
 def _local_sentiment(text: str, pattern: re.Pattern | None) -> float | None:
