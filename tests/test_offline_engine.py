@@ -2,7 +2,9 @@ import pytest
 
 from valuestory.codebook import load_codebook
 from valuestory.errors import InputError
+from valuestory.pipeline.artefacts import TouchpointDef
 from valuestory.pipeline.contract import Corpus
+from valuestory.pipeline.mentions.codebook import CodebookCatalogue
 from valuestory.pipeline.mentions.cues import judge, polarity
 from valuestory.pipeline.mentions.discover import noun_phrases
 from valuestory.pipeline.mentions.library import LIBRARY
@@ -117,3 +119,13 @@ def test_codebook_csv_and_errors(tmp_path):
     path.write_text("description\nno name here\n")
     with pytest.raises(InputError, match="has no name"):
         load_codebook(path)
+
+
+def test_a_codebook_code_gets_the_polarity_of_its_own_part_of_the_clause():
+    book = (TouchpointDef(name="Payouts", description="payouts, deposits, money reaching the bank", origin="codebook"),
+            TouchpointDef(name="Support", description="the support team, agents, answers to questions", origin="codebook"))
+    text = "The support team is wonderful, the payouts are painfully slow."
+    catalogue = CodebookCatalogue(list(book), EMBED)
+    payouts, support = (catalogue.local_sentiment(text, j, 2) for j in (0, 1))
+    assert payouts < -0.15 < 0.15 < support  # each code its own part of the clause, not the clause's tone
+    assert catalogue.local_sentiment("The payouts are painfully slow.", 0, 1) is None  # one part: the clause speaks
