@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-VERSION = "cues.v1"  # part of the offline engine's version: changed cues are a new engine
+VERSION = "cues.v2"  # part of the offline engine's version: changed cues are a new engine
 NEUTRAL = 0.15  # below this, in either direction, words carry no judgement
 
 NEGATOR = re.compile(r"\b(?:not|no|never|nobody|nothing|without|hardly|barely|isn't|wasn't|aren't|"
@@ -39,6 +39,14 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
     (r"missing|lacks?\b|lacking|weak|basic\b|limited|outdated|out of date|old pictures", -0.4, False),
     (r"(?:the|a|my) (?:gap|weak spot|sore spot|downside|problem|issue)\b|\bmess\b|\blie[sd]?\b|nothing changed|"
      r"\bsoured\b|let (?:me|us) down", -0.5, None),
+    # things that failed without a word of feeling: "the toilet was out of order"
+    (r"out of order|out of stock|sold out|ran out|not (?:available|in stock)|watered[- ]down|damaged|dented|"
+     r"scratch(?:ed|es)|stained|torn\b|faded|leak(?:s|ed|ing|y)?\b|flimsy|wobbl\w*|cheaply made|fell apart|"
+     r"dirty|filthy|sticky|smell(?:y|ed|s)\b|stale|soggy|burnt|overcooked|undercooked|bland|tasteless|"
+     r"(?:was|were|came|arrived|served) (?:cold|lukewarm|dry|raw)\b|rude\w*|ignored|forg(?:ot|otten)\b|"
+     r"mixed up|eventually\b", -0.55, False),
+    (r"(?:nobody|no one|no-one) (?:\w+ )?(?:greet|help|came|come|answer|call|told|explain|check|serv|clean|show)\w*",
+     -0.6, False),
     # effort and annoyance
     (r"had to|have to|spent (?:a |the |hours|days|whole)|\bchas\w+|again\b|kept\b|keeps\b|every time|by hand|manually", -0.35, None),
     (r"concern\w*|worr\w*|disappoint\w*|unhappy|upset|complain\w*|annoy\w*|frustrat\w*|pain\b|painful|nightmare|terrible|awful|horrible|furious|angry|embarrass\w*|stings?|hurt|sour\w*", -0.7, None),
@@ -79,8 +87,23 @@ def _flip(text: str, start: int, weight: float) -> float:
     return 1.0
 
 
+# A wish names what is missing ("Wish support was open on weekends", "it would be nice to have
+# more options"): a gap, however warm its words.
+WISH = re.compile(r"\b(?:i |we )?wish(?:ed)?\b|\bif only\b|\b(?:would|'d) (?:be )?(?:nice|great|good|love|like|"
+                  r"prefer|appreciate)\w* (?:if|to (?:have|see|get)|it if|more|some|a |an )|\b(?:should|could) "
+                  r"(?:have|offer|add|open|include|show|make|let|be)\b|\bplease (?:add|bring|make|offer)\b", re.I)
+WISH_SENTIMENT = -0.3
+
+
 def judge(text: str) -> tuple[float, bool | None]:
     """(sentiment in [-1, 1], did the touchpoint do its job: True, False or unknown)."""
+    score, did_job = _judge(text)
+    if WISH.search(text):
+        return min(score, WISH_SENTIMENT), did_job
+    return score, did_job
+
+
+def _judge(text: str) -> tuple[float, bool | None]:
     cue_total, function = 0.0, 0.0
     for pattern, weight, functional in COMPILED:
         for m in pattern.finditer(text):
