@@ -70,7 +70,7 @@ PHASE_CUES: tuple[tuple[str, str], ...] = (
                   r"asked (?:around|a friend)|heard about|found (?:it|you|them|us|out about)|pricing page|"
                   r"sales ?(?:rep|call|person)|"
                   r"decid\w+|chose|choos\w+|signed)"),
-    ("Imbalance", r"\b(?:before (?:crewbook|this|that|we (?:had|got|used|found|switched)|i (?:had|got|used|found|switched))|"
+    ("Imbalance", r"\b(?:before (?:this|that|we (?:had|got|used|found|switched)|i (?:had|got|used|found|switched))|"
                   r"used to|back then|we were (?:on|using|losing|drowning)|i was (?:spending|doing|losing|exhausted)|"
                   r"couldn't keep up|the problem was|losing (?:work|jobs|paperwork))"),
     ("Engagement", r"\b(?:onboarding|set ?up|day[- ]to[- ]day|daily|every (?:day|morning|week)|support|import\w*|"

@@ -35,7 +35,7 @@ CUES = {
     "rational_approach": r"\b(?:compar\w+|shortlist\w*|reviews?|trial|demo|reference|pilot|evaluat\w+|asked (?:around|twice)|"
                          r"price|cheaper|criteria|read)\b",
     "social_influences": r"\b(?:friend|group|peer|mate|colleague|told me|recommended|referr\w*|my (?:wife|husband|"
-                         r"accountant|bookkeeper|team|guys|techs|cleaners|customers|clients)|people (?:say|said)|everyone)\b",
+                         r"accountant|bookkeeper|team|guys|staff|customers|clients)|people (?:say|said)|everyone)\b",
     "emotional_drivers": r"\b(?:afraid|scared|worr\w+|fear|hope\w*|proud|embarrass\w*|stress\w*|relie\w+|angry|"
                          r"furious|exhausted|tired|stung|hurt|cried|love|trust\w*|felt|feel)\b",
 }
