@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from valuestory.records import Record
+from valuestory.records import PLACEHOLDER, Record
 
 from .artefacts import CitedSpan
 
@@ -86,7 +86,8 @@ def clauses(record: Record, min_words: int = 2) -> list[Clause]:
                 lead = LEADING.match(stripped)
                 a += len(piece) - len(stripped) + (lead.end() if lead else 0)
                 piece = text[a:b].rstrip(" ,;:-")
-                if len(WORDS.findall(piece)) >= min_words:
+                # a pseudonym or a redaction tag is nobody's judgement of anything
+                if len(WORDS.findall(PLACEHOLDER.sub(" ", piece))) >= min_words:
                     out.append(Clause(record.record_id, record.kind, a, a + len(piece), piece))
     return out
 

@@ -129,3 +129,8 @@ def test_a_codebook_code_gets_the_polarity_of_its_own_part_of_the_clause():
     payouts, support = (catalogue.local_sentiment(text, j, 2) for j in (0, 1))
     assert payouts < -0.15 < 0.15 < support  # each code its own part of the clause, not the clause's tone
     assert catalogue.local_sentiment("The payouts are painfully slow.", 0, 1) is None  # one part: the clause speaks
+
+
+def test_pseudonyms_and_redaction_tags_are_never_clauses():
+    assert clauses(record("Customer-43583C. [email]")) == []
+    assert [c.text for c in clauses(record("Customer-43583C. The invoice was wrong."))] == ["The invoice was wrong."]

@@ -34,7 +34,7 @@ URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+(?=@)")
 URL_SECRET_PARAM = re.compile(
     r"([?&#;](?:[\w.-]*?(?:token|key|secret|pass(?:word|wd)?|pwd|auth|sig(?:nature)?|session|"
     r"sid|code|credential|otp)[\w.-]*)=)[^&#\s]+", re.I)
-ROLE_PREFIX = {"customer": "Customer", "company": "Staff", "unknown": "Speaker"}
+ROLE_PREFIX = {"customer": "Customer", "company": "Staff", "unknown": "Speaker"}  # see records.PLACEHOLDER
 
 
 def luhn_ok(digits: str) -> bool:
