@@ -4,7 +4,8 @@
 turns it into the labels' terms: per unit, the touchpoints (matched to the gold catalogue by
 name, then by meaning), their sentiment, the unit's phase and decisions. `evaluate` computes
 every metric with a bootstrap interval, overall and per source kind. `evaluate_dataset` runs
-the pipeline on a dataset in a scratch project first.
+the pipeline on a dataset in a scratch project first: inductive, or with the dataset's
+catalogue as the run's codebook.
 """
 
 from __future__ import annotations
@@ -259,7 +260,7 @@ def write_codebook(dataset: Dataset, path: Path) -> Path:
 
 def codebook_metrics(run: RunReader, dataset: Dataset, record_ids: set[str]) -> dict[str, Interval]:
     """With the catalogue as the codebook: the share of the scored units' mentions filed under a
-    codebook name (the rest are under emerging touchpoints, which fit no code)."""
+    codebook name (any others carry names the run made up outside it)."""
     names = set(dataset.catalogue)
     mentions = [m for m in run.coding.mentions if m.record_id in record_ids]
     inside = sum(m.touchpoint in names for m in mentions)

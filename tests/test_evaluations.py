@@ -1,6 +1,7 @@
 """The evaluation harness: metrics, datasets and labels, the CLI, the judge, and the gate."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -158,16 +159,19 @@ def cli(*args: str, cwd: Path, check: int = 0):
 @pytest.mark.e2e
 def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
     shutil.copytree(ROOT / "data_samples", tmp_path / "data_samples")
-    out = cli("eval", "--split", "dev", "--json", "a.json", "--gate", cwd=tmp_path).stdout
+    first = cli("eval", "--split", "dev", "--json", "a.json", "--gate", cwd=tmp_path)
+    out = first.stdout
     assert "touchpoint_f1" in out and "groundedness" in out and "split dev, inductive" in " ".join(out.split())
+    assert "no thresholds for offline.dev" in first.stderr
     a = json.loads((tmp_path / "a.json").read_text())
     assert a["codebook"] is False
     assert {"value", "ci_low", "ci_high", "n"} <= set(a["metrics"]["touchpoint_f1"])
     # what the figures were measured on: the engine, its embedding, every stage's version
     assert a["engine"] == "offline" and a["model"].startswith("wordllama") and a["labels_hash"]
-    assert a["stages"]["mentions"].startswith("mentions.1+cues.v1") and set(a["stages"]) >= {"valuemap", "scores"}
+    assert re.match(r"mentions\.\d+\+cues\.v\d+", a["stages"]["mentions"]) and set(a["stages"]) >= {"valuemap", "scores"}
     # deductive: the dataset's catalogue is the run's codebook
-    b = cli("eval", "--split", "test", "--codebook", "--json", "b.json", "--gate", cwd=tmp_path)
+    (tmp_path / "limits.toml").write_text("[offline.test]\ntouchpoint_f1 = 0.99\n[offline.test_codebook]\ngroundedness = 1.0\n")
+    b = cli("eval", "--split", "test", "--codebook", "--json", "b.json", "--gate", "--thresholds", "limits.toml", cwd=tmp_path)
     assert "split test, with its catalogue as the codebook" in " ".join(b.stdout.split())
     assert "every threshold of offline.test_codebook met" in b.stderr
     b_json = json.loads((tmp_path / "b.json").read_text())

@@ -17,6 +17,7 @@ from .codebook import CodebookCatalogue
 from .cues import NEUTRAL, judge, polarity
 from .discover import discover
 from .library import LIBRARY
+from .themes import themes
 
 OFFLINE_ENGINE = "offline-v1"  # how offline mentions are labelled in exports
 
@@ -178,29 +179,8 @@ def code(corpus: Corpus) -> Mentions:
     return Mentions(mentions=mentions, touchpoints=touchpoints, emerging=emerging)
 
 
-EMERGING_QUOTES = 3
-
-
 def uncovered(records: list[Record], coded: list[Mention], embed) -> list[EmergingTheme]:
-    """Recurring themes among the clauses a codebook left uncoded: the library's touchpoints
-    and what the data keeps naming, each with the records that raise it and a few quotes."""
+    """Recurring themes, found by meaning, among the clauses a codebook left uncoded."""
     taken = {(m.record_id, m.start, m.end) for m in coded}
-    library = list(LIBRARY)
-    candidates = library + discover(records, taken, library)
-    found = [m for m in offline_mentions(records, Catalogue(candidates, embed))
-             if (m.record_id, m.start, m.end) not in taken]
-    by_theme: dict[str, list[Mention]] = {}
-    for m in found:
-        by_theme.setdefault(m.touchpoint, []).append(m)
-    described = {t.name: t.description for t in candidates}
-    themes = []
-    for name, ms in sorted(by_theme.items(), key=lambda kv: -len({m.record_id for m in kv[1]})):
-        ids = list(dict.fromkeys(m.record_id for m in ms))
-        if len(ids) < MIN_THEME_RECORDS:
-            continue
-        quotes = [next(m for m in ms if m.record_id == rid).span for rid in ids[:EMERGING_QUOTES]]
-        themes.append(EmergingTheme(theme=name, description=described.get(name, ""), records=ids, quotes=quotes))
-    return themes
-
-
-MIN_THEME_RECORDS = 2  # a theme one record raises is not recurring
+    return themes(records, [c for r in records for c in clauses(r) if (c.record_id, c.start, c.end) not in taken],
+                  embed)
