@@ -44,27 +44,27 @@ def shown(e: Interval | dict) -> str:
     return f"{e['value']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
 
 
-def mams(shared: Path, llm: str, n: int) -> dict:
+def mams(shared: Path, llm: str, n: int, embedding: str | None = None) -> dict:
     started = time.perf_counter()
     items = public.mams(shared / "mams-acsa" / "val.xml")
-    coded, about = public.code_texts([t for t, _ in items], public.mams_codebook(), llm)
+    coded, about = public.code_texts([t for t, _ in items], public.mams_codebook(), llm, embedding=embedding)
     scores = public.score_mams(items, coded, n)
     return {"name": "MAMS-ACSA val", "items": f"{len(items)} sentences, 8-category codebook", **about,
             "metrics": scores, "seconds": time.perf_counter() - started}
 
 
-def banking(shared: Path, llm: str, n: int, per_intent: int | None) -> dict:
+def banking(shared: Path, llm: str, n: int, per_intent: int | None, embedding: str | None = None) -> dict:
     started = time.perf_counter()
     codebook, queries = public.banking77_fewshot(shared / "banking77" / "train.csv", per_intent=per_intent)
-    coded, about = public.code_texts([q for q, _ in queries], codebook, llm)
+    coded, about = public.code_texts([q for q, _ in queries], codebook, llm, embedding=embedding)
     scores = public.score_banking77(queries, codebook, coded, n)
     return {"name": "BANKING77 10-shot (train only)",
             "items": f"{len(codebook)} intents x {public.BANKING77_SHOTS} examples, {len(queries)} queries, "
                      f"seed {public.BANKING77_SEED}", **about, "metrics": scores, "seconds": time.perf_counter() - started}
 
 
-def dataset(root: Path, split: str, codebook: bool, llm: str, n: int) -> dict:
-    report = evaluate_dataset(load_dataset(root), split, llm, n=n, codebook=codebook)
+def dataset(root: Path, split: str, codebook: bool, llm: str, n: int, embedding: str | None = None) -> dict:
+    report = evaluate_dataset(load_dataset(root), split, llm, n=n, codebook=codebook, embedding=embedding)
     metrics = {m: report["metrics"][m] for m in runs.HEADLINE if m in report["metrics"]}
     return {"name": f"{root.name} {split}, {'catalogue as codebook' if codebook else 'inductive'}",
             "items": f"{report['units']} units", "engine": report["engine"], "model": report["model"],
@@ -80,16 +80,24 @@ def main() -> None:
                              "fewer take the first of the same split)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--embedding", help="embedding model, as in valuestory.toml (default: wordllama; minilm "
+                                            "needs the minilm extra and a CPU torch)")
+    parser.add_argument("--only", choices=("mams", "banking77", "oakhaven", "sample"), action="append",
+                        help="measure only these (repeatable; default all)")
     args = parser.parse_args()
+    want = set(args.only or ("mams", "banking77", "oakhaven", "sample"))
+    emb = args.embedding
     jobs = []
     if args.shared.is_dir():
-        jobs += [lambda: mams(args.shared, args.llm, args.resamples),
-                 lambda: banking(args.shared, args.llm, args.resamples, args.banking_per_intent)]
-        jobs += [lambda s=s, c=c: dataset(args.shared / "oakhaven", s, c, args.llm, args.resamples)
-                 for s in ("dev", "test") for c in (False, True)]
+        jobs += [lambda: mams(args.shared, args.llm, args.resamples, emb)] if "mams" in want else []
+        jobs += [lambda: banking(args.shared, args.llm, args.resamples, args.banking_per_intent, emb)] \
+            if "banking77" in want else []
+        jobs += [lambda s=s, c=c: dataset(args.shared / "oakhaven", s, c, args.llm, args.resamples, emb)
+                 for s in ("dev", "test") for c in (False, True)] if "oakhaven" in want else []
     else:
         print(f"{args.shared} is absent: skipping MAMS, BANKING77 and Oakhaven; only the sample is measured")
-    jobs += [lambda c=c: dataset(ROOT / "data_samples", "test", c, args.llm, args.resamples) for c in (False, True)]
+    jobs += [lambda c=c: dataset(ROOT / "data_samples", "test", c, args.llm, args.resamples, emb)
+             for c in (False, True)] if "sample" in want else []
     results = []
     for job in jobs:
         r = job()

@@ -269,18 +269,20 @@ def codebook_metrics(run: RunReader, dataset: Dataset, record_ids: set[str]) -> 
 
 def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
                      on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
-                     judge: bool = False, model: ChatModel | None = None, codebook: bool = False) -> dict:
+                     judge: bool = False, model: ChatModel | None = None, codebook: bool = False,
+                     embedding: str | None = None) -> dict:
     """Ingest the dataset's corpus into a scratch project, run the pipeline, and evaluate;
     with `judge`, the run's model also scores its stories and hypotheses against the rubrics.
     `model` overrides `llm` with a chat model object. With `codebook`, the run codes against
     the dataset's own catalogue (deductive, as a researcher with a codebook runs it); without
-    it, the run induces its touchpoints."""
-    return evaluate_splits(dataset, [split], llm, on_progress, n, judge, model, codebook)[0]
+    it, the run induces its touchpoints. `embedding` names another embedding than the default."""
+    return evaluate_splits(dataset, [split], llm, on_progress, n, judge, model, codebook, embedding)[0]
 
 
 def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offline",
                     on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
-                    judge: bool = False, model: ChatModel | None = None, codebook: bool = False) -> list[dict]:
+                    judge: bool = False, model: ChatModel | None = None, codebook: bool = False,
+                    embedding: str | None = None) -> list[dict]:
     """`evaluate_dataset` for several splits from one run (the run codes the whole corpus; a
     split only chooses the units scored): one report per split, each with the run's seconds
     plus its own scoring's."""
@@ -291,6 +293,8 @@ def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offl
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
         project = Project(Path(tmp) / "project")
         project.create()
+        if embedding:
+            project.config.store.embedding = embedding
         try:
             ingest(project, [dataset.corpus])
             book = write_codebook(dataset, Path(tmp) / "codebook.csv") if codebook else None

@@ -77,7 +77,8 @@ def banking77_fewshot(path: Path, shots: int = BANKING77_SHOTS, seed: int = BANK
 
 
 def code_texts(texts: list[str], codebook: Codebook, llm: str = "offline", model: ChatModel | None = None,
-               on_progress: Callable[[str, int, int], None] | None = None) -> tuple[list[list], dict]:
+               on_progress: Callable[[str, int, int], None] | None = None,
+               embedding: str | None = None) -> tuple[list[list], dict]:
     """Each text as one feedback record in a scratch project, run with the codebook: the
     mentions of each text (in order), and what made them (engine, model)."""
     from valuestory.ingest.ingest import ingest
@@ -95,6 +96,8 @@ def code_texts(texts: list[str], codebook: Codebook, llm: str = "offline", model
             writer.writerows(codebook)
         project = Project(folder / "project")
         project.create()
+        if embedding:
+            project.config.store.embedding = embedding
         try:
             ingest(project, [folder / "items.csv"], kind="feedback", mapping={"id": "id", "text": "text"})
             run(project, llm, codebook=folder / "codebook.csv", on_progress=on_progress, model=model)
