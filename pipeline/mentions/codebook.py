@@ -102,10 +102,11 @@ class CodebookCatalogue:
         # that is no closer to any code goes uncoded, whatever the codebook's size
         none = np.full((len(vectors), 1), NONE_SIMILARITY, dtype=np.float32)
         score = softmax(np.hstack([best, none]), self.temperature)[:, :-1]
-        if self.model is not None:
+        if self.model is not None:  # which code, blended with the classifier; whether any, as above
             w, b = self.model
+            some = score.sum(axis=1, keepdims=True)
             learned = softmax(self.scale(vectors) @ w + b)
-            score = np.where(score.sum(axis=1, keepdims=True) > 0, MIX * score + (1 - MIX) * learned, 0.0)
+            score = some * (MIX * score / np.maximum(some, 1e-9) + (1 - MIX) * learned)
         return score
 
     def scale(self, x: np.ndarray) -> np.ndarray:
