@@ -24,15 +24,16 @@ from valuestory.project import Project  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed_run(project: Project) -> tuple[float, int]:
+def timed_run(project: Project, codebook: Path | None = None) -> tuple[float, int]:
     start = time.perf_counter()
-    result = run(project)
+    result = run(project, codebook=codebook)
     return time.perf_counter() - start, len(result.coding.mentions)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", type=int, default=20000)
+    parser.add_argument("--codebook", type=Path, help="also time the 20,000 responses coded with this codebook")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -51,6 +52,10 @@ def main() -> None:
         seconds, mentions = timed_run(big)
         print(f"{args.responses} survey responses: {mentions} mentions, offline run {seconds:.1f} s, "
               f"{args.responses / seconds:,.0f} records/s")
+        if args.codebook:
+            seconds, mentions = timed_run(big, args.codebook)
+            print(f"{args.responses} survey responses with the codebook {args.codebook.name}: {mentions} mentions, "
+                  f"offline run {seconds:.1f} s, {args.responses / seconds:,.0f} records/s")
         print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 
