@@ -17,6 +17,7 @@ from valuestory.llm.runner import Answer, Request
 
 from ..artefacts import Coding, EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
+from ..mentions.themes import MAX_QUOTES
 from ..text import group_similar
 
 PROMPT = "catalogue.v1"
@@ -105,10 +106,7 @@ def parse(answers: list[Answer], fallback, corpus: Corpus, mentions: Mentions) -
                   dropped=mentions.dropped)
 
 
-EMERGING_QUOTES = 3
-
-
 def _theme(t: TouchpointDef, mentions: list[Mention]) -> EmergingTheme:
     ids = list(dict.fromkeys(m.record_id for m in mentions))
-    quotes = [next(m for m in mentions if m.record_id == rid).span for rid in ids[:EMERGING_QUOTES]]
+    quotes = [next(m for m in mentions if m.record_id == rid).span for rid in ids[:MAX_QUOTES]]
     return EmergingTheme(theme=t.name, description=t.description, records=ids, quotes=quotes)
