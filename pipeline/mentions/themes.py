@@ -44,7 +44,9 @@ def themes(records: list[Record], uncoded: list[Clause], embed) -> list[Emerging
         if name is None:
             continue
         centre = vectors[members].mean(axis=0)
-        typical = sorted(members, key=lambda i: -float(vectors[i] @ centre))
+        head = _head(name.lower())
+        # the examples shown say the theme's name, the most typical first
+        typical = sorted(members, key=lambda i: (head not in opinions[i].text.lower(), -float(vectors[i] @ centre)))
         quotes, seen = [], set()
         for i in typical:
             if opinions[i].record_id not in seen and len(quotes) < MAX_QUOTES:
