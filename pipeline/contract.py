@@ -12,7 +12,7 @@ a `Corpus`, a read-only value the run builds from the stores (and a test from me
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -127,7 +127,6 @@ class Stage:
     version: str
     offline: Callable[..., BaseModel]
     model: ModelEngine | None = None
-    doc: str = field(default="", compare=False)
 
 
 stages: Registry[Stage] = Registry("stage", "valuestory.stages")

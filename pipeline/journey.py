@@ -172,4 +172,4 @@ def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
 
 STAGE = stages.register("journey")(Stage(
     name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.1",
-    offline=journey, doc=__doc__))
+    offline=journey))

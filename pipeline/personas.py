@@ -64,4 +64,4 @@ def personas(corpus: Corpus) -> Personas:
 
 
 STAGE = stages.register("personas")(Stage(
-    name="personas", needs=("corpus",), produces=Personas, version="personas.1", offline=personas, doc=__doc__))
+    name="personas", needs=("corpus",), produces=Personas, version="personas.1", offline=personas))

@@ -81,4 +81,4 @@ def roles(catalogue: Coding, journey: Journey) -> Roles:
 
 
 STAGE = stages.register("roles")(Stage(
-    name="roles", needs=("catalogue", "journey"), produces=Roles, version="roles.1", offline=roles, doc=__doc__))
+    name="roles", needs=("catalogue", "journey"), produces=Roles, version="roles.1", offline=roles))

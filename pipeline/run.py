@@ -48,10 +48,10 @@ def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
     """The read-only corpus the stages see, from the project's stores."""
     ledger = project.ledger
     embedder = make_embedder(project.config.store.embedding)
-    vectors = project.vectors
 
     def nearest(vector: np.ndarray, record_ids: Sequence[str], k: int) -> list[tuple[str, str, int, int]]:
-        hits = vectors.query(vector[None, :], k, {"record_id": {"$in": list(record_ids)}})
+        # the vector store opens on the first question: offline runs never need it
+        hits = project.vectors.query(vector[None, :], k, {"record_id": {"$in": list(record_ids)}})
         chunks = ledger.chunks_by_id([h.chunk_id for h in hits])
         return [(c["chunk_id"], c["record_id"], c["start"], c["end"]) for h in hits if (c := chunks.get(h.chunk_id))]
 

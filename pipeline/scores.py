@@ -153,5 +153,4 @@ def _rank(overall: list[TouchpointScore]) -> None:
 
 STAGE = stages.register("scores")(Stage(
     name="scores", needs=("corpus", "catalogue"), produces=Scorecard, version="scores.1",
-    offline=lambda corpus, catalogue: score(catalogue.mentions, list(corpus.records), catalogue.touchpoints),
-    doc=__doc__))
+    offline=lambda corpus, catalogue: score(catalogue.mentions, list(corpus.records), catalogue.touchpoints)))

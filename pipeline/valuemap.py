@@ -154,4 +154,4 @@ def value_maps(corpus: Corpus, catalogue: Coding, personas: Personas, opportunit
 
 STAGE = stages.register("valuemap")(Stage(
     name="valuemap", needs=("corpus", "catalogue", "personas", "opportunities", "stories"), produces=ValueMaps,
-    version="valuemap.1", offline=value_maps, doc=__doc__))
+    version="valuemap.1", offline=value_maps))

@@ -129,6 +129,3 @@ class RunReader:
                                       "WHERE run_id = ? ORDER BY rowid", (self.run_id,)).fetchall()
         return [Provenance(stage=s, engine=e, version=v, model=m or "", prompts=json.loads(p or "[]"), seconds=t or 0)
                 for s, e, v, m, p, t in rows]
-
-    def calls(self) -> dict:
-        return self.ledger.call_totals(self.run_id)

@@ -21,4 +21,4 @@ def settled(mentions: Mentions) -> Coding:
 STAGE = stages.register("catalogue")(Stage(
     name="catalogue", needs=("corpus", "mentions"), produces=Coding, version="catalogue.1",
     offline=lambda corpus, mentions: settled(mentions),
-    model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse), doc=__doc__))
+    model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))

@@ -14,5 +14,4 @@ from . import cues, library, llm, offline
 
 STAGE = stages.register("mentions")(Stage(
     name="mentions", needs=("corpus",), produces=Mentions, version=f"mentions.1+{cues.VERSION}+{library.VERSION}",
-    offline=offline.code, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse),
-    doc=__doc__))
+    offline=offline.code, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))

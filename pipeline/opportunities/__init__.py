@@ -13,5 +13,4 @@ from . import llm, offline
 
 STAGE = stages.register("opportunities")(Stage(
     name="opportunities", needs=("corpus", "catalogue", "scores"), produces=Opportunities, version="opportunities.1",
-    offline=offline.opportunities, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse),
-    doc=__doc__))
+    offline=offline.opportunities, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))

@@ -15,5 +15,4 @@ from . import llm, offline
 
 STAGE = stages.register("stories")(Stage(
     name="stories", needs=("corpus", "journey", "personas"), produces=Stories, version="stories.1",
-    offline=offline.stories, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse),
-    doc=__doc__))
+    offline=offline.stories, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))
