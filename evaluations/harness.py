@@ -17,7 +17,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from valuestory.stores.embeddings import make_embedder
 from valuestory.stores.runs import RunReader, RunStore
 
 from .dataset import Dataset, GoldUnit
-from .metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
+from .metrics import accuracy, calibration_error, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
 
 NAME_MATCH = 0.5  # a predicted touchpoint name this close in meaning to a gold name is that touchpoint
 JOB_MATCH = 0.5  # a produced job this close in meaning to a gold job expresses it
@@ -44,6 +45,7 @@ class Predicted:
     touchpoints: dict[str, float] = field(default_factory=dict)  # gold name -> mean sentiment
     phase: str = "unknown"
     decisions: set[str] = field(default_factory=set)
+    outcomes: list[tuple[float, bool]] = field(default_factory=list)  # per mention: (confidence, right)
 
 
 class NameMatcher:
@@ -108,9 +110,11 @@ def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameM
 
     sentiments: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     phases: dict[str, Counter] = defaultdict(Counter)
+    coded: dict[str, list[tuple[str | None, float]]] = defaultdict(list)
     for m, place in zip(run.coding.mentions, run.journey.placements, strict=True):
         unit = unit_of(m.record_id, m.start)
-        if (name := match(m.touchpoint)) is not None:
+        coded[unit].append((name := match(m.touchpoint), m.confidence))
+        if name is not None:
             sentiments[unit][name].append(m.sentiment)
         if place.phase != "unknown":
             phases[unit][place.phase] += 1
@@ -123,7 +127,8 @@ def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameM
         # A unit that holds a decision sits in the phase the decision ends, as in the labels.
         phase = DECISION_PHASE[said[0]] if said else (phases[u.unit].most_common(1)[0][0] if phases[u.unit]
                                                        else SOURCE_PHASE.get(u.kind, "unknown"))
-        out[u.unit] = Predicted({n: float(np.mean(v)) for n, v in sentiments[u.unit].items()}, phase, set(said))
+        out[u.unit] = Predicted({n: float(np.mean(v)) for n, v in sentiments[u.unit].items()}, phase, set(said),
+                                [(c, name in u.touchpoints) for name, c in coded[u.unit]])
     return out
 
 
@@ -157,6 +162,7 @@ def unit_metrics(pairs: list[Pair], n: int = 1000) -> dict[str, Interval]:
                                     if polar(ps) else None, labelled, n),
         "sentiment_mae": bootstrap(lambda ps: mean_absolute_error(*_unzip([(g / 2, p) for g, p in polar(ps)]))
                                    if polar(ps) else None, labelled, n),
+        "confidence_ece": bootstrap(lambda ps: calibration_error([o for _, p in ps for o in p.outcomes]), labelled, n),
         "phase_accuracy": bootstrap(lambda ps: accuracy([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
         "phase_macro_f1": bootstrap(lambda ps: macro_f1([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
         "phase_kappa": bootstrap(lambda ps: cohen_kappa([g.phase for g, _ in ps], [p.phase for _, p in ps]), phased, n),
@@ -279,17 +285,14 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
     return evaluate_splits(dataset, [split], llm, on_progress, n, judge, model, codebook, embedding)[0]
 
 
-def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offline",
-                    on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
-                    judge: bool = False, model: ChatModel | None = None, codebook: bool = False,
-                    embedding: str | None = None) -> list[dict]:
-    """`evaluate_dataset` for several splits from one run (the run codes the whole corpus; a
-    split only chooses the units scored): one report per split, each with the run's seconds
-    plus its own scoring's."""
+@contextmanager
+def scratch_run(dataset: Dataset, llm: str = "offline", codebook: bool = False, embedding: str | None = None,
+                on_progress: Callable[[str, int, int], None] | None = None, model: ChatModel | None = None
+                ) -> Iterator[tuple[Project, RunReader]]:
+    """The dataset's corpus ingested into a scratch project and run (with the dataset's
+    catalogue as the codebook, with `codebook`): the project and its run, deleted afterwards."""
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_pipeline
-    started = time.perf_counter()
-    reports = []
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
         project = Project(Path(tmp) / "project")
         project.create()
@@ -299,25 +302,37 @@ def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offl
             ingest(project, [dataset.corpus])
             book = write_codebook(dataset, Path(tmp) / "codebook.csv") if codebook else None
             result = run_pipeline(project, llm, codebook=book, on_progress=on_progress, model=model)
-            run = RunReader(project.ledger, result.run_id)
-            embed = make_embedder(project.config.store.embedding).embed
-            versions = _versions(run)
-            origins = dict(sorted(Counter(t.origin for t in run.coding.touchpoints).items()))
-            judged = judge_with(project, run, llm, model) if judge else {}  # of the run, once for every split
-            ran = time.perf_counter() - started
-            for split in splits:
-                scoring = time.perf_counter()
-                report = evaluate(project, run, dataset, split, embed, n)
-                if codebook:
-                    report["metrics"] |= codebook_metrics(run, dataset, {u.record_id for u in dataset.split(split)})
-                report["metrics"] |= judged
-                report["touchpoint_origins"] = origins
-                reports.append(record(report, dataset=str(dataset.root), split=split or "all", codebook=codebook,
-                                      engine=run.info.engine, model=run.info.model, prompts=run.info.prompts,
-                                      stages=versions, labels_hash=labels_hash(dataset.root),
-                                      seconds=ran + time.perf_counter() - scoring))
+            yield project, RunReader(project.ledger, result.run_id)
         finally:
             project.ledger.close()
+
+
+def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offline",
+                    on_progress: Callable[[str, int, int], None] | None = None, n: int = 1000,
+                    judge: bool = False, model: ChatModel | None = None, codebook: bool = False,
+                    embedding: str | None = None) -> list[dict]:
+    """`evaluate_dataset` for several splits from one run (the run codes the whole corpus; a
+    split only chooses the units scored): one report per split, each with the run's seconds
+    plus its own scoring's."""
+    started = time.perf_counter()
+    reports = []
+    with scratch_run(dataset, llm, codebook, embedding, on_progress, model) as (project, run):
+        embed = make_embedder(project.config.store.embedding).embed
+        versions = _versions(run)
+        origins = dict(sorted(Counter(t.origin for t in run.coding.touchpoints).items()))
+        judged = judge_with(project, run, llm, model) if judge else {}  # of the run, once for every split
+        ran = time.perf_counter() - started
+        for split in splits:
+            scoring = time.perf_counter()
+            report = evaluate(project, run, dataset, split, embed, n)
+            if codebook:
+                report["metrics"] |= codebook_metrics(run, dataset, {u.record_id for u in dataset.split(split)})
+            report["metrics"] |= judged
+            report["touchpoint_origins"] = origins
+            reports.append(record(report, dataset=str(dataset.root), split=split or "all", codebook=codebook,
+                                  engine=run.info.engine, model=run.info.model, prompts=run.info.prompts,
+                                  stages=versions, labels_hash=labels_hash(dataset.root),
+                                  seconds=ran + time.perf_counter() - scoring))
     return reports
 
 

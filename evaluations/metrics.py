@@ -62,6 +62,24 @@ def mean_absolute_error(gold: Sequence[float], predicted: Sequence[float]) -> fl
     return sum(abs(g - p) for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
 
 
+CALIBRATION_BINS = 10
+
+
+def calibration_error(outcomes: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> float | None:
+    """Expected calibration error of (confidence, was it right) pairs: over equal-width
+    confidence bins, the gap between the mean confidence and the share right, weighted by the
+    bin's size. 0 when a confidence of 0.7 is right 70% of the time."""
+    if not outcomes:
+        return None
+    total: dict[int, list[float]] = {}
+    for confidence, right in outcomes:
+        b = total.setdefault(min(int(confidence * bins), bins - 1), [0, 0.0, 0.0])
+        b[0] += 1
+        b[1] += confidence
+        b[2] += bool(right)
+    return sum(abs(c - r) for _, c, r in total.values()) / len(outcomes)
+
+
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
     """Spearman's rank correlation (average ranks for ties)."""
     if len(xs) < 2:

@@ -25,6 +25,8 @@ from valuestory.llm.models import ChatModel
 from valuestory.project import Project
 from valuestory.stats import Interval, bootstrap
 
+from .metrics import calibration_error
+
 # The MAMS codebook: the 8 categories in plain words (the same as the shared quality hook's).
 MAMS_CODEBOOK = [
     ("food", "What they ate and drank: dishes, taste, freshness, portions, drinks"),
@@ -120,6 +122,12 @@ def _top(mentions: list, names: set[str]) -> dict[str, object]:
     return best
 
 
+def _ece(outcomes: list[list[tuple[float, bool]]], n: int) -> Interval:
+    """Whether a mention's confidence is the probability it is right: the expected calibration
+    error of every mention's (confidence, right), with an interval resampling the items."""
+    return bootstrap(lambda per_item: calibration_error([o for item in per_item for o in item]), outcomes, n)
+
+
 def _outside(coded: list[list], names: set[str]) -> Interval:
     mentions = [m for ms in coded for m in ms]
     return Interval(value=sum(m.touchpoint not in names for m in mentions) / len(mentions) if mentions else None,
@@ -154,9 +162,11 @@ def score_mams(items: list[tuple[str, dict[str, str]]], coded: list[list], n: in
         both = [(g[c], p[c]) for g, p in ps for c in g.keys() & p.keys()]
         return sum(a == b for a, b in both) / len(both) if both else None
 
+    outcomes = [[(m.confidence, m.touchpoint in gold) for m in ms if m.touchpoint in names]
+                for (_, gold), ms in zip(items, coded, strict=True)]
     return {"category_f1": bootstrap(f1, pairs, n), "category_precision": bootstrap(precision, pairs, n),
             "category_recall": bootstrap(recall, pairs, n), "polarity_accuracy": bootstrap(polarity, pairs, n),
-            "outside_codebook": _outside(coded, names)}
+            "confidence_ece": _ece(outcomes, n), "outside_codebook": _outside(coded, names)}
 
 
 def score_banking77(queries: list[tuple[str, str]], codebook: Codebook, coded: list[list], n: int = 1000
@@ -170,6 +180,8 @@ def score_banking77(queries: list[tuple[str, str]], codebook: Codebook, coded: l
         top = _top(ms, names)
         best = max(top.values(), key=lambda m: m.confidence, default=None)
         predicted.append((gold, best.touchpoint if best is not None else None))
+    outcomes = [[(m.confidence, m.touchpoint == gold) for m in ms if m.touchpoint in names]
+                for (_, gold), ms in zip(queries, coded, strict=True)]
     return {"accuracy": bootstrap(lambda ps: sum(g == p for g, p in ps) / len(ps), predicted, n),
             "coverage": bootstrap(lambda ps: sum(p is not None for _, p in ps) / len(ps), predicted, n),
-            "outside_codebook": _outside(coded, names)}
+            "confidence_ece": _ece(outcomes, n), "outside_codebook": _outside(coded, names)}

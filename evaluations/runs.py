@@ -12,10 +12,10 @@ from valuestory.errors import ValuestoryError
 from valuestory.stats import Interval
 
 HEADLINE = ("touchpoint_f1", "touchpoint_precision", "touchpoint_recall", "touchpoint_macro_f1", "polarity_accuracy",
-            "polarity_macro_f1", "sentiment_mae", "phase_accuracy", "phase_macro_f1", "phase_kappa", "decision_f1",
-            "decision_precision", "decision_recall", "groundedness", "priority_spearman", "priority_overlap",
+            "polarity_macro_f1", "sentiment_mae", "confidence_ece", "phase_accuracy", "phase_macro_f1", "phase_kappa",
+            "decision_f1", "decision_precision", "decision_recall", "groundedness", "priority_spearman", "priority_overlap",
             "job_match", "catalogue_precision", "catalogue_coverage", "codebook_share")
-LOWER_IS_BETTER = {"sentiment_mae"}
+LOWER_IS_BETTER = {"sentiment_mae", "confidence_ece"}
 
 
 def to_json(report: dict) -> dict:

@@ -13,7 +13,8 @@ from valuestory.errors import InputError, ValuestoryError
 from valuestory.evaluations import runs
 from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
 from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics, write_codebook
-from valuestory.evaluations.metrics import accuracy, cohen_kappa, macro_f1, macro_f1_sets, mean_absolute_error, prf, spearman
+from valuestory.evaluations.metrics import (accuracy, calibration_error, cohen_kappa, macro_f1, macro_f1_sets,
+                                            mean_absolute_error, prf, spearman)
 from valuestory.stats import bootstrap
 from valuestory.stores.embeddings import make_embedder
 
@@ -32,6 +33,14 @@ def test_metrics_on_known_answers():
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
 
 
+def test_calibration_error_is_the_gap_between_confidence_and_the_share_right():
+    assert calibration_error([(0.8, True)] * 8 + [(0.8, False)] * 2) == pytest.approx(0.0)
+    assert calibration_error([(0.9, True), (0.9, False)]) == pytest.approx(0.4)
+    # bins are weighted by size: half the mentions 0.1 too confident, half right on
+    assert calibration_error([(0.95, True)] * 10 + [(0.35, True)] * 3 + [(0.35, False)] * 7) == pytest.approx(0.05)
+    assert calibration_error([]) is None
+
+
 def test_bootstrap_interval_contains_the_value_and_narrows_with_more_data():
     small = bootstrap(lambda xs: sum(xs) / len(xs), [1, 0] * 10)
     large = bootstrap(lambda xs: sum(xs) / len(xs), [1, 0] * 500)
@@ -43,13 +52,14 @@ def test_bootstrap_interval_contains_the_value_and_narrows_with_more_data():
 def test_unit_metrics_score_touchpoints_polarity_phase_and_decisions():
     gold = [GoldUnit("u1", "nps:1", None, "test", "Engagement", set(), {"Payouts": -2, "Pricing": 1}),
             GoldUnit("u2", "nps:2", None, "test", "Transformation", {"churn"}, {"Pricing": -1})]
-    pred = [Predicted({"Payouts": -0.6, "Support": 0.4}, "Engagement", set()),
-            Predicted({"Pricing": 0.5}, "Engagement", {"churn"})]
+    pred = [Predicted({"Payouts": -0.6, "Support": 0.4}, "Engagement", set(), [(0.9, True), (0.9, False)]),
+            Predicted({"Pricing": 0.5}, "Engagement", {"churn"}, [(0.5, True)])]
     m = unit_metrics(list(zip(gold, pred, strict=True)), n=50)
     assert m["touchpoint_precision"].value == pytest.approx(2 / 3) and m["touchpoint_recall"].value == pytest.approx(2 / 3)
     assert m["polarity_accuracy"].value == 0.5  # Payouts right, Pricing wrong
     assert m["sentiment_mae"].value == pytest.approx((abs(-1 + 0.6) + abs(-0.5 - 0.5)) / 2)
     assert m["phase_accuracy"].value == 0.5 and m["decision_f1"].value == 1.0
+    assert m["confidence_ece"].value == pytest.approx((2 * 0.4 + 0.5) / 3)  # over every mention
 
 
 def test_names_match_the_gold_catalogue_by_name_words_then_meaning():

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from valuestory.codebook import load_codebook
@@ -150,3 +151,22 @@ def test_themes_outside_the_codebook_are_found_by_meaning_and_named_in_customers
     assert all(len(t.records) >= 2 for t in found)  # one record is not a recurring theme
     by_id = {r.record_id: r.text for r in records}
     assert all(by_id[q.record_id][q.start:q.end] == q.text for t in found for q in t.quotes)
+
+
+def test_a_mention_reports_its_calibrated_probability_and_coding_stays_on_the_raw_score():
+    from valuestory.pipeline.mentions import calibration
+    from valuestory.pipeline.mentions.codebook import THRESHOLD
+    for kind in calibration.PLATT:  # a probability, rising with the raw score
+        values = [calibration.probability(raw, kind) for raw in (0.05, 0.2, 0.5, 0.8, 0.95)]
+        assert all(0 < v < 1 for v in values) and values == sorted(values) and values[0] < values[-1]
+    codes = [TouchpointDef(name="Delivery", description="When and how the order arrives"),
+             TouchpointDef(name="Billing", description="Invoices and charges")]
+    catalogue = CodebookCatalogue(codes, make_embedder("wordllama").embed)
+    assert catalogue.kind == "codebook"
+    hits = catalogue.assign("the parcel came late", np.array([0.7, 0.1]))
+    assert hits == [(0, calibration.probability(0.7, "codebook"))]
+    assert catalogue.assign("nothing", np.array([THRESHOLD - 0.01, 0.0])) == []  # abstains on the raw score
+    with_examples = CodebookCatalogue([TouchpointDef(name=c.name, description=c.description, examples=(e,))
+                                       for c, e in zip(codes, ("it arrived a week late", "I was charged twice"), strict=True)],
+                                      make_embedder("wordllama").embed)
+    assert with_examples.kind == "codebook_examples"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ..artefacts import Mentions
 from ..contract import ModelEngine, Stage, stages
-from . import cues, library, llm, offline
+from . import calibration, cues, library, llm, offline
 
 STAGE = stages.register("mentions")(Stage(
-    name="mentions", needs=("corpus",), produces=Mentions, version=f"mentions.1+{cues.VERSION}+{library.VERSION}",
+    name="mentions", needs=("corpus",), produces=Mentions,
+    version=f"mentions.1+{cues.VERSION}+{library.VERSION}+{calibration.VERSION}",
     offline=offline.code, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..artefacts import TouchpointDef
 from ..text import SEGMENT, WORDS
+from .calibration import probability
 from .cues import NEUTRAL, judge
 
 MIN_SEGMENT_WORDS = 2
@@ -85,11 +86,13 @@ class CodebookCatalogue:
         self.vectors = embed(texts)
         examples = [(j, e) for j, code in enumerate(codes) for e in code.examples]
         self.model = None
+        self.kind = "codebook"  # of calibration: see `calibration`
         if examples and len({j for j, _ in examples}) > 1:
             x = np.vstack([self.vectors, embed([e for _, e in examples])])
             y = np.concatenate([self.owners, [j for j, _ in examples]])
             self.mean, self.std = x.mean(axis=0), x.std(axis=0) + 1e-6
             self.model = train_softmax(self.scale(x), y, len(codes))
+            self.kind = "codebook_examples"
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """Per clause and code, the probability-like score of the code."""
@@ -130,4 +133,4 @@ class CodebookCatalogue:
         top = float(scores[order[0]])
         if top < self.threshold:
             return []
-        return [(int(j), round(float(scores[j]), 3)) for j in order if scores[j] >= SECOND * top]
+        return [(int(j), probability(float(scores[j]), self.kind)) for j in order if scores[j] >= SECOND * top]

@@ -13,6 +13,7 @@ from valuestory.records import Record
 from ..artefacts import EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
 from ..text import SEGMENT, Clause, clauses
+from .calibration import probability
 from .codebook import CodebookCatalogue
 from .cues import NEUTRAL, judge, polarity
 from .discover import discover
@@ -67,7 +68,7 @@ class Catalogue:
         scored.sort(key=lambda js: -js[1])
         if len(scored) > 1 and scored[1][1] < 0.9 * scored[0][1]:
             scored = scored[:1]
-        return [(j, round(min(1.0, c), 3)) for j, c in scored[:2]]
+        return [(j, probability(min(1.0, c), "library")) for j, c in scored[:2]]
 
 
 def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4096) -> list[Mention]:
