@@ -13,8 +13,16 @@ from valuestory.errors import InputError, ValuestoryError
 from valuestory.evaluations import runs
 from valuestory.evaluations.dataset import GoldUnit, load_dataset, load_user_labels
 from valuestory.evaluations.harness import NameMatcher, Predicted, evaluate_dataset, unit_metrics, write_codebook
-from valuestory.evaluations.metrics import (accuracy, calibration_error, cohen_kappa, macro_f1, macro_f1_sets,
-                                            mean_absolute_error, prf, spearman)
+from valuestory.evaluations.metrics import (
+    accuracy,
+    calibration_error,
+    cohen_kappa,
+    macro_f1,
+    macro_f1_sets,
+    mean_absolute_error,
+    prf,
+    spearman,
+)
 from valuestory.stats import bootstrap
 from valuestory.stores.embeddings import make_embedder
 

@@ -170,3 +170,23 @@ def test_a_mention_reports_its_calibrated_probability_and_coding_stays_on_the_ra
                                        for c, e in zip(codes, ("it arrived a week late", "I was charged twice"), strict=True)],
                                       make_embedder("wordllama").embed)
     assert with_examples.kind == "codebook_examples"
+
+
+def test_a_clause_is_coded_in_the_context_of_its_passage():
+    from valuestory.pipeline.mentions.offline import in_context
+    v = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    mixed = in_context(v, [("r1", -1), ("r1", -1), ("r2", -1)], weight=1.0)
+    assert np.allclose(np.linalg.norm(mixed, axis=1), 1.0)
+    assert mixed[1, 0] > 0 and mixed[0, 1] > 0  # each leans toward the passage it is read in
+    assert np.allclose(mixed[2], v[2])  # alone in its passage: unchanged
+    assert np.allclose(in_context(v, [("r1", -1)] * 3, weight=0.0), v)
+    # a question that only makes sense after the sentence before it leans to what that one says
+    codes = [TouchpointDef(name="Card delivery", description="A new or replacement card arriving",
+                           examples=("my new card still has not arrived", "when will my card be delivered")),
+             TouchpointDef(name="Transfers", description="Sending money to another account",
+                           examples=("my transfer to a friend failed", "how long does a bank transfer take"))]
+    catalogue = CodebookCatalogue(codes, make_embedder("wordllama").embed)
+    alone = catalogue.embed(["My replacement card has not come yet.", "How long does it usually take?"])
+    read = in_context(alone, [("feedback:q1", -1)] * 2)
+    before, after = catalogue.similarities(alone)[1], catalogue.similarities(read)[1]
+    assert after[0] - after[1] > before[0] - before[1]
