@@ -17,7 +17,6 @@ Paste the printed PLATT into `pipeline/mentions/calibration.py`.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +60,7 @@ def banking_rest(shared: Path) -> Outcomes:
     return [(m.confidence, m.touchpoint == intent) for (_, intent), ms in zip(rest, coded, strict=True) for m in ms]
 
 
-def fit(sources: list[Outcomes], steps: int = 50) -> tuple[float, float]:
+def fit(sources: list[Outcomes], steps: int = 200) -> tuple[float, float]:
     """Logistic regression of right on logit(raw score), by Newton's method; each source
     weighs the same, however many mentions it has, so that no one corpus sets the curve."""
     outcomes = [o for source in sources for o in source]
@@ -72,8 +71,9 @@ def fit(sources: list[Outcomes], steps: int = 50) -> tuple[float, float]:
     beta = np.array([1.0, 0.0])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-x @ beta))
-        hessian = x.T @ (x * (weight * p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
-        beta -= np.linalg.solve(hessian, x.T @ (weight * (p - y)))
+        hessian = x.T @ (x * (weight * p * (1 - p))[:, None]) + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hessian, x.T @ (weight * (p - y)))
+        beta -= step / max(1.0, float(np.linalg.norm(step)))  # damped: a full step can overshoot
     return round(float(beta[0]), 3), round(float(beta[1]), 3)
 
 
@@ -91,10 +91,9 @@ def main() -> None:
                ("codebook_examples", "BANKING77 outside the protocol", lambda: banking_rest(args.shared))]
     got = [(kind, name, measure()) for kind, name, measure in sources]
     platt = {kind: fit([outcomes for k, _, outcomes in got if k == kind and outcomes]) for kind in calibration.PLATT}
+    calibration.PLATT = platt
     for kind, name, outcomes in got:
-        a, b = platt[kind]
-        after = [(1 / (1 + math.exp(-(a * math.log(c / (1 - c)) + b))), r)
-                 for c, r in ((min(1 - calibration.EDGE, max(calibration.EDGE, c)), r) for c, r in outcomes)]
+        after = [(calibration.probability(c, kind), r) for c, r in outcomes]
         print(f"{name} ({kind}): {len(outcomes)} mentions, {sum(r for _, r in outcomes) / len(outcomes):.3f} right; "
               f"calibration error {calibration_error(outcomes):.3f} raw, {calibration_error(after):.3f} calibrated")
     print("PLATT = {\n" + "".join(f'    "{k}": {v},\n' for k, v in platt.items()) + "}")

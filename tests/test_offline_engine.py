@@ -190,3 +190,19 @@ def test_a_clause_is_coded_in_the_context_of_its_passage():
     read = in_context(alone, [("feedback:q1", -1)] * 2)
     before, after = catalogue.similarities(alone)[1], catalogue.similarities(read)[1]
     assert after[0] - after[1] > before[0] - before[1]
+
+
+def test_each_segment_of_a_clause_can_add_its_own_code():
+    """MAMS's sentences name two aspects or more; a clause carries what each segment is about."""
+    from valuestory.evaluations.public import MAMS_CODEBOOK
+    from valuestory.pipeline.mentions.codebook import MAX_WITH_SEGMENTS
+    catalogue = CodebookCatalogue([TouchpointDef(name=n, description=d) for n, d in MAMS_CODEBOOK],
+                                  make_embedder("wordllama").embed)
+    names = [c.name for c in catalogue.touchpoints]
+    texts = ["Prices are steep, the waiter was rude and the tables were cramped.", "The tables were cramped."]
+    sims = catalogue.similarities(catalogue.embed(texts))
+    whole = [catalogue.assign(t, row) for t, row in zip(texts, sims, strict=True)]
+    joined = catalogue.assign_all(texts, sims)
+    assert {names[j] for j, _ in whole[0]} == {"place"}
+    assert {names[j] for j, _ in joined[0]} == {"place", "price", "staff"} and len(joined[0]) <= MAX_WITH_SEGMENTS
+    assert joined[1] == whole[1]  # one segment: nothing to add

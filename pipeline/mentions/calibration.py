@@ -20,10 +20,10 @@ import math
 # kind -> (a, b), from `python benchmarks/calibrate.py` (2026-12-01, wordllama)
 PLATT: dict[str, tuple[float, float]] = {
     "library": (1.907, -1.683),
-    "codebook": (0.368, 0.301),
-    "codebook_examples": (1.153, 0.113),
+    "codebook": (0.222, 0.191),
+    "codebook_examples": (1.085, 0.066),
 }
-VERSION = "calibration.v2"  # part of the offline engine's version: refitted coefficients are a new engine
+VERSION = "calibration.v3"  # part of the offline engine's version: refitted coefficients are a new engine
 EDGE = 1e-4  # raw scores are clipped this far from 0 and 1 before the logit
 
 
@@ -31,4 +31,5 @@ def probability(raw: float, kind: str) -> float:
     """The calibrated probability for a raw score of the given kind of coding."""
     a, b = PLATT[kind]
     x = min(1 - EDGE, max(EDGE, raw))
-    return round(1 / (1 + math.exp(-(a * math.log(x / (1 - x)) + b))), 3)
+    z = a * math.log(x / (1 - x)) + b
+    return round(1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z)), 3)

@@ -60,6 +60,9 @@ class Catalogue:
         """The judgement of the part of a clause that names touchpoint j, when it names two."""
         return _local_sentiment(text, self.patterns[j]) if hits > 1 else None
 
+    def assign_all(self, texts: list[str], sims: np.ndarray) -> list[list[tuple[int, float]]]:
+        return [self.assign(text, row) for text, row in zip(texts, sims, strict=True)]
+
     def assign(self, clause: str, sims: np.ndarray) -> list[tuple[int, float]]:
         """(touchpoint index, confidence) for the touchpoints a clause is about, at most two."""
         scored = []
@@ -87,7 +90,7 @@ def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4
     for part in _batches(all_clauses, batch):
         vectors = in_context(catalogue.embed([c.text for c in part]), [_passage(c, by_id[c.record_id]) for c in part])
         sims = catalogue.similarities(vectors)
-        hits_of += [catalogue.assign(clause.text, row) for clause, row in zip(part, sims, strict=True)]
+        hits_of += catalogue.assign_all([c.text for c in part], sims)
     mentions = []
     for i, (clause, hits) in enumerate(zip(all_clauses, hits_of, strict=True)):
         if not hits:
