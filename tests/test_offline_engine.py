@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from tests.conftest import ROOT
 from valuestory.codebook import load_codebook
 from valuestory.errors import InputError
 from valuestory.pipeline.artefacts import TouchpointDef
@@ -119,8 +120,14 @@ def test_codebook_csv_and_errors(tmp_path):
     with pytest.raises(InputError, match="effort 'huge'"):
         load_codebook(path)
     path.write_text("description\nno name here\n")
-    with pytest.raises(InputError, match="has no name"):
+    with pytest.raises(InputError, match=r"no name column \(the columns are: description\)"):
         load_codebook(path)
+    path.write_text("name,description\n,a row without its name\n")
+    with pytest.raises(InputError, match="line 2: touchpoint 1 has no name"):
+        load_codebook(path)
+    # a labels catalogue (touchpoint, code, description) is a codebook as it is
+    book = load_codebook(ROOT / "data_samples" / "labels" / "catalogue.csv")
+    assert len(book) == 40 and book[0].name == "Website" and book[0].description.startswith("The company's website")
 
 
 def test_a_codebook_code_gets_the_polarity_of_its_own_part_of_the_clause():

@@ -13,18 +13,29 @@ from valuestory.errors import InputError
 from valuestory.pipeline.artefacts import TouchpointDef
 
 
+NAME_COLUMNS = ("name", "touchpoint")  # a labels catalogue (touchpoint, code, description) reads as is
+
+
 def load_codebook(path: Path) -> list[TouchpointDef]:
     """A codebook as YAML (a list of {name, description, examples, channel, owner, effort}) or
-    CSV with those columns (examples separated by ' | '). Only `name` is required."""
+    CSV with those columns (examples separated by ' | '; the name column may be called
+    `touchpoint`). Only the name is required."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the codebook ({exc})", path=str(path),
                          hint="Give a UTF-8 YAML or CSV file") from None
     if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-        entries = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in rows]
+        reader = csv.DictReader(io.StringIO(text))
+        columns = [c.strip().lower() for c in reader.fieldnames or [] if c]
+        name_column = next((c for c in NAME_COLUMNS if c in columns), None)
+        if name_column is None:
+            raise InputError(f"no name column (the columns are: {', '.join(columns) or 'none'})", path=str(path), line=1,
+                             hint="Name the column of code names 'name' (or 'touchpoint'); description, examples, "
+                                  "channel, owner and effort are optional")
+        entries = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
         for e in entries:
+            e["name"] = e.get(name_column, "")
             e["examples"] = [x.strip() for x in e.get("examples", "").split(" | ") if x.strip()]
     else:
         try:
