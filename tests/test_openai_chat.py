@@ -16,10 +16,12 @@ from valuestory.pipeline.mentions.llm import MentionBatch
 class Endpoint(BaseHTTPRequestHandler):
     script: list[tuple[int, dict]] = []
     seen: list[dict] = []
+    keys: list[str] = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Endpoint.seen.append(body)
+        Endpoint.keys.append(self.headers.get("Authorization", ""))
         status, payload = Endpoint.script.pop(0)
         data = json.dumps(payload).encode()
         self.send_response(status)
@@ -43,15 +45,15 @@ def reply(content: str) -> tuple[int, dict]:
 def endpoint(monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    Endpoint.script, Endpoint.seen = [], []
+    Endpoint.script, Endpoint.seen, Endpoint.keys = [], [], []
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     yield f"http://127.0.0.1:{server.server_port}/v1"
     server.shutdown()
 
 
-def ask(model, project) -> Request:
+def ask(model, project, user: str = "u") -> Request:
     req = Request(stage="mentions", key="k", prompt_version="mentions.v3", schema=MentionBatch,
-                  messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"}])
+                  messages=[{"role": "system", "content": "s"}, {"role": "user", "content": user}])
     return Runner(model, project.ledger, "run", backoff=0).run([req])[0]
 
 
@@ -99,3 +101,14 @@ def test_specs(monkeypatch):
         make_model("nope:x")
     assert make_model("compat:llama@http://127.0.0.1:1/v1").name == "compat:llama@http://127.0.0.1:1/v1"
     assert issubclass(TransientError, Exception)
+
+
+def test_a_compatible_endpoint_never_receives_the_openai_key(endpoint, project, monkeypatch):
+    """OPENAI_API_KEY (set by the fixture) is for OpenAI; a compat: URL gets its own key or none."""
+    monkeypatch.delenv("VALUESTORY_COMPAT_API_KEY", raising=False)
+    Endpoint.script = [reply('{"mentions": []}'), reply('{"mentions": []}')]
+    ask(OpenAIChat(model="m", base_url=endpoint), project)
+    monkeypatch.setenv("VALUESTORY_COMPAT_API_KEY", "gateway-key")
+    ask(OpenAIChat(model="m", base_url=endpoint), project, user="another question")
+    assert not any("sk-test" in k for k in Endpoint.keys)
+    assert Endpoint.keys[1] == "Bearer gateway-key"

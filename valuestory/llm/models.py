@@ -1,7 +1,7 @@
 """Chat models behind one small interface; the runner does everything else.
 
 `--llm` picks one: `openai:MODEL` (OPENAI_API_KEY), `compat:MODEL@URL` for any
-OpenAI-compatible endpoint, or `offline`, the embedded engine with no generative model.
+OpenAI-compatible endpoint (VALUESTORY_COMPAT_API_KEY, if it needs a key), or `offline`, the embedded engine with no generative model.
 Structured output is asked for natively (json_schema); where an endpoint refuses that, the
 model falls back to JSON mode, then to tool calling, and says which mode it used.
 """
@@ -39,6 +39,7 @@ class ChatModel(Protocol):
 
 
 providers: Registry[Callable[[str], ChatModel]] = Registry("model provider", "valuestory.models")
+COMPAT_KEY = "VALUESTORY_COMPAT_API_KEY"  # the key a compat: endpoint gets, if it needs one
 
 
 @dataclass
@@ -55,7 +56,9 @@ class OpenAIChat:
 
     def __post_init__(self) -> None:
         from langchain_openai import ChatOpenAI
-        key = os.environ.get("OPENAI_API_KEY")
+        # The user's OpenAI key goes to OpenAI only: a compatible endpoint (a local server, a
+        # third-party gateway) gets its own key, or none.
+        key = os.environ.get(COMPAT_KEY if self.base_url else "OPENAI_API_KEY")
         if not key and not self.base_url:
             raise ValuestoryError("openai:MODEL needs OPENAI_API_KEY in the environment; use "
                                   "--llm offline, or compat:MODEL@URL for a local server")
