@@ -12,7 +12,6 @@ import yaml
 from valuestory.errors import InputError
 from valuestory.pipeline.artefacts import TouchpointDef
 
-
 NAME_COLUMNS = ("name", "touchpoint")  # a labels catalogue (touchpoint, code, description) reads as is
 
 
