@@ -1,7 +1,8 @@
 """Chat models behind one small interface; the runner does everything else.
 
 `--llm` picks one: `openai:MODEL` (OPENAI_API_KEY), `compat:MODEL@URL` for any
-OpenAI-compatible endpoint (VALUESTORY_COMPAT_API_KEY, if it needs a key), or `offline`, the embedded engine with no generative model.
+OpenAI-compatible endpoint (VALUESTORY_COMPAT_API_KEY, if it needs a key), or `offline`, the
+embedded engine with no generative model.
 Structured output is asked for natively (json_schema); where an endpoint refuses that, the
 model falls back to JSON mode, then to tool calling, and says which mode it used.
 """
