@@ -229,3 +229,17 @@ def test_a_codebook_is_the_catalogue_and_what_it_lacks_is_listed_apart(demo, tmp
     run("report", "-p", str(demo), "-f", "md", "-o", str(report), cwd=tmp_path)
     section = report.read_text().split("## What your codebook does not cover yet")[1].split("## 8.")[0]
     assert f"**{themes[0]['theme']}** ({len(themes[0]['records'])} records)" in section.replace("\\", "")
+
+
+def test_csv_exports_cannot_carry_a_spreadsheet_formula(tmp_path):
+    """Customer text is data in a spreadsheet too: a cell that starts like a formula is shown as text."""
+    from valuestory.cli.export import Format, write_rows
+    hostile = ['=HYPERLINK("http://attacker.example","click")', "@SUM(A1:A9)", "+1+1", "-2+3", "\tx"]
+    rows = [{"quote": q, "sentiment": -0.5, "n": 3} for q in hostile] + [{"quote": "fine text", "sentiment": 0.2, "n": 1}]
+    out = tmp_path / "m.csv"
+    write_rows(rows, Format.csv, out, "mentions")
+    read = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["quote"] for r in read] == ["'" + q for q in hostile] + ["fine text"]
+    assert read[0]["sentiment"] == "-0.5" and read[0]["n"] == "3"  # numbers stay numbers
+    write_rows(rows, Format.json, out, "mentions")
+    assert [r["quote"] for r in json.loads(out.read_text())][:len(hostile)] == hostile  # JSON keeps the text

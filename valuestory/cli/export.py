@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from valuestory.project import find_project
-from valuestory.render.exports import KINDS
+from valuestory.render.exports import KINDS, spreadsheet_safe
 from valuestory.render.exports import rows as export_rows
 from valuestory.stores.runs import RunStore
 
@@ -56,7 +56,7 @@ def write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str)
         elif rows:
             writer = csv.DictWriter(out, list(rows[0]))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     finally:
         if output:
             out.close()

@@ -64,6 +64,16 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
     return [{c: _cell(r[c]) for c in OUTPUT_COLUMNS[what]} for r in flat]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell no spreadsheet runs: text that starts like a formula (`=HYPERLINK(...)`,
+    `@SUM(...)`, `+1`, `-2+3`) gets a leading apostrophe, the OWASP remedy, which spreadsheets
+    show as plain text. Numbers stay numbers; JSON exports keep the text exactly."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def _cell(value: object) -> object:
     if isinstance(value, list):
         return " | ".join(map(_text, value))
