@@ -1,4 +1,5 @@
-"""Grounding: a quote is shown only if it is a verbatim span of the record it cites."""
+"""Grounding: a quote is shown only if it is a verbatim span of the record it cites, in the
+voice it is attributed to."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ def _squash(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def locate(quote: str, text: str, near: tuple[int, int] | None = None) -> tuple[int, int] | None:
+def locate(quote: str, text: str, near: tuple[int, int] | None = None,
+           within: list[tuple[int, int]] | None = None) -> tuple[int, int] | None:
     """The span of `quote` in `text`, matching whitespace loosely and nothing else; inside
-    `near` first (the chunk the quote should come from), then anywhere in the record."""
+    `near` first (the chunk the quote should come from), then anywhere in the record. With
+    `within` (the customer's spans of a conversation), only a span lying inside one of them
+    counts: words the interviewer or the agent said are not the customer's."""
     wanted = " ".join(quote.strip().strip(_QUOTES).strip().rstrip(".…").split())
     if len(wanted) < 3:
         return None
@@ -33,7 +37,9 @@ def locate(quote: str, text: str, near: tuple[int, int] | None = None) -> tuple[
     for lo, hi in windows:
         s_lo = next((k for k, i in enumerate(where) if i >= lo), len(squashed))
         found = squashed.find(wanted, s_lo)
-        if found != -1 and where[found + len(wanted) - 1] < hi:
-            return where[found], where[found + len(wanted) - 1] + 1
+        while found != -1 and where[found + len(wanted) - 1] < hi:
+            start, end = where[found], where[found + len(wanted) - 1] + 1
+            if within is None or any(a <= start and end <= b for a, b in within):
+                return start, end
+            found = squashed.find(wanted, found + 1)
     return None
-

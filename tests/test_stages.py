@@ -732,3 +732,18 @@ def test_the_error_handler_exits_with_status_2_when_called_directly(capsys):
         latest()
     assert exit_.value.exit_code == 2
     assert capsys.readouterr().err == "error: No finished run yet: run `valuestory run` first\n"
+
+
+def test_a_quote_of_the_interviewer_is_not_the_customers_words():
+    text, turns = assemble_turns([
+        Turn(speaker="Interviewer", role="company", text="Was the payout speed a problem for you?"),
+        Turn(speaker="Dana", role="customer", text="Honestly the payouts took five days every time.")])
+    interview = Record(record_id="interview:dana", kind="interview", source="dana.md", text=text, turns=turns)
+    [req] = mentions_llm.requests(make_corpus([interview]))
+    ref = next(iter(req.context))
+    company, customer = found(ref, "the payout speed a problem"), found(ref, "the payouts took five days")
+    [problem] = req.check(mentions_llm.MentionBatch(mentions=[company, customer]))
+    assert "the company's words" in problem and "not the customer's" in problem
+    answer = Answer(request=req, value=mentions_llm.MentionBatch(mentions=[company, customer]), model="scripted:m")
+    out = mentions_llm.parse([answer], lambda: pytest.fail("no fallback"), corpus=make_corpus([interview]))
+    assert [m.quote for m in out.mentions] == ["the payouts took five days"] and out.dropped == 1

@@ -99,10 +99,14 @@ def seed_text(t: TouchpointDef) -> str:
     return f"{t.name} ({t.description}{examples})"
 
 
-def _span(found: FoundMention, unit: Unit) -> tuple[int, int] | None:
+def _quote(found: FoundMention) -> str:
     # escape() turned & < > into entities in the prompt; a model may copy either form
-    quote = found.quote.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    return locate(quote, unit.record.text, (unit.start, unit.end))
+    return found.quote.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+def _span(found: FoundMention, unit: Unit) -> tuple[int, int] | None:
+    """Where the quote lies in the customer's own words of its record (never a company turn)."""
+    return locate(_quote(found), unit.record.text, (unit.start, unit.end), within=customer_spans(unit.record))
 
 
 def _grounding_problems(answer: MentionBatch, by_ref: dict[str, Unit]) -> list[str]:
@@ -112,7 +116,11 @@ def _grounding_problems(answer: MentionBatch, by_ref: dict[str, Unit]) -> list[s
         if unit is None:
             problems.append(f"ref {m.ref!r} is not one of the records given")
         elif _span(m, unit) is None:
-            problems.append(f"the quote {m.quote[:80]!r} is not verbatim in record {m.ref}: copy the "
+            said_by_company = locate(_quote(m), unit.record.text) is not None
+            problems.append(f"the quote {m.quote[:80]!r} is the company's words (an interviewer's or agent's), "
+                            f"not the customer's, in record {m.ref}: quote only what the customer said"
+                            if said_by_company else
+                            f"the quote {m.quote[:80]!r} is not verbatim in record {m.ref}: copy the "
                             "customer's exact words")
     return problems
 
