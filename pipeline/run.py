@@ -22,6 +22,7 @@ from valuestory.llm.models import ChatModel, make_model
 from valuestory.llm.runner import Runner
 from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
+from valuestory.stores.lock import writing
 from valuestory.stores.runs import RunStore
 
 from . import METHOD
@@ -82,7 +83,14 @@ def run_stage(stage: Stage, artefacts: dict[str, object], runner: Runner | None,
 def run(project: Project, llm: str = "offline", codebook: Path | None = None,
         on_progress: Progress | None = None, model: ChatModel | None = None) -> RunResult:
     """Run every stage of the method on the project's records and record the run. `model`
-    overrides `llm` with a chat model object (a test double, a plug-in's)."""
+    overrides `llm` with a chat model object (a test double, a plug-in's). Holds the
+    project's write lock: an ingest started meanwhile waits for the run."""
+    with writing(project.store_dir, "run"):
+        return _run(project, llm, codebook, on_progress, model)
+
+
+def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progress | None,
+         model: ChatModel | None) -> RunResult:
     model = model or make_model(llm)
     store = RunStore(project.ledger)
     run_id = f"run-{uuid.uuid4().hex[:12]}"

@@ -146,3 +146,65 @@ def test_whole_sample_corpus(project):
     for secret in ("mike.delgado@delgadoplumbing.com", "555-201-7788", "4111 1111 1111 1111",
                    "9f8e7d6c5b4a", "Dana Ruiz", "Marco Diaz", "(415) 555-0148", "07700 900461"):
         assert secret not in everything
+
+
+# --- one writer at a time ---------------------------------------------------------------------
+
+def test_a_second_writer_waits_for_the_lock_and_is_told_who_holds_it(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from valuestory.stores.lock import writing
+    store = tmp_path / ".valuestory"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from valuestory.stores.lock import writing\n"
+        f"with writing(Path({str(store)!r}), 'ingest'):\n    print('held', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(ValuestoryError, match=r"valuestory ingest \(pid \d+, since .*did not finish within 1 s"):
+            with writing(store, "run", wait=1.0):
+                pass
+        assert time.monotonic() - started >= 1.0
+    finally:
+        holder.kill()
+        holder.wait()
+    with writing(store, "run", wait=5.0):  # a killed holder leaves no lock behind
+        with writing(store, "reindex", wait=0.0):  # re-entrant within one process
+            pass
+
+
+def test_simultaneous_ingests_take_turns_and_every_vector_reads_back(tmp_path):
+    """Two real `valuestory ingest` processes on one project: the second, started while the
+    first writes, says it waits for it; both complete and every vector reads back."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path as P
+    exe = P(sys.executable).with_name("valuestory")
+    root = tmp_path / "proj"
+    Project(root).create()
+    lock = root / ".valuestory" / "write.lock"
+    big = tmp_path / "big" / "feedback.csv"  # long enough to still be writing when the second starts
+    big.parent.mkdir()
+    big.write_text("id,text\n" + "".join(f"f{i},Order {i} arrived late and the box was damaged again\n"
+                                          for i in range(15000)), encoding="utf-8")
+    parts = [[big.parent, CORPUS / "interviews"], [CORPUS / "nps", CORPUS / "sales", CORPUS / "feedback"]]
+    first = subprocess.Popen([str(exe), "ingest", *map(str, parts[0]), "--project", str(root)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and '"ingest"' in lock.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = subprocess.Popen([str(exe), "ingest", *map(str, parts[1]), "--project", str(root)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = [p.communicate(timeout=300) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outs
+    assert f"waiting for valuestory ingest (pid {first.pid}" in outs[1][1]
+    project = Project(root)
+    assert len(project.ledger.sources()) == sum(1 for part in parts for d in part for f in d.iterdir() if f.is_file())
+    index_matches_ledger(project)
+    ids = [row[0] for row in project.ledger.all_chunks()]
+    got = project.vectors.collection.get(ids=ids, include=["embeddings"])
+    assert sorted(got["ids"]) == sorted(ids) and all(len(e) for e in got["embeddings"])

@@ -20,6 +20,7 @@ from valuestory.errors import InputError
 from valuestory.project import Project
 from valuestory.records import Record
 from valuestory.stores.ledger import Ledger, SourceRow
+from valuestory.stores.lock import writing
 from valuestory.stores.vectors import VectorStore
 
 from .chunk import Chunk, chunk_record
@@ -175,7 +176,14 @@ class Writer:
 def ingest(project: Project, paths: list[Path], kind: str | None = None,
            mapping: dict[str, str] | None = None,
            on_file: Callable[[FileReport], None] | None = None) -> list[FileReport]:
-    """Ingest files and folders; one report per file, in the order given."""
+    """Ingest files and folders; one report per file, in the order given. Holds the
+    project's write lock (`stores.lock`): a second writer waits."""
+    with writing(project.store_dir, "ingest"):
+        return _ingest(project, paths, kind, mapping, on_file)
+
+
+def _ingest(project: Project, paths: list[Path], kind: str | None,
+            mapping: dict[str, str] | None, on_file: Callable[[FileReport], None] | None) -> list[FileReport]:
     missing = [p for p in paths if not p.exists()]
     reports = [FileReport(project.relative(p), "failed",
                           message=f"{p}: no such file or folder. Check the path") for p in missing]
@@ -204,6 +212,11 @@ def ingest(project: Project, paths: list[Path], kind: str | None = None,
 
 def forget(project: Project, source: str) -> int:
     """Remove one source, its records and its chunks everywhere; returns the record count."""
+    with writing(project.store_dir, "forget"):
+        return _forget(project, source)
+
+
+def _forget(project: Project, source: str) -> int:
     row = project.ledger.source(source) or project.ledger.source(project.relative(Path(source)))
     if row is None:
         known = ", ".join(s.path for s in project.ledger.sources()[:10])
@@ -218,6 +231,11 @@ def reindex(project: Project, embedding: str | None = None,
             batch: int = 4096) -> int:
     """Re-embed every chunk the ledger holds into a fresh collection (e.g. after switching
     the embedding model); `embedding` also becomes the project's setting."""
+    with writing(project.store_dir, "reindex"):
+        return _reindex(project, embedding, batch)
+
+
+def _reindex(project: Project, embedding: str | None, batch: int) -> int:
     import re
 
     from valuestory.stores.embeddings import make_embedder
