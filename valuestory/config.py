@@ -38,6 +38,11 @@ class PrivacySection(_Section):
     phones: bool = True
     cards: bool = True
     url_secrets: bool = True
+    ibans: bool = True
+    national_ids: bool = True  # US Social Security and UK National Insurance numbers
+    secrets: bool = True  # API keys and tokens (sk-, AKIA, ghp_, xoxb-, JWTs), "password: ..."
+    ip_addresses: bool = True
+    dates_of_birth: bool = True  # a date after "date of birth", "DOB" or "born"; other dates are data
     speaker_names: bool = True
     phone_regions: list[str] = ["US", "GB"]
     salt: str = ""
@@ -122,6 +127,11 @@ emails = true
 phones = true
 cards = true          # payment card numbers (checked with the Luhn digit)
 url_secrets = true    # tokens, keys and passwords in URLs
+ibans = true          # bank account numbers (checked with the IBAN's mod-97 digits)
+national_ids = true   # US Social Security and UK National Insurance numbers
+secrets = true        # API keys and tokens (sk-, AKIA, ghp_, xoxb-, JWTs) and "password: ..."
+ip_addresses = true
+dates_of_birth = true # a date after "date of birth", "DOB" or "born"; other dates are data
 speaker_names = true  # participants' names become stable pseudonyms like Customer-3F9A
 # Where phone numbers are written without a country code:
 phone_regions = ["US", "GB"]

@@ -1,6 +1,8 @@
 """Redaction: personal data out before anything is stored, embedded or sent to a model.
 
-Emails, phone numbers, payment card numbers and secrets in URLs are replaced by a tag;
+Emails, phone numbers, payment card numbers, IBANs, national ids (US Social Security, UK
+National Insurance), secrets (API keys and tokens, `password: ...`, secrets in URLs), IP
+addresses and dates of birth are replaced by a tag;
 participants' names (from speaker labels and respondent fields) become stable pseudonyms,
 wherever they appear in the record. Pseudonyms come from a keyed hash, so the same person
 gets the same one in every run and every source, and nobody can reverse it without the salt.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,16 +23,30 @@ from valuestory.config import PrivacySection
 from valuestory.connectors.roles import is_generic_label
 from valuestory.records import Record, assemble_turns
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")  # \w: josé.garcía@exämple.de too
+CARD = re.compile(r"(?<![\d.-])(?:\d[ .-]?){12,18}\d(?![\d-])")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+NI_NUMBER = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+SECRET = re.compile(r"\b(?:sk-(?:proj-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|"
+                    r"xox[abprs]-[A-Za-z0-9-]{10,}|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,})")
+SECRET_VALUE = re.compile(r"(?i)\b((?:password|passwd|pwd|passcode|pin|api[ _-]?key|secret|token)\s*(?:is\s+)?[:=]\s*)"
+                          r"(?!\[)[^\s,;&]+")
+IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?![\w:])")
+BIRTH_DATE = re.compile(r"(?i)\b((?:date of birth|d\.?o\.?b\.?|birth ?date|born(?: on)?)\s*[:,-]?\s*)"
+                        r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}(?:st|nd|rd|th)? [A-Za-z]{3,9},? \d{4}|"
+                        r"[A-Za-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4})")
 DIGIT = re.compile(r"\d")
 PHONE_HINT = re.compile(r"\+?\(?\d[\d ().-]{6,}\d")
 # Phone-shaped numbers libphonenumber rejects as unassigned (e.g. 555 area codes) are still
 # someone's number as far as redaction goes.
 PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?!\w)"
                          r"|(?<!\w)\+\d{1,3}(?:[ .-]?\d){7,12}(?!\w)"
-                         r"|(?<![\w.,-])0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}(?![\w-])")
-URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"']+", re.I)
+                         r"|(?<![\w.,-])0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}(?![\w-])"
+                         r"|(?<![\w.,-])00\d{2,3}(?:[ .-]?\d){8,11}(?![\w-])"  # 0044 7700 900125
+                         r"|(?<![\w.,-])0\d{4,5} \d{5,6}(?![\w-])")  # 098765 43212
+URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+", re.I)
 URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+(?=@)")
 URL_SECRET_PARAM = re.compile(
     r"([?&#;](?:[\w.-]*?(?:token|key|secret|pass(?:word|wd)?|pwd|auth|sig(?:nature)?|session|"
@@ -66,15 +83,29 @@ class Redactor:
         s = self.settings
         if not s.redact or not text:
             return text
-        if s.url_secrets and "://" in text:
+        if s.url_secrets and ("://" in text or "www." in text.lower()):
             text = URL.sub(self._url, text)
+        if s.secrets:
+            text = SECRET.sub(lambda m: self._tag("secret"), text)
+            text = SECRET_VALUE.sub(lambda m: m.group(1) + self._tag("secret"), text)
         if s.emails and "@" in text:
             text = EMAIL.sub(lambda m: self._tag("email"), text)
-        if (s.cards or s.phones) and DIGIT.search(text):
+        if DIGIT.search(text):
+            if s.dates_of_birth:
+                text = BIRTH_DATE.sub(lambda m: m.group(1) + self._tag("date of birth"), text)
+            if s.ibans:
+                text = IBAN.sub(self._iban, text)
+            if s.national_ids:
+                text = SSN.sub(lambda m: self._tag("national id"), text)
+                text = NI_NUMBER.sub(lambda m: self._tag("national id"), text)
+            if s.ip_addresses:
+                text = IPV4.sub(lambda m: self._tag("ip address"), text)
             if s.cards:
                 text = CARD.sub(self._card, text)
             if s.phones:
                 text = self._phones(text)
+        if s.ip_addresses and ("::" in text or text.count(":") >= 3):
+            text = IPV6.sub(self._ipv6, text)
         if names and s.speaker_names:
             text = self._names(text, names)
         return text
@@ -85,6 +116,20 @@ class Redactor:
         url, n2 = URL_SECRET_PARAM.subn(r"\1[secret]", url)
         self.counts["url secret"] += n1 + n2
         return url
+
+    def _iban(self, m: re.Match) -> str:
+        """An IBAN when its mod-97 check holds (ISO 13616), not any code of that shape."""
+        code = m.group(0).replace(" ", "")
+        moved = code[4:] + code[:4]
+        number = "".join(str(int(ch, 36)) for ch in moved)
+        return self._tag("iban") if 15 <= len(code) <= 34 and int(number) % 97 == 1 else m.group(0)
+
+    def _ipv6(self, m: re.Match) -> str:
+        try:
+            ipaddress.IPv6Address(m.group(0))
+        except ValueError:
+            return m.group(0)  # a time such as 12:30:45, not an address
+        return self._tag("ip address")
 
     def _card(self, m: re.Match) -> str:
         digits = re.sub(r"\D", "", m.group(0))
@@ -142,8 +187,12 @@ class Redactor:
             return record
         names = self.name_map(record) if self.settings.speaker_names else {}
         update: dict = {
-            "respondent": names.get(record.respondent, record.respondent)
+            # structured fields are text like any other: a respondent, account or segment that is
+            # an email, a phone number or a participant's name never reaches the store in clear
+            "respondent": names.get(record.respondent) or self.text(record.respondent, names)
             if record.respondent else None,
+            "account": self.text(record.account, names) if record.account else record.account,
+            "segment": self.text(record.segment, names) if record.segment else record.segment,
             "fields": {k: self.text(v, names) for k, v in record.fields.items()},
         }
         if record.turns:
