@@ -18,8 +18,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from valuestory.codebook import load_codebook
+from valuestory.errors import ValuestoryError
 from valuestory.llm.models import ChatModel, make_model
-from valuestory.llm.runner import Runner
+from valuestory.llm.runner import Answer, Runner
 from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
 from valuestory.stores.lock import writing
@@ -62,6 +63,24 @@ def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
                   personas=tuple(project.config.personas), embedding=embedder.name)
 
 
+class IncompleteRun(ValuestoryError):
+    """Model calls that still failed after their retries (the endpoint down, rate limits that
+    did not lift, timeouts): the run is not taken. (An answer that stays invalid after its
+    re-asks is the model's, and the stage's offline engine covers it.) A silently smaller
+    analysis would replace a good one; the answers so far are cached, so running again sends
+    only what is missing."""
+
+    def __init__(self, stage: str, failed: list[Answer], total: int) -> None:
+        records = {getattr(getattr(v, "record", None), "record_id", None) for a in failed
+                   for v in (a.request.context.values() if isinstance(a.request.context, dict) else ())} - {None}
+        about = f" covering {len(records)} records" if records else ""
+        super().__init__(
+            f"the run is incomplete: {len(failed)} of {total} {stage} requests{about} failed after their retries "
+            f"({failed[0].error}). The previous complete run stays the one reports and exports use; run "
+            "`valuestory run` again to send only what is missing (the answers so far are cached)")
+        self.stage, self.failed, self.total, self.records = stage, len(failed), total, len(records)
+
+
 def run_stage(stage: Stage, artefacts: dict[str, object], runner: Runner | None, embedding: str
               ) -> tuple[Provenance, BaseModel]:
     """One stage on the chosen engine: on the model where it has a model engine and a model
@@ -70,6 +89,8 @@ def run_stage(stage: Stage, artefacts: dict[str, object], runner: Runner | None,
     started = time.perf_counter()
     if runner is not None and stage.model is not None:
         answers = runner.run(stage.model.requests(**inputs))
+        if failed := [a for a in answers if a.unanswered]:
+            raise IncompleteRun(stage.name, failed, len(answers))
         output = stage.model.parse(answers, lambda: stage.offline(**inputs), **inputs)
         provenance = Provenance(stage=stage.name, version=stage.version, engine="llm", model=runner.model.name,
                                 prompts=list(stage.model.prompts))
@@ -93,6 +114,7 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
          model: ChatModel | None) -> RunResult:
     model = model or make_model(llm)
     store = RunStore(project.ledger)
+    store.abandon_running()  # this run holds the write lock: any other `running` one was killed
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     resolved = [stages.get(name) for name in METHOD]
     prompts = {s.name: list(s.model.prompts) for s in resolved if s.model} if model else {}

@@ -194,6 +194,22 @@ class Ledger:
         self.db.execute("INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?)",
                         (key, model, prompt_version, response, tokens_in, tokens_out, _now()))
 
+    def forget_cached(self, key: str) -> None:
+        self.db.execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    def cache_summary(self) -> list[tuple[str, str, int, int]]:
+        """Per model and prompt version: cached answers and the output tokens they saved."""
+        return self.db.execute("SELECT model, prompt_version, COUNT(*), COALESCE(SUM(tokens_out), 0) FROM cache "
+                               "GROUP BY model, prompt_version ORDER BY model, prompt_version").fetchall()
+
+    def cached_answers(self) -> list[tuple[str, str]]:
+        return self.db.execute("SELECT key, response FROM cache").fetchall()
+
+    def clear_cache(self) -> int:
+        n = self.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+        self.db.execute("DELETE FROM cache")
+        return n
+
     def log_call(self, run_id: str, stage: str, model: str, mode: str, tokens_in: int, tokens_out: int,
                  latency: float, cache_hit: bool, attempts: int, error: str | None) -> None:
         self.db.execute("INSERT INTO calls (run_id, stage, model, mode, tokens_in, tokens_out, latency, "

@@ -53,6 +53,13 @@ class RunStore:
             self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
                             (_now(), summary.model_dump_json(), run_id))
 
+    def abandon_running(self) -> int:
+        """Mark runs still `running` as killed: called by a run that holds the project's write
+        lock, so none of them can still be going (a killed process released the lock)."""
+        n = self.db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
+        self.db.execute("UPDATE runs SET status = 'killed: stopped before it finished' WHERE status = 'running'")
+        return n
+
     def fail(self, run_id: str, error: str) -> None:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
                         (_now(), f"failed: {error}"[:500], run_id))

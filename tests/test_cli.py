@@ -243,3 +243,16 @@ def test_csv_exports_cannot_carry_a_spreadsheet_formula(tmp_path):
     assert read[0]["sentiment"] == "-0.5" and read[0]["n"] == "3"  # numbers stay numbers
     write_rows(rows, Format.json, out, "mentions")
     assert [r["quote"] for r in json.loads(out.read_text())][:len(hostile)] == hostile  # JSON keeps the text
+
+
+def test_cache_command_verifies_and_clears_the_model_answers(tmp_path):
+    from valuestory.project import Project
+    project = Project(tmp_path / "p")
+    project.create()
+    project.ledger.cache_answer("k1", "compat:m@http://127.0.0.1:1/v1", "mentions.v3", '{"mentions": []}', 10, 5)
+    project.ledger.cache_answer("k2", "compat:m@http://127.0.0.1:1/v1", "mentions.v3", "{broken", 10, 5)
+    out = run("cache", "--project", str(project.root), cwd=tmp_path)
+    assert "1 unreadable answers deleted" in out.stdout and "mentions.v3" in out.stdout
+    assert [k for k, _ in project.ledger.cached_answers()] == ["k1"]
+    out = run("cache", "--clear", "--project", str(project.root), cwd=tmp_path)
+    assert "deleted 1 cached answers" in out.stdout and project.ledger.cached_answers() == []

@@ -141,3 +141,79 @@ def test_a_crashed_run_resumes_without_paying_again(project):
     model.enqueue(GOOD)
     answers = Runner(model, project.ledger, "run-b", concurrency=1).run(requests)
     assert [a.cache_hit for a in answers] == [True, False] and len(model.calls) == 3
+
+
+# --- faults: nothing poisoned, nothing silently shrunk ----------------------------------------
+
+def test_an_answer_that_failed_a_check_is_never_cached(project):
+    """Schema-valid but ungrounded, then schema-invalid re-asks: nothing is cached, and the
+    next run asks again instead of dying on the cached text."""
+    req = Request(stage="mentions", key="k", prompt_version="mentions.v3", schema=MentionBatch,
+                  messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+                  check=lambda a: ["the quote is not verbatim"] if a.mentions else [])
+    bad = {"mentions": [{"ref": "r1", "touchpoint": "X", "channel": "web", "quote": "invented", "sentiment": 0.1,
+                         "did_job": None, "confidence": 0.5}]}
+    model = ScriptedModel(name="scripted:poison").enqueue(bad, "not json", "{\"mentions\": [")
+    [first] = Runner(model, project.ledger, "r1", reasks=2, backoff=0).run([req])
+    assert first.problems and project.ledger.cached(req.cache_key(model.name)) is None
+    model.enqueue({"mentions": []})
+    [second] = Runner(model, project.ledger, "r2", reasks=2, backoff=0).run([req])
+    assert not second.cache_hit and second.value is not None and not second.problems
+    assert project.ledger.cached(req.cache_key(model.name)) is not None  # a clean answer is kept
+    project.ledger.cache_answer(req.cache_key(model.name), model.name, "mentions.v3", "{corrupt", 1, 1)
+    model.enqueue({"mentions": []})
+    [third] = Runner(model, project.ledger, "r3", backoff=0).run([req])  # a corrupt entry is asked again
+    assert not third.cache_hit and third.value is not None
+
+
+class Faulty:
+    """A model whose every call fails as the given transient error."""
+
+    def __init__(self, error) -> None:
+        self.name, self.error, self.calls = "faulty", error, 0
+
+    def complete(self, messages, schema, schema_name):
+        self.calls += 1
+        raise self.error
+
+
+def _requests(n: int):
+    return [Request(stage="mentions", key=f"k{i}", prompt_version="mentions.v3", schema=MentionBatch,
+                    messages=[{"role": "system", "content": "s"}, {"role": "user", "content": f"u{i}"}])
+            for i in range(n)]
+
+
+def test_a_down_endpoint_trips_the_breaker_within_seconds(project):
+    import time
+
+    from valuestory.llm.runner import BREAKER
+    model = Faulty(TransientError("Connection refused", unreachable=True))
+    started = time.monotonic()
+    answers = Runner(model, project.ledger, "down", retries=5, backoff=0.05, concurrency=1).run(_requests(10))
+    assert all(a.unanswered for a in answers) and model.calls == BREAKER
+    assert "not asking it again" in answers[-1].error and time.monotonic() - started < 5
+
+
+def test_retry_after_is_honoured(project):
+    import time
+    model = Faulty(TransientError("429 Too Many Requests", retry_after=0.6))
+    started = time.monotonic()
+    [answer] = Runner(model, project.ledger, "limited", retries=2, backoff=0.0).run(_requests(1))
+    assert answer.unanswered and model.calls == 3 and time.monotonic() - started >= 1.2  # two waits of 0.6 s
+
+
+def test_a_run_whose_calls_fail_is_incomplete_and_the_last_complete_run_stays(project, write):
+
+    from valuestory.pipeline.run import IncompleteRun
+    ingest(project, [write("s.csv", "id,score,comment\n1,3,The payouts take five days\n2,9,Quotes are quick\n")])
+    good = run(project, "offline")
+    with pytest.raises(IncompleteRun, match=r"the run is incomplete: 1 of 1 mentions requests covering 2 records"):
+        run(project, "x", model=Faulty(TransientError("Connection refused", unreachable=True)))
+    assert RunStore(project.ledger).latest().run_id == good.run_id
+    status = project.ledger.db.execute("SELECT status FROM runs ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+    assert status.startswith("failed: IncompleteRun")
+    # a run killed mid-way is marked as such when the next one starts
+    project.ledger.db.execute("UPDATE runs SET status = 'running' WHERE run_id = ?", (good.run_id,))
+    run(project, "offline")
+    assert project.ledger.db.execute("SELECT status FROM runs WHERE run_id = ?", (good.run_id,)).fetchone()[0] \
+        .startswith("killed")

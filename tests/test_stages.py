@@ -318,8 +318,12 @@ def test_mentions_stage_on_a_scripted_model_through_the_runner(corpus, tmp_path)
     assert (provenance.engine, provenance.model, provenance.prompts) == ("llm", "scripted:stages", ["mentions.v3"])
     assert out.dropped == 1 and [(m.record_id, m.quote, m.model) for m in out.mentions] == \
         [("nps:6", "Payouts take forever", "scripted:stages")]
+    # an answer that kept a problem after its re-asks is used (its grounded part) but never cached
+    model.enqueue({"mentions": [grounded.model_dump()]})
     _, again = run_stage(stage, {"corpus": corpus}, Runner(model, ledger, "run-2"), EMBEDDING)
-    assert again == out and len(model.calls) == 2  # answered from the cache
+    assert again.mentions == out.mentions and len(model.calls) == 3
+    _, cached = run_stage(stage, {"corpus": corpus}, Runner(model, ledger, "run-3"), EMBEDDING)
+    assert cached == again and len(model.calls) == 3  # a clean answer is answered from the cache
     ledger.close()
 
 

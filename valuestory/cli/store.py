@@ -1,4 +1,4 @@
-"""Commands on the project's store: init, ingest, sources, search, forget, reindex."""
+"""Commands on the project's store: init, ingest, sources, search, forget, reindex, cache."""
 
 from __future__ import annotations
 
@@ -186,3 +186,39 @@ def reindex(
     console.print(f"re-embedded {n} chunks with {project.config.store.embedding}")
 
 
+
+
+@app.command()
+@handles_errors
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="Delete every cached model answer (the next run with "
+                                                        "--llm asks the model again).")] = False,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """The model answers this project has cached: per model and prompt version, how many and
+    the output tokens they save. Verifies each one (an entry that is not a JSON object is
+    deleted, so the next run asks again); --clear deletes them all. Only answers that passed
+    every check are ever cached, and a run never uses one that no longer does."""
+    from valuestory.stores.lock import writing
+    project = find_project(project_dir).require()
+    ledger = project.ledger
+    with writing(project.store_dir, "cache"):
+        if clear:
+            console.print(f"deleted {ledger.clear_cache()} cached answers")
+            return
+        broken = []
+        for key, response in ledger.cached_answers():
+            try:
+                ok = isinstance(json.loads(response), dict)
+            except ValueError:
+                ok = False
+            if not ok:
+                broken.append(key)
+                ledger.forget_cached(key)
+    table = Table(title=f"{project.root.name}: cached model answers")
+    for col in ("model", "prompt", "answers", "output tokens saved"):
+        table.add_column(col, justify="right" if col in ("answers", "output tokens saved") else "left")
+    for model, prompt, n, tokens in ledger.cache_summary():
+        table.add_row(escape(model), prompt, str(n), str(tokens))
+    console.print(table)
+    console.print(f"verified: {len(broken)} unreadable answers deleted" if broken else "verified: every answer reads")

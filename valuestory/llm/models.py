@@ -30,7 +30,23 @@ class Completion:
 
 
 class TransientError(Exception):
-    """Worth retrying after a pause: rate limits, timeouts, server errors, lost connections."""
+    """Worth retrying after a pause: rate limits, timeouts, server errors, lost connections.
+    `retry_after` is the pause the server asked for (its Retry-After header), in seconds;
+    `unreachable` says the endpoint did not answer at all (nothing listening, no route)."""
+
+    def __init__(self, message: str, retry_after: float | None = None, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after, self.unreachable = retry_after, unreachable
+
+
+def retry_after(exc: Exception) -> float | None:
+    """The seconds a server's Retry-After header asks for (delta-seconds form), if it sent one."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        value = float(headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 class ChatModel(Protocol):
@@ -82,10 +98,14 @@ class OpenAIChat:
                     self.mode = MODES[MODES.index(self.mode) + 1]  # and remember it for the next call
                     continue
                 if isinstance(exc, openai.InternalServerError):
-                    raise TransientError(str(exc)) from exc
+                    raise TransientError(str(exc), retry_after(exc)) from exc
                 raise
-            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError) as exc:
+            except openai.APITimeoutError as exc:  # a subclass of APIConnectionError: the server was there
                 raise TransientError(str(exc)) from exc
+            except openai.APIConnectionError as exc:
+                raise TransientError(str(exc), unreachable=True) from exc
+            except openai.RateLimitError as exc:
+                raise TransientError(str(exc), retry_after(exc)) from exc
             except openai.LengthFinishReasonError as exc:
                 # Cut off at the token limit: the half answer goes back as invalid, to re-ask.
                 usage, choice = exc.completion.usage, exc.completion.choices[0]
@@ -116,8 +136,14 @@ class OpenAIChat:
 
 
 def _rejects_format(exc: Exception) -> bool:
+    """Whether the server refused the structured-output mode (not just failed): a 400 or 422
+    naming it; a 500 only when it names response_format or json_schema, so that a transient
+    server error that happens to say "function" does not switch the run to tool calling."""
+    import openai
     text = str(exc).lower()
-    return any(w in text for w in ("response_format", "json_schema", "tool", "function", "not supported"))
+    words = ("response_format", "json_schema") if isinstance(exc, openai.InternalServerError) else \
+        ("response_format", "json_schema", "tool", "function", "not supported")
+    return any(w in text for w in words)
 
 
 def _with_schema(messages: list[dict], schema: dict) -> list[dict]:

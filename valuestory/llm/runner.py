@@ -1,10 +1,13 @@
 """The stage runner: the one place where model calls happen.
 
 A stage builds `Request`s from typed inputs and reads typed answers; the runner does the I/O:
-bounded concurrency, backoff on rate limits, timeouts and server errors, validation errors
-sent back to the model for a bounded number of re-asks, a content-addressed cache (model,
-prompt template and the hash of its file, rendered prompt, schema, parameters), a log of
-every call, and the price of requests not yet sent (`plan`).
+bounded concurrency, backoff on rate limits, timeouts and server errors (as long as a
+server's Retry-After asks, up to MAX_RETRY_AFTER), a circuit breaker that stops asking an
+endpoint that does not answer at all (BREAKER failures in a row), validation errors sent back
+to the model for a bounded number of re-asks, a content-addressed cache (model, prompt
+template and the hash of its file, rendered prompt, schema, parameters) that keeps only
+answers that passed every check, a log of every call, and the price of requests not yet sent
+(`plan`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -27,6 +31,8 @@ from valuestory.tokens import count_tokens
 from .models import ChatModel, Completion, TransientError
 
 PARAMS = {"temperature": 0}
+MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is waited this long, then retried as usual
+BREAKER = 3  # connection failures in a row after which the endpoint is taken as down
 # USD per million tokens (input, output), for the estimates of `run --dry-run`.
 PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1": (2.0, 8.0),
           "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1-nano": (0.10, 0.40)}
@@ -69,6 +75,7 @@ class Answer:
     latency: float = 0.0
     raw: str = ""
     model: str = ""  # the model that answered
+    unanswered: bool = False  # the call itself failed (after its retries): nothing came back to judge
 
 
 class Runner:
@@ -78,6 +85,7 @@ class Runner:
         self.model, self.ledger, self.run_id = model, ledger, run_id
         self.concurrency, self.retries, self.reasks, self.backoff = concurrency, retries, reasks, backoff
         self.on_progress = on_progress
+        self._unreachable, self._lock = 0, threading.Lock()  # the circuit breaker's count
 
     def run(self, requests: list[Request]) -> list[Answer]:
         """Answers in the order of the requests. Cached answers cost nothing; the rest go to
@@ -87,10 +95,13 @@ class Runner:
         for i, req in enumerate(requests):
             key = req.cache_key(self.model.name)
             hit = self.ledger.cached(key)
-            if hit:
-                answers[i] = self._from_cache(req, *hit)
-                self._log(answers[i])
+            answer = self._from_cache(req, *hit) if hit else None
+            if answer is not None:
+                answers[i] = answer
+                self._log(answer)
             else:
+                if hit:  # an entry that no longer parses or passes its checks is never used
+                    self.ledger.forget_cached(key)
                 todo.append((i, key))
         done = len(requests) - len(todo)
         stage = requests[0].stage if requests else ""
@@ -101,7 +112,7 @@ class Runner:
                 i, key = futures[future]
                 answer = future.result()
                 answers[i] = answer
-                if answer.value is not None:
+                if answer.value is not None and not answer.problems and answer.error is None:
                     self.ledger.cache_answer(key, self.model.name, answer.request.prompt_version,
                                              answer.raw, answer.tokens_in, answer.tokens_out)
                 self._log(answer)
@@ -126,22 +137,37 @@ class Runner:
         self.ledger.log_call(self.run_id, a.request.stage, self.model.name, a.mode, a.tokens_in,
                              a.tokens_out, a.latency, a.cache_hit, a.attempts, a.error)
 
-    def _from_cache(self, req: Request, raw: str, tokens_in: int, tokens_out: int) -> Answer:
-        value = req.schema.model_validate_json(raw)
-        return Answer(req, value, cache_hit=True, problems=req.check(value) if req.check else [],
-                      raw=raw, mode="cache", model=self.model.name)
+    def _from_cache(self, req: Request, raw: str, tokens_in: int, tokens_out: int) -> Answer | None:
+        """The cached answer, if it still parses and passes every check; else None (ask again)."""
+        try:
+            value = req.schema.model_validate_json(raw)
+        except ValidationError:
+            return None
+        if req.check and req.check(value):
+            return None
+        return Answer(req, value, cache_hit=True, raw=raw, mode="cache", model=self.model.name)
 
     def _call(self, messages: list[dict], req: Request, answer: Answer) -> Completion:
         """One completion, waiting out transient failures with exponential backoff."""
         schema = req.schema.model_json_schema()
         for attempt in range(self.retries + 1):
+            if self._unreachable >= BREAKER:
+                raise TransientError(f"the endpoint did not answer {BREAKER} times in a row: not asking it again "
+                                     "in this run", unreachable=True)
             answer.attempts += 1
             try:
-                return self.model.complete(messages, schema, req.schema.__name__)
-            except TransientError:
+                completion = self.model.complete(messages, schema, req.schema.__name__)
+            except TransientError as exc:
+                with self._lock:
+                    self._unreachable = self._unreachable + 1 if exc.unreachable else 0
                 if attempt == self.retries:
                     raise
-                time.sleep(self.backoff * 2 ** attempt * (0.5 + random.random()))
+                pause = self.backoff * 2 ** attempt * (0.5 + random.random())
+                time.sleep(max(pause, min(exc.retry_after or 0.0, MAX_RETRY_AFTER)))
+            else:
+                with self._lock:
+                    self._unreachable = 0
+                return completion
         raise AssertionError("unreachable")
 
     def _ask(self, req: Request) -> Answer:
@@ -153,7 +179,7 @@ class Runner:
                 completion = self._call(messages, req, answer)
                 answer.tokens_in += completion.tokens_in
                 answer.tokens_out += completion.tokens_out
-                answer.mode, answer.raw = completion.mode, completion.text
+                answer.mode = completion.mode
                 try:
                     value = req.schema.model_validate_json(_json_part(completion.text))
                 except ValidationError as exc:
@@ -173,8 +199,8 @@ class Runner:
                          + "\nAnswer again with the whole corrected JSON object."}]
             if answer.value is None:
                 answer.error = "invalid answer after re-asks: " + "; ".join(answer.problems[:3])
-        except Exception as exc:  # a failed call must not sink the run: it is logged and counted
-            answer.error = f"{type(exc).__name__}: {exc}"[:500]
+        except Exception as exc:  # logged and counted here; the run decides what a missing answer means
+            answer.error, answer.unanswered = f"{type(exc).__name__}: {exc}"[:500], True
         answer.latency = time.perf_counter() - start
         return answer
 
