@@ -4,6 +4,8 @@ cites the passages it answers. What the model could not draft stays the offline 
 
 from __future__ import annotations
 
+from html import escape
+
 from pydantic import BaseModel, Field
 
 from valuestory import prompts
@@ -51,7 +53,7 @@ def requests(corpus: Corpus, catalogue: Coding, scores: Scorecard) -> list[Reque
                 span = m.span
                 picked.append(span.model_copy(update={"text": span.text[:QUOTE_CHARS]}))
                 seen.add(m.record_id)
-        lines.append(f"Touchpoint: {tp}\n" + "\n".join(tags.render(p) for p in picked))
+        lines.append(f"Touchpoint: {escape(tp, quote=False)}\n" + "\n".join(tags.render(p) for p in picked))
     return [Request(
         stage="opportunities", key=",".join(targets),
         messages=[{"role": "system", "content": prompts.render(PROMPT)}, {"role": "user", "content": "\n".join(lines)}],
