@@ -26,6 +26,7 @@ COMMENT = FieldSpec(
     prefer_longest_text=True,
 )
 SPECS = common_specs(score=SCORE, text=COMMENT)
+IN_SCALE = 0.9  # share of a column's numbers on the 0-10 scale for it to be an NPS score
 
 
 def fit(table: Table) -> float:
@@ -35,9 +36,14 @@ def fit(table: Table) -> float:
         return 0.0
     values = [float(v.replace(",", ".")) for r in table.rows[:200]
               if is_number(v := r.values.get(header, ""))]
-    if not values or max(values) > 10 or min(values) < 0:
-        return 0.0
+    scale = [v for v in values if 0 <= v <= 10]
     recommend = any(w in header.lower() for w in ("recommend", "nps", "likely"))
+    # A stray 11 in a survey is a typo the parser reports by its line, not a reason to read
+    # the file as another kind (and drop its scores): the file stays NPS while most scores
+    # (or its header) say so; a column mostly off the scale is not an NPS score.
+    if not scale or (len(scale) < IN_SCALE * len(values) and not recommend):
+        return 0.0
+    values = scale
     # A 0-10 scale is NPS's own; 1-5 stars are more likely a review or CSAT rating.
     if max(values) <= 5 and not recommend:
         return 0.5

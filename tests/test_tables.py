@@ -149,3 +149,21 @@ def test_undetectable_and_unsupported(write):
     path = write("x.pdf", "%PDF-1.4")
     with pytest.raises(InputError, match="unsupported file type"):
         detect_kind(SourceFile(path, "x.pdf"))
+
+
+def test_one_score_off_the_scale_is_an_error_naming_its_line_not_another_kind(tmp_path):
+    """A typo (11) in an NPS export must not turn the file into feedback and drop its scores."""
+    from valuestory.ingest.ingest import ingest
+    from valuestory.project import Project
+    project = Project(tmp_path / "p")
+    project.create()
+    path = tmp_path / "survey.csv"
+    path.write_text("id,How likely are you to recommend us?,comment\n" + "".join(f"{i},{i % 11},fine\n" for i in range(1, 30))
+                    + "30,11,too high\n", encoding="utf-8")
+    [report] = ingest(project, [path])
+    assert report.status == "failed" and report.kind == "nps"
+    assert "line 31" in report.message and "outside 0-10" in report.message
+    assert list(project.ledger.records()) == []
+    path.write_text("id,rating,comment\n" + "".join(f"{i},{20 + i},fine\n" for i in range(1, 30)), encoding="utf-8")
+    [other] = ingest(project, [path])  # a column mostly off the scale is no NPS score
+    assert other.kind != "nps"
