@@ -15,6 +15,7 @@ from .tabular import read_table
 TRANSCRIPT_FORMATS = {".txt", ".md", ".markdown", ".vtt", ".srt", ".sbv", ".docx"}
 TABLE_FORMATS = {".csv", ".tsv", ".xlsx", ".xls"}
 SUPPORTED = TRANSCRIPT_FORMATS | TABLE_FORMATS | {".json"}
+HINT_SHARE = 0.5  # a folder's kind is taken when its headers fit at least this share of the best fit
 
 
 def folder_hint(path: Path) -> str | None:
@@ -41,9 +42,11 @@ def detect_kind(src: SourceFile) -> tuple[str, str]:
         raise InputError(f"unsupported file type '{src.suffix or 'none'}'", path=src.display,
                          hint=f"Supported: {', '.join(sorted(SUPPORTED))}")
     fits = {kind: connectors.get(kind).fit(table) for kind in connectors.names()}
-    if hint and fits.get(hint, 0) > 0:
-        return hint, f"folder name, headers fit {hint}"
     kind = max(fits, key=fits.get)
+    # The file's own headers decide; a folder's name only breaks a near tie (an NPS export
+    # kept under crm-backup/ is still NPS)
+    if hint and fits.get(hint, 0) > 0 and fits[hint] >= HINT_SHARE * fits[kind]:
+        return hint, f"folder name, headers fit {hint}"
     if fits[kind] <= 0:
         raise InputError("cannot tell what kind of data this is from its columns "
                          f"({', '.join(table.headers[:8])})", path=src.display,

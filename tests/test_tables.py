@@ -167,3 +167,19 @@ def test_one_score_off_the_scale_is_an_error_naming_its_line_not_another_kind(tm
     path.write_text("id,rating,comment\n" + "".join(f"{i},{20 + i},fine\n" for i in range(1, 30)), encoding="utf-8")
     [other] = ingest(project, [path])  # a column mostly off the scale is no NPS score
     assert other.kind != "nps"
+
+
+def test_the_files_own_headers_beat_the_folder_name(tmp_path):
+    import shutil
+
+    from tests.conftest import ROOT
+    from valuestory.connectors.detect import detect_kind
+    from valuestory.connectors.files import SourceFile
+    nps = tmp_path / "crm-backup" / "export.csv"  # "crm" names the sales kind
+    nps.parent.mkdir()
+    shutil.copy(ROOT / "data_samples" / "corpus" / "nps" / "crewbook_nps_2026q2_qualtrics.csv", nps)
+    assert detect_kind(SourceFile(nps, "crm-backup/export.csv"))[0] == "nps"
+    reviews = tmp_path / "survey-exports" / "reviews.csv"  # a near tie: the folder decides
+    reviews.parent.mkdir()
+    shutil.copy(ROOT / "data_samples" / "corpus" / "feedback" / "app_store_reviews_export.csv", reviews)
+    assert detect_kind(SourceFile(reviews, "survey-exports/reviews.csv")) == ("nps", "folder name, headers fit nps")
