@@ -51,6 +51,11 @@ def prototypes(code: TouchpointDef) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+def segments_of(text: str) -> list[str]:
+    """A clause's segments ("the food so-so", "the service good") of MIN_SEGMENT_WORDS or more."""
+    return [s for s in SEGMENT.split(text) if len(WORDS.findall(s)) >= MIN_SEGMENT_WORDS]
+
+
 def train_softmax(x: np.ndarray, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression by gradient descent: weights and biases."""
     w = np.zeros((x.shape[1], classes), dtype=np.float32)
@@ -126,7 +131,7 @@ class CodebookCatalogue:
         ("the food so-so, the service good"), the one closest to the code speaks for it. When
         that segment judges nothing, the clause's tone stands (letting it say "neutral" helped
         the restaurant sentences of MAMS and hurt both customer-research corpora)."""
-        segments = [s for s in SEGMENT.split(text) if len(WORDS.findall(s)) >= MIN_SEGMENT_WORDS]
+        segments = segments_of(text)
         if len(segments) < 2:
             return None
         own = segments[int(np.argmax(self.similarities(self.embed(segments))[:, j]))]
@@ -139,7 +144,7 @@ class CodebookCatalogue:
         hits = [self.assign(text, row) for text, row in zip(texts, scores, strict=True)]
         owners, segments = [], []
         for i, text in enumerate(texts):
-            parts = [s for s in SEGMENT.split(text) if len(WORDS.findall(s)) >= MIN_SEGMENT_WORDS]
+            parts = segments_of(text)
             if len(parts) > 1:
                 owners += [i] * len(parts)
                 segments += parts
