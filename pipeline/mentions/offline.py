@@ -20,12 +20,12 @@ from .discover import discover
 from .library import LIBRARY
 from .themes import themes
 
-OFFLINE_ENGINE = "offline-v1"
+OFFLINE_ENGINE = "offline-v1"  # how offline mentions are labelled in exports
 # Weight of a clause's passage (its turn, else its record) beside the clause itself when
 # coding it; chosen on BANKING77 and the dev splits: 0.5 raised BANKING77 0.766 -> 0.781 and
 # codebook F1 on Oakhaven dev 0.447 -> 0.463 and the sample's dev 0.604 -> 0.618; a window of
 # neighbouring clauses instead blurred MAMS's two aspects per sentence (F1 0.59 -> 0.55).
-CONTEXT = 0.5  # how offline mentions are labelled in exports
+CONTEXT = 0.5
 
 
 class Catalogue:
