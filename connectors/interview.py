@@ -6,7 +6,7 @@ One file is one record: the whole conversation, as speaker turns with roles and 
 from __future__ import annotations
 
 import io
-import json
+import math
 import re
 
 import yaml
@@ -18,7 +18,7 @@ from .base import Connector, ParseOptions, connectors
 from .files import SourceFile
 from .roles import assign_roles
 from .tabular import to_iso_date
-from .turns import META_KEYS, merge_consecutive, parse_turn_lines, seconds
+from .turns import META_KEYS, TS, merge_consecutive, parse_turn_lines, seconds
 
 EXTENSIONS = (".txt", ".md", ".markdown", ".vtt", ".srt", ".sbv", ".json", ".docx")
 SEGMENT_KEYS = ("segment", "persona", "plan", "tier", "customer type")
@@ -26,14 +26,29 @@ ACCOUNT_KEYS = ("company", "account", "organization", "organisation", "business"
 RESPONDENT_KEYS = ("participant", "respondent", "interviewee", "customer")
 COMPANY_KEYS = ("interviewer", "moderator", "researcher")
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+MAX_FRONT_MATTER = 64 * 1024  # characters: a few key: value lines, never a document
+
+
+class _FrontMatterLoader(yaml.BaseLoader):
+    """Every value a string (a date is checked as a date later, not by YAML), and no aliases:
+    `key: value` lines never need them, and a few hundred bytes of nested aliases expand
+    to gigabytes."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 - PyYAML's own signature
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases (*name) are not allowed in front matter")
+        return super().compose_node(parent, index)
 
 
 def _front_matter(text: str, src: SourceFile) -> tuple[dict[str, str], str]:
     m = FRONT_MATTER.match(text)
     if not m:
         return {}, text
+    if len(m.group(1)) > MAX_FRONT_MATTER:
+        raise InputError(f"the front matter is over {MAX_FRONT_MATTER // 1024} KiB", path=src.display,
+                         line=2, hint="Keep only key: value lines between the --- lines")
     try:
-        data = yaml.safe_load(m.group(1)) or {}
+        data = yaml.load(m.group(1), Loader=_FrontMatterLoader) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"the front matter between the --- lines is not valid YAML ({exc})",
                          path=src.display, line=2, hint="Fix the key: value lines at the top") from None
@@ -86,6 +101,7 @@ def _caption_turns(src: SourceFile, meta: dict[str, str]) -> list[Turn]:
 SPEAKER_KEYS = ("speaker", "speaker_name", "speaker_label", "name", "participant", "user", "role", "author")
 TEXT_KEYS = ("text", "content", "transcript", "utterance", "message", "words", "elements")
 START_KEYS = ("start", "start_time", "starttime", "timestamp", "begin", "time", "offset")
+TIMESTAMP = re.compile(rf"\d+(?:\.\d+)?|{TS}")
 LIST_KEYS = ("turns", "utterances", "segments", "transcript", "monologues", "results", "entries", "messages")
 
 
@@ -98,18 +114,30 @@ def _words(value: object) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, list):  # word or element lists from recorders
-        parts = [p if isinstance(p, str) else str(_get(p, ("text", "word", "value", "punctuated_word")) or "")
-                 for p in value]
+        parts = [_word(p) for p in value]
         return re.sub(r"\s+([,.!?;:])", r"\1", " ".join(p.strip() for p in parts if p.strip()))
     return ""
 
 
+def _word(item: object) -> str:
+    if isinstance(item, dict):
+        item = _get(item, ("text", "word", "value", "punctuated_word"))
+    return item if isinstance(item, str) else "" if item is None else str(item)
+
+
+def _start(value: object) -> float | None:
+    """Seconds from a start field: 12.5, "12.5", "00:12.5"; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str) and TIMESTAMP.fullmatch(value.strip()):
+        return seconds(value.strip())
+    return None
+
+
 def _json_turns(src: SourceFile, meta: dict[str, str]) -> list[Turn]:
-    try:
-        data = json.loads(src.text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg})", path=src.display, line=exc.lineno,
-                         hint="Fix the file or export it again") from None
+    data = src.json
     items = data
     if isinstance(data, dict):
         for key in ("metadata", "meta", "info"):
@@ -129,12 +157,9 @@ def _json_turns(src: SourceFile, meta: dict[str, str]) -> list[Turn]:
         speaker = _get(item, SPEAKER_KEYS)
         if isinstance(speaker, dict):
             speaker = _get(speaker, ("name", "label", "id"))
-        start = _get(item, START_KEYS)
-        if isinstance(start, str):
-            start = seconds(start) if ":" in start else float(start) if start.replace(".", "").isdigit() else None
         if text:
             turns.append(Turn(speaker=str(speaker).strip() if speaker is not None else "Speaker",
-                              text=text, time=float(start) if isinstance(start, (int, float)) else None))
+                              text=text, time=_start(_get(item, START_KEYS))))
     if not turns:
         raise InputError("no turn has any text", path=src.display,
                          hint="Each turn needs a 'text' (or 'content', 'transcript') field")
@@ -210,8 +235,8 @@ def parse(src: SourceFile, options: ParseOptions) -> list[Record]:
 def looks_like_transcript_json(src: SourceFile) -> bool:
     """For kind detection: a JSON list whose items have a speaker and a text."""
     try:
-        data = json.loads(src.text)
-    except (json.JSONDecodeError, InputError):
+        data = src.json
+    except InputError:
         return False
     if isinstance(data, dict):
         data = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), list)), None)

@@ -20,7 +20,17 @@ GENERIC = re.compile(r"^(speaker|spk|person|voice|unknown|p|participant|responde
                      r"interviewer|agent|user|guest)[\s_-]*\d*$", re.I)
 
 
+PERSON_IN_ROLE = re.compile(r"^(?P<role>[^()]+?)\s*[(\[](?P<name>[^()\[\]]+)[)\]]$")
+
+
+def split_label(label: str) -> tuple[str, str | None]:
+    """'Agent (Imogen)' -> ('Agent', 'Imogen'); a label without brackets -> (label, None)."""
+    m = PERSON_IN_ROLE.match(label.strip())
+    return (m.group("role").strip(), m.group("name").strip()) if m else (label, None)
+
+
 def _key(label: str) -> str:
+    label = split_label(label)[0]
     return re.sub(r"[\s_-]*\d+$", "", label.strip().lower()).replace("_", " ").replace("-", " ").strip()
 
 

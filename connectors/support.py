@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from valuestory.errors import InputError
 from valuestory.records import Record, Turn, assemble_turns
@@ -12,7 +13,7 @@ from .files import SourceFile
 from .roles import role_of_label
 from .rows import RowReader, common_specs
 from .tabular import FieldSpec, Row, Table, mostly_text, norm, read_table, require
-from .turns import parse_turn_lines
+from .turns import label_of_line
 
 SUBJECT = FieldSpec(exact=("subject", "title", "summary", "topic", "issue"), contains=("subject", "title"))
 DESCRIPTION = FieldSpec(
@@ -55,11 +56,7 @@ def _scalar(value: object) -> str:
 
 
 def read_json_tickets(src: SourceFile) -> Table:
-    try:
-        data = json.loads(src.text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg})", path=src.display, line=exc.lineno,
-                         hint="Fix the file or export it again") from None
+    data = src.json
     if isinstance(data, dict):
         data = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), list)), None)
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
@@ -103,19 +100,45 @@ def _comment_turn(comment: object, requester: str) -> Turn | None:
 
 
 def thread_turns(value: str, requester: str) -> list[Turn]:
-    """Comments as a JSON list, as `Name: text` lines, or else one block of text."""
+    """Comments as a JSON list, or as text where each comment starts with its author's label
+    (`Agent (Sam): ...`, `Dana: ...`). One turn per comment, however many in a row are by one
+    author; lines without a label belong to the comment above, and text before the first
+    label is a comment of its own (by an unknown author), never dropped."""
     if not value:
         return []
     if value.lstrip().startswith("["):
         try:
             items = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             items = None
         if isinstance(items, list):
-            return [t for t in (_comment_turn(c, requester) for c in items) if t]
-    turns = [t.model_copy(update={"role": "customer" if t.speaker == requester else role_of_label(t.speaker)})
-             for t in parse_turn_lines(value.split("\n"))]
-    return turns or [Turn(speaker="Reply", text=value.strip())]
+            turns = [t for t in (_comment_turn(c, requester) for c in items) if t]
+            if turns or not any(items):
+                return turns
+    lines = value.split("\n")
+    labels = [label_of_line(line) for line in lines]
+    counts = Counter(m[0] for m in labels if m)
+    comments: list[list[str]] = []  # [speaker, text lines...]
+    for line, m in zip(lines, labels, strict=True):
+        if m and _is_author(m[0], requester, counts):
+            comments.append([m[0], m[1]])
+        elif comments:
+            comments[-1].append(line.strip())
+        elif line.strip():
+            comments.append(["Reply", line.strip()])
+    turns = []
+    for speaker, *text in comments:
+        words = " ".join(t for t in text if t)
+        if words:
+            role = "customer" if speaker == requester else role_of_label(speaker)
+            turns.append(Turn(speaker=speaker, role=role, text=words))
+    return turns
+
+
+def _is_author(label: str, requester: str, counts: Counter) -> bool:
+    """A label starts a comment when it names a role (`Agent (Sam)`), the requester, or
+    someone who writes more than once; a one-off `Pricing:` inside a comment is its text."""
+    return role_of_label(label) != "unknown" or label == requester or counts[label] >= 2 or len(counts) == 1
 
 
 def parse(src: SourceFile, options: ParseOptions) -> list[Record]:

@@ -48,7 +48,7 @@ def read_table(src: SourceFile) -> Table:
 def _sniff_delimiter(text: str, suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.split("\n", 50) if line.strip()), "")  # the header row
     counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -132,23 +132,32 @@ def _read_xlsx(src: SourceFile) -> Table:
         raise InputError(f"cannot open as an Excel workbook ({type(exc).__name__})",
                          path=src.display, hint="Open and re-save it in Excel, or export CSV") from exc
     try:
-        # The first sheet that has data: survey tools put responses first.
-        for sheet in book.worksheets:
-            headers: list[str] | None = None
-            rows: list[Row] = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = [_cell(v) for v in values]
-                if not any(cells):
-                    continue
-                if headers is None:
-                    headers = _clean_headers(cells, src)
-                    continue
-                cells = cells + [""] * (len(headers) - len(cells))
-                rows.append(Row(number, dict(zip(headers, cells, strict=False))))
-            if headers is not None:
-                return _qualtrics(Table(headers, rows, where="row", sheet=sheet.title))
+        return _first_sheet(book, src)
+    except InputError:
+        raise
+    except Exception as exc:  # a workbook can open and still fail on a damaged row
+        raise InputError(f"the workbook opens but its rows cannot be read ({type(exc).__name__}: {exc})",
+                         path=src.display, hint="Open and re-save it in Excel, or export CSV") from None
     finally:
         book.close()
+
+
+def _first_sheet(book, src: SourceFile) -> Table:  # noqa: ANN001 - an openpyxl workbook
+    """The first sheet that has data: survey tools put responses first."""
+    for sheet in book.worksheets:
+        headers: list[str] | None = None
+        rows: list[Row] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell(v) for v in values]
+            if not any(cells):
+                continue
+            if headers is None:
+                headers = _clean_headers(cells, src)
+                continue
+            cells = cells + [""] * (len(headers) - len(cells))
+            rows.append(Row(number, dict(zip(headers, cells, strict=False))))
+        if headers is not None:
+            return _qualtrics(Table(headers, rows, where="row", sheet=sheet.title))
     raise InputError("the workbook has no data", path=src.display, hint="Export the responses sheet")
 
 
@@ -306,6 +315,7 @@ def day_first(values: list[str]) -> bool:
     return False
 
 
+UNLIKE_DEFAULTS = (datetime(1904, 1, 1), datetime(1905, 2, 2))
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
@@ -316,9 +326,14 @@ def to_iso_date(value: str, dayfirst: bool = False) -> str:
     if m:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
     try:
-        return dateparser.parse(value, dayfirst=dayfirst).date().isoformat()
+        # Parsed against two different defaults: a value that names its year, month and day
+        # gives one date; "Mon", "3pm" or "-1" borrow parts of the default and give two.
+        one, two = (dateparser.parse(value, dayfirst=dayfirst, default=d).date() for d in UNLIKE_DEFAULTS)
     except OverflowError as exc:
         raise ValueError(value) from exc
+    if one != two:
+        raise ValueError(value)
+    return one.isoformat()
 
 
 def parse_date(value: str, row: Row, header: str, src: SourceFile, dayfirst: bool) -> str | None:

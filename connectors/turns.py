@@ -46,6 +46,12 @@ def _match(line: str) -> tuple[str, str, float | None, bool] | None:
     return None
 
 
+def label_of_line(line: str) -> tuple[str, str] | None:
+    """(speaker, text) of a `Name: text` line, else None."""
+    m = _match(line)
+    return (m[0], m[1]) if m and m[1] else None
+
+
 def parse_turn_lines(lines: list[str], meta: dict[str, str] | None = None,
                      prelude: list[str] | None = None) -> list[Turn]:
     """Turns from lines of text. A label seen only once among speakers who speak often is

@@ -74,6 +74,21 @@ class VectorStore:
     def count(self) -> int:
         return self.collection.count()
 
+    def ids(self) -> set[str]:
+        """Every chunk id the index can read back."""
+        found: set[str] = set()
+        for offset in range(0, self.count(), self.max_batch):
+            found.update(self.collection.get(include=[], limit=self.max_batch, offset=offset)["ids"])
+        return found
+
+    def unreadable(self, ids: Sequence[str]) -> set[str]:
+        """Those of `ids` the index does not return: written but lost, or never written."""
+        ids = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), self.max_batch):
+            found.update(self.collection.get(ids=ids[i:i + self.max_batch], include=[])["ids"])
+        return set(ids) - found
+
     def query(self, vector: np.ndarray, n: int = 10, where: dict | None = None) -> list[Hit]:
         """Nearest chunks to an embedded query (one row from this store's embedder)."""
         if self.count() == 0:

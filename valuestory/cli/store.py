@@ -80,7 +80,7 @@ def _print_ingest_summary(reports) -> None:
     table = Table(title="Ingest summary", show_lines=False)
     for col in ("file", "kind", "status", "records", "chunks", "encoding", "notes"):
         table.add_column(col, justify="right" if col in ("records", "chunks") else "left")
-    style = {"stored": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
+    style = {"stored": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow", "repaired": "yellow"}
     for r in reports:
         notes = r.message
         if r.status == "stored":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from valuestory.connectors import ParseOptions, connectors, detect_kind, discover
 from valuestory.connectors.files import SourceFile
-from valuestory.errors import InputError
+from valuestory.errors import InputError, ValuestoryError
 from valuestory.project import Project
 from valuestory.records import Record
 from valuestory.stores.ledger import Ledger, SourceRow
@@ -26,11 +26,14 @@ from valuestory.stores.vectors import VectorStore
 from .chunk import Chunk, chunk_record
 from .redact import Redactor
 
+REPAIR_BATCH = 500  # chunk ids per ledger look-up (SQLite's parameter limit)
+MAX_RECORD_CHARS = 2_000_000  # about a 300-page transcript; beyond it a file is not one record
+
 
 @dataclass
 class FileReport:
     path: str
-    status: str  # stored | unchanged | failed | skipped
+    status: str  # stored | unchanged | failed | skipped | repaired
     kind: str = ""
     records: int = 0
     added: int = 0
@@ -107,11 +110,20 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
                              path=display, hint="Ids must be unique across sources: rename the "
                              "file, or map another id column with --map id=COLUMN; if it is the same "
                              f"file moved, run `valuestory forget {owner}` first")
+        oversized = next((r for r in records if len(r.text) > MAX_RECORD_CHARS), None)
+        if oversized:
+            raise InputError(f"{oversized.locator} holds {len(oversized.text):,} characters, over the "
+                             f"{MAX_RECORD_CHARS:,} one record may hold", path=display,
+                             hint="Split the file (one interview or one response per record)")
         redactor.counts.clear()
         records = [redactor.record(r) for r in records]
         report.redactions = Counter(redactor.counts)
     except InputError as exc:
         report.message = exc.located(display).render()
+        return report
+    except Exception as exc:  # noqa: BLE001 - one unreadable file must not end the batch
+        report.message = (f"{display}: could not be read ({type(exc).__name__}: {exc}); nothing of it "
+                          "was stored. This is a fault in valuestory: please report it with the file")
         return report
 
     chunks = [c for r in records for c in chunk_record(r, project.config.chunking.max_tokens)]
@@ -156,8 +168,8 @@ class Writer:
         new = [(c, p.source.kind) for p in queue for c in p.new]
         ledger.mark_pending(c.chunk_id for c, _ in new)
         try:
-            vectors.add([c.chunk_id for c, _ in new], [c.text for c, _ in new],
-                        [{"record_id": c.record_id, "kind": kind} for c, kind in new])
+            write_and_read_back(vectors, [c.chunk_id for c, _ in new], [c.text for c, _ in new],
+                                [{"record_id": c.record_id, "kind": kind} for c, kind in new])
         except Exception as exc:  # the store refused or vanished: no file of the group is stored
             for p in queue:
                 p.report.status = "failed"
@@ -171,6 +183,37 @@ class Writer:
         stale = [cid for p in queue for cid in p.stale]
         vectors.delete(stale)
         ledger.clear_pending(stale)
+
+
+def write_and_read_back(vectors: VectorStore, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
+    """Write vectors and check that each reads back, writing the missing ones once more;
+    raises VectorsLost when some still do not."""
+    vectors.add(ids, texts, metadatas)
+    missing = vectors.unreadable(ids)
+    if missing:
+        again = [i for i, cid in enumerate(ids) if cid in missing]
+        vectors.add([ids[i] for i in again], [texts[i] for i in again], [metadatas[i] for i in again])
+        if lost := vectors.unreadable([ids[i] for i in again]):
+            raise VectorsLost(f"{len(lost)} of {len(ids)} vectors did not read back after writing")
+
+
+class VectorsLost(ValuestoryError):
+    pass
+
+
+def repair(ledger: Ledger, vectors: VectorStore) -> tuple[int, int]:
+    """Make the index hold exactly the ledger's chunks: re-embed those it cannot read back
+    (a crash, a disk fault or a writer outside valuestory), delete those it holds for no
+    stored record. Returns (re-embedded, deleted)."""
+    held = vectors.ids()
+    stored = {ref[0] for ref in ledger.chunk_refs()}
+    missing, extra = sorted(stored - held), held - stored
+    for i in range(0, len(missing), REPAIR_BATCH):
+        rows = ledger.chunks_by_id(missing[i:i + REPAIR_BATCH]).values()
+        write_and_read_back(vectors, [r["chunk_id"] for r in rows], [r["text"] for r in rows],
+                            [{"record_id": r["record_id"], "kind": r["kind"]} for r in rows])
+    vectors.delete(extra)
+    return len(missing), len(extra)
 
 
 def ingest(project: Project, paths: list[Path], kind: str | None = None,
@@ -193,6 +236,11 @@ def _ingest(project: Project, paths: list[Path], kind: str | None,
     if not files:
         return reports
     recover(project.ledger, project.vectors)
+    missing, extra = repair(project.ledger, project.vectors)
+    if missing or extra:
+        reports.append(FileReport("(vector index)", "repaired", message=(
+            f"re-embedded {missing} stored chunks the index could not read back; "
+            f"deleted {extra} vectors of no stored record")))
     options = ParseOptions(mapping=dict(mapping or {}),
                            company_speakers=project.config.interviews.company_speakers)
     redactor = Redactor(project.config.privacy)

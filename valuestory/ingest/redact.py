@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from valuestory.config import PrivacySection
-from valuestory.connectors.roles import is_generic_label
+from valuestory.connectors.roles import is_generic_label, split_label
 from valuestory.records import Record, assemble_turns
 
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")  # \w: josé.garcía@exämple.de too
@@ -168,8 +168,10 @@ class Redactor:
         longest first so that 'Marco Diaz' is replaced before 'Marco'."""
         people: dict[str, str] = {}
         for turn in record.turns:
-            if turn.speaker not in people and not is_generic_label(turn.speaker):
-                people[turn.speaker] = self.pseudonym(turn.speaker, ROLE_PREFIX[turn.role])
+            # 'Agent (Imogen)' names a person inside a role label: the person is pseudonymised
+            person = split_label(turn.speaker)[1] or turn.speaker
+            if person not in people and not is_generic_label(person):
+                people[person] = self.pseudonym(person, ROLE_PREFIX[turn.role])
         if record.respondent and record.respondent not in people and _name_like(record.respondent):
             prefix = "Customer" if record.kind == "interview" else "Respondent"
             people[record.respondent] = self.pseudonym(record.respondent, prefix)
@@ -198,7 +200,7 @@ class Redactor:
         if record.turns:
             first = record.turns[0]
             preamble = record.text[: max(0, first.start - len(first.speaker) - 2)].rstrip("\n")
-            turns = [t.model_copy(update={"speaker": names.get(t.speaker, t.speaker),
+            turns = [t.model_copy(update={"speaker": names.get(t.speaker) or self._names(t.speaker, names),
                                           "text": self.text(t.text, names)}) for t in record.turns]
             update["text"], update["turns"] = assemble_turns(turns, self.text(preamble, names))
         else:
