@@ -90,6 +90,12 @@ MIGRATIONS = [
         run_id TEXT NOT NULL, stage TEXT NOT NULL, engine TEXT NOT NULL, version TEXT NOT NULL,
         model TEXT, prompts TEXT, seconds REAL, data TEXT NOT NULL, PRIMARY KEY (run_id, stage));
     """,
+    """
+    -- a keyed digest of the file's own path: the stored path is redacted (a name or an email
+    -- in a file name never reaches the store), so this is how a file is known again
+    ALTER TABLE sources ADD COLUMN origin TEXT;
+    CREATE INDEX sources_origin ON sources(origin);
+    """,
 ]
 
 
@@ -106,6 +112,7 @@ class SourceRow:
     chunks: int
     ingested_at: str
     batch: str | None = None  # the ingest command that wrote it
+    origin: str | None = None  # keyed digest of the file's path as the user named it
 
 
 class Ledger:
@@ -128,6 +135,11 @@ class Ledger:
     # --- reading ------------------------------------------------------------------------
     def source(self, path: str) -> SourceRow | None:
         row = self.db.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
+        return SourceRow(*row) if row else None
+
+    def source_from(self, origin: str) -> SourceRow | None:
+        """The source stored from the file with this origin digest (its path may be redacted)."""
+        row = self.db.execute("SELECT * FROM sources WHERE origin = ?", (origin,)).fetchone()
         return SourceRow(*row) if row else None
 
     def sources(self) -> list[SourceRow]:
@@ -289,7 +301,9 @@ class Ledger:
         source.ingested_at = _now()
         with self.transaction():
             self.db.execute("DELETE FROM records WHERE source = ?", (source.path,))
-            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            if source.origin:  # the same file stored before under another (redacted) path
+                self.db.execute("DELETE FROM sources WHERE origin = ? AND path != ?", (source.origin, source.path))
+            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                             tuple(source.__dict__.values()))
             self.db.executemany(
                 "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -123,40 +123,132 @@ def test_structured_fields_are_redacted_before_storage():
     assert (out.respondent, out.account, out.segment) == ("[phone]", "[email]", "[email]")
 
 
-def test_no_personal_data_reaches_the_store_the_index_a_model_request_or_an_export(tmp_path):
-    """Every shape above, in the text and in the account and segment columns of a feedback
-    file, ingested and run on a model: none of it in the ledger's bytes, the vector index's
-    files, any request sent to the model, an export or the report."""
+MORE_PII = [  # further shapes, each as it turns up in real exports
+    ("JO.SMITH@EXAMPLE.COM", "JO.SMITH"), ("<dana.w@example.org>", "dana.w"), ("mailto:ops@acme.example", "ops@acme"),
+    ("first.last@sub.domain.example.com", "first.last"), ("user_name-99@example.io", "user_name-99"),
+    ("415.555.0132", "555.0132"), ("+1-415-555-0132", "415-555"), ("+33 1 42 68 53 00", "42 68 53"),
+    ("+49 30 901820", "901820"), ("+61 2 9374 4000", "9374 4000"), ("020 7946 0958", "7946 0958"),
+    ("(020) 7946-0958", "7946-0958"), ("+91 98765 43210", "98765 43210"), ("1-800-555-0199", "555-0199"),
+    ("+353 1 234 5678", "234 5678"), ("+81 3-1234-5678", "1234-5678"),
+    ("3782 822463 10005", "822463"), ("5555555555554444", "5555555555554444"), ("4012888888881881", "4012888888881881"),
+    ("6011 1111 1111 1117", "6011 1111"), ("5105-1051-0510-5100", "5105-1051"),
+    ("FR14 2004 1010 0505 0001 3M02 606", "0505 0001"), ("ES91 2100 0418 4502 0005 1332", "4502 0005"),
+    ("NL91ABNA0417164300", "0417164300"), ("IT60X0542811101000000123456", "0542811101000000123456"),
+    ("JT 98 76 54 B", "98 76 54"), ("219-09-9999", "219-09-9999"),
+    ("sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ", "abcdefghijklmnopqrst"),
+    ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "11ABCDEFG0123456789"),
+    ("xoxp-123456789012-123456789012-abcdef", "123456789012-1234"), ("AKIAJ7Q2EXAMPLEKEY12", "J7Q2EXAMPLE"),
+    ("Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLXZhbHVlLWhlcmU", "c2lnbmF0dXJl"),
+    ("api_key=9f8e7d6c5b4a3f2e1d0c", "9f8e7d6c5b4a"), ("token: 7f3a9c1e5b2d8f4a", "7f3a9c1e5b2d"),
+    ("passwd=Tr0ub4dor&3", "Tr0ub4dor"), ("10.0.0.12", "10.0.0.12"), ("172.16.254.1", "172.16.254.1"),
+    ("fe80::1ff:fe23:4567:890a", "fe23:4567"), ("date of birth: 1985-03-12", "1985-03-12"),
+    ("DOB 03/12/1985", "03/12/1985"), ("born 12.03.1985", "12.03.1985"),
+    ("https://app.example.com/login?access_token=q1w2e3r4t5", "q1w2e3r4t5"),
+    ("https://admin:s3cretpw@db.example.com", "s3cretpw"),
+    ("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXXXXXX"),
+    ("https://example.com/reset?code=88aa77bb66", "88aa77bb66"),
+]
+CORPUS_PII = PII + MORE_PII
+PEOPLE = ["Dana Whitfield", "Marco Díaz", "Siobhán O'Neill", "Imogen Pryce"]  # names as speakers and in file names
+
+
+@pytest.mark.parametrize("written,secret", MORE_PII, ids=[w[:24] for w, _ in MORE_PII])
+def test_further_shapes_of_personal_data_are_redacted(written, secret):
+    out = redactor().text(f"My details: {written}. Please update them.")
+    assert secret not in out and "[" in out and out.endswith("Please update them.")
+
+
+def _pii_corpus(folder) -> int:
+    """Every value of CORPUS_PII in every format and field a connector reads; returns how many
+    (value, format, field) variants were written."""
     import csv
+    import io
+    import json
+
+    import docx
+    import openpyxl
+    folder.mkdir(parents=True)
+    variants = 0
+
+    def table(name, header, rows):
+        with (folder / name).open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([header, *rows])
+
+    n = len(CORPUS_PII)
+    values = [w for w, _ in CORPUS_PII]
+    table("feedback.csv", ["id", "text", "account", "segment"],
+          [[w, f"The app keeps crashing. My details: {w}. Please fix the app.", w, w] for i, w in enumerate(values)])
+    variants += 4 * n  # id, text, account, segment
+    table("sales.csv", ["Opportunity ID", "Stage", "Contact", "Notes"],
+          [[f"o{i}", "Closed Lost", w, f"Customer said the price was too high; reach them at {w}."] for i, w in enumerate(values)])
+    variants += 2 * n
+    book = openpyxl.Workbook()
+    book.active.append(["Response ID", "Email", "How likely are you to recommend us?", "Why?", "Segment"])
+    for i, w in enumerate(values):
+        book.active.append([f"x{i}", w, 3, f"Checkout failed twice, call me: {w}", w])
+    buf = io.BytesIO()
+    book.save(buf)
+    (folder / "nps.xlsx").write_bytes(buf.getvalue())
+    variants += 3 * n
+    tickets = [{"id": i, "subject": "Refund", "requester": w, "description": f"Where is my refund? {w}",
+                "comments": [{"author": "Agent (Imogen Pryce)", "body": "Sorry, Imogen here."},
+                             {"author": w, "body": f"Still waiting, {w}"}]} for i, w in enumerate(values)]
+    (folder / "tickets.json").write_text(json.dumps({"tickets": tickets}), encoding="utf-8")
+    variants += 3 * n  # requester, description, comment author and body
+    for i, w in enumerate(values):  # interviews: front matter, turns, and the file's own name
+        person = PEOPLE[i % len(PEOPLE)]
+        safe = w if "/" not in w else f"note {i}"  # any character but / may be in a file name
+        (folder / f"call {person} {safe}.md").write_text(
+            f"---\nparticipant: {person}\ncompany: {json.dumps(w)}\nsegment: {json.dumps(w)}\n---\n"
+            f"Interviewer: How did it go, {person.split()[0]}?\n{person}: Onboarding was slow. Reach me at {w}.\n"
+            f"Interviewer: Anything else?\n{person}: The invoice was wrong.\n", encoding="utf-8")
+    variants += 4 * n - sum("/" in w for w in values)  # file name, company, segment, turn text; the person's name in all
+    cues = "".join(f"00:00:{i:02d}.000 --> 00:00:{i:02d}.900\n<v {PEOPLE[0]}>My details are {w}, please update them\n\n"
+                   for i, w in enumerate(values[:59]))
+    (folder / f"{PEOPLE[0]} call.vtt").write_text("WEBVTT\n\n" + cues, encoding="utf-8")
+    document = docx.Document()
+    for w in values:
+        document.add_paragraph(f"{PEOPLE[1]}: Billing was confusing, write to {w}")
+        document.add_paragraph("Interviewer: Why?")
+    document.save(folder / f"{PEOPLE[1]} interview.docx")
+    (folder / f"{PEOPLE[2]}.json").write_text(json.dumps(
+        [{"speaker": PEOPLE[2], "text": f"Delivery was late; {w}"} for w in values]
+        + [{"speaker": "Interviewer", "text": "What happened?"}]), encoding="utf-8")
+    variants += 59 + 2 * n
+    return variants
+
+
+def test_no_personal_data_reaches_the_store_the_index_a_model_request_or_an_export(tmp_path):
+    """Every shape above, in every format and field a connector reads (texts, ids, respondents,
+    accounts, segments, speaker labels, front matter, file names), ingested and run on a model:
+    none of it in the ledger's bytes, the vector index's files, any request sent to the model,
+    an export or the report."""
     import json
 
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run
     from valuestory.project import Project
+    from valuestory.render.exports import KINDS
+    from valuestory.render.exports import rows as export_rows
     from valuestory.render.report import render
     from valuestory.stores.runs import RunStore
     from valuestory.testing import ScriptedModel, answer
-    data = tmp_path / "feedback.csv"
-    with data.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "text", "account", "segment"])
-        for i, (written, _) in enumerate(PII):
-            w.writerow([f"r{i}", f"The invoice app keeps crashing. My details: {written}. Please fix the app.",
-                        written, written])
+    variants = _pii_corpus(tmp_path / "data")
+    assert variants >= 100 and len(CORPUS_PII) >= 70
     project = Project(tmp_path / "p")
     project.create()
-    [report] = ingest(project, [data], kind="feedback",
-                      mapping={"id": "id", "text": "text", "respondent": "account", "segment": "segment"})
-    assert report.status == "stored", report.message
+    reports = ingest(project, [tmp_path / "data"])
+    assert all(r.status == "stored" for r in reports), [r.message for r in reports if r.status != "stored"]
     model = ScriptedModel(name="counting-fake", on_call=answer)
     run(project, "offline", model=model)
     reader = RunStore(project.ledger).latest()
     sent = json.dumps([call for call in model.calls], ensure_ascii=False)
     exported = json.dumps([r.model_dump() for r in project.ledger.records()], ensure_ascii=False)
-    exported += json.dumps([m.model_dump() for m in reader.coding.mentions], ensure_ascii=False)
-    html = render(project, "html", reader)
+    exported += json.dumps([export_rows(reader, kind, csv=True) for kind in KINDS], ensure_ascii=False, default=str)
+    exported += json.dumps([s.path for s in project.ledger.sources()], ensure_ascii=False)
+    html = render(project, "html", reader) + render(project, "md", reader)
     stored = b"".join(f.read_bytes() for f in project.store_dir.rglob("*") if f.is_file())
     assert model.calls, "the model was asked nothing"
-    for _, secret in PII:
-        assert secret not in sent and secret not in exported and secret not in html, secret
-        assert secret.encode() not in stored, secret
+    leaks = [secret for _, secret in CORPUS_PII + [(p, p) for p in PEOPLE] + [(p, p.split()[-1]) for p in PEOPLE]
+             if secret in sent or secret in exported or secret in html or secret.encode() in stored]
+    assert not leaks, f"{len(leaks)} of {len(CORPUS_PII) + 2 * len(PEOPLE)} leak: {leaks[:10]}"

@@ -91,7 +91,8 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         kind, detected = (kind, "--kind") if kind else detect_kind(src)
         report.kind, report.detected = kind, detected
         fingerprint = settings_fingerprint(project, kind, options)
-        before = ledger.source(display)
+        origin = redactor.digest(display)
+        before = ledger.source_from(origin) or ledger.source(display)
         if before and before.sha256 == src.sha256 and before.settings == fingerprint:
             report.status, report.records, report.chunks = "unchanged", before.records, before.chunks
             report.encoding = before.encoding
@@ -100,9 +101,20 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         report.encoding = src.encoding
         if not records:
             raise InputError("no records found", path=display, hint="Is the file empty but for its header?")
+        oversized = next((r for r in records if len(r.text) > MAX_RECORD_CHARS), None)
+        if oversized:
+            raise InputError(f"{oversized.locator} holds {len(oversized.text):,} characters, over the "
+                             f"{MAX_RECORD_CHARS:,} one record may hold", path=display,
+                             hint="Split the file (one interview or one response per record)")
+        redactor.counts.clear()
+        # the path as stored and shown: redacted, with the names of the file's own people
+        stored = redactor.path(display, redactor.names_of(records))
+        records = [redactor.record(r).model_copy(update={"source": stored}) for r in records]
+        report.redactions = Counter(redactor.counts)
         ids = [r.record_id for r in records]
         owners = {**ledger.owners(ids), **{i: claimed[i] for i in ids if i in claimed}}
-        clashes = {rid: owner for rid, owner in owners.items() if owner != display}
+        own = {stored} | ({before.path} if before else set())
+        clashes = {rid: owner for rid, owner in owners.items() if owner not in own}
         if clashes:
             rid, owner = next(iter(clashes.items()))
             raise InputError(f"record id '{rid}' is already stored from {owner}"
@@ -110,14 +122,6 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
                              path=display, hint="Ids must be unique across sources: rename the "
                              "file, or map another id column with --map id=COLUMN; if it is the same "
                              f"file moved, run `valuestory forget {owner}` first")
-        oversized = next((r for r in records if len(r.text) > MAX_RECORD_CHARS), None)
-        if oversized:
-            raise InputError(f"{oversized.locator} holds {len(oversized.text):,} characters, over the "
-                             f"{MAX_RECORD_CHARS:,} one record may hold", path=display,
-                             hint="Split the file (one interview or one response per record)")
-        redactor.counts.clear()
-        records = [redactor.record(r) for r in records]
-        report.redactions = Counter(redactor.counts)
     except InputError as exc:
         report.message = exc.located(display).render()
         return report
@@ -127,16 +131,17 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         return report
 
     chunks = [c for r in records for c in chunk_record(r, project.config.chunking.max_tokens)]
-    old_hashes = ledger.record_hashes(display)
+    previous = before.path if before else stored
+    old_hashes = ledger.record_hashes(previous)
     new_hashes = {r.record_id: r.content_hash() for r in records}
-    old = ledger.chunk_ids_of_source(display)
+    old = ledger.chunk_ids_of_source(previous)
     report.records, report.chunks = len(records), len(chunks)
     report.added = sum(1 for rid in new_hashes if rid not in old_hashes)
     report.changed = sum(1 for rid, h in new_hashes.items() if old_hashes.get(rid, h) != h)
     report.removed = sum(1 for rid in old_hashes if rid not in new_hashes)
-    claimed.update((rid, display) for rid in new_hashes)
-    source = SourceRow(display, kind, src.sha256, len(src.data), report.encoding, report.detected,
-                       fingerprint, len(records), len(chunks), "", batch)
+    claimed.update((rid, stored) for rid in new_hashes)
+    source = SourceRow(stored, kind, src.sha256, len(src.data), report.encoding, report.detected,
+                       fingerprint, len(records), len(chunks), "", batch, origin)
     return Prepared(report, source, records, chunks,
                     new=[c for c in chunks if c.chunk_id not in old],
                     stale=old - {c.chunk_id for c in chunks})
@@ -265,7 +270,9 @@ def forget(project: Project, source: str) -> int:
 
 
 def _forget(project: Project, source: str) -> int:
-    row = project.ledger.source(source) or project.ledger.source(project.relative(Path(source)))
+    origin = Redactor(project.config.privacy).digest(project.relative(Path(source)))
+    row = (project.ledger.source(source) or project.ledger.source(project.relative(Path(source)))
+           or project.ledger.source_from(origin))
     if row is None:
         known = ", ".join(s.path for s in project.ledger.sources()[:10])
         raise InputError(f"no stored source '{source}'", hint=f"Stored sources include: {known}")

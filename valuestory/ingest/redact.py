@@ -28,12 +28,12 @@ CARD = re.compile(r"(?<![\d.-])(?:\d[ .-]?){12,18}\d(?![\d-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 NI_NUMBER = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
-SECRET = re.compile(r"\b(?:sk-(?:proj-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|"
+SECRET = re.compile(r"\b(?:sk-(?:proj-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,}|"
                     r"xox[abprs]-[A-Za-z0-9-]{10,}|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,})")
 SECRET_VALUE = re.compile(r"(?i)\b((?:password|passwd|pwd|passcode|pin|api[ _-]?key|secret|token)\s*(?:is\s+)?[:=]\s*)"
                           r"(?!\[)[^\s,;&]+")
 IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
-IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?![\w:])")
+IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")  # checked by ipaddress
 BIRTH_DATE = re.compile(r"(?i)\b((?:date of birth|d\.?o\.?b\.?|birth ?date|born(?: on)?)\s*[:,-]?\s*)"
                         r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}(?:st|nd|rd|th)? [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4})")
@@ -47,6 +47,7 @@ PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ 
                          r"|(?<![\w.,-])00\d{2,3}(?:[ .-]?\d){8,11}(?![\w-])"  # 0044 7700 900125
                          r"|(?<![\w.,-])0\d{4,5} \d{5,6}(?![\w-])")  # 098765 43212
 URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+", re.I)
+URL_HOOK_PATH = re.compile(r"(/(?:services|hooks?|webhooks?)/)[^\s?#]+", re.I)  # the path is the key
 URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+(?=@)")
 URL_SECRET_PARAM = re.compile(
     r"([?&#;](?:[\w.-]*?(?:token|key|secret|pass(?:word|wd)?|pwd|auth|sig(?:nature)?|session|"
@@ -64,6 +65,9 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+LABEL_DIGEST = 8  # hex digits that keep two redacted ids apart
+
+
 @dataclass
 class Redactor:
     settings: PrivacySection
@@ -73,10 +77,12 @@ class Redactor:
         self.counts[kind] += 1
         return f"[{kind}]"
 
+    def digest(self, value: str) -> str:
+        """A keyed SHA-256 of a value: stable for one salt, not reversible without it."""
+        return hmac.new(self.settings.salt.encode(), value.encode(), hashlib.sha256).hexdigest()
+
     def pseudonym(self, name: str, prefix: str) -> str:
-        key = " ".join(name.lower().split()).encode()
-        digest = hmac.new(self.settings.salt.encode(), key, hashlib.sha256).hexdigest()
-        return f"{prefix}-{digest[:6].upper()}"
+        return f"{prefix}-{self.digest(' '.join(name.lower().split()))[:6].upper()}"
 
     # --- text ---------------------------------------------------------------------------
     def text(self, text: str, names: dict[str, str] | None = None) -> str:
@@ -114,7 +120,8 @@ class Redactor:
         url = m.group(0)
         url, n1 = URL_USERINFO.subn("[secret]", url)
         url, n2 = URL_SECRET_PARAM.subn(r"\1[secret]", url)
-        self.counts["url secret"] += n1 + n2
+        url, n3 = URL_HOOK_PATH.subn(r"\1[secret]", url)
+        self.counts["url secret"] += n1 + n2 + n3
         return url
 
     def _iban(self, m: re.Match) -> str:
@@ -125,6 +132,8 @@ class Redactor:
         return self._tag("iban") if 15 <= len(code) <= 34 and int(number) % 97 == 1 else m.group(0)
 
     def _ipv6(self, m: re.Match) -> str:
+        if sum(ch.isalnum() for ch in m.group(0)) < 2:
+            return m.group(0)  # "::" in prose
         try:
             ipaddress.IPv6Address(m.group(0))
         except ValueError:
@@ -184,11 +193,45 @@ class Redactor:
                         names[part] = alias
         return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
+    def label(self, value: str, names: dict[str, str] | None = None) -> str:
+        """An identifier shown to readers (a record id, a file name), redacted like text; when
+        redaction changed it, a keyed digest of the original keeps two such labels apart
+        (`nps:[email]~3F2A1B`)."""
+        redacted = self.text(value, names)
+        if self.settings.url_secrets:  # `reset?token=...` in a file name, without its URL
+            redacted = URL_SECRET_PARAM.sub(r"\1[secret]", redacted)
+        if redacted == value and "_" in value:  # ids and file names join words with _
+            spaced = value.replace("_", " ")
+            redacted = value if self.text(spaced, names) == spaced else self.text(spaced, names)
+        return redacted if redacted == value else f"{redacted}~{self.digest(value)[:LABEL_DIGEST].upper()}"
+
+    def names_of(self, records: list[Record]) -> dict[str, str]:
+        """The participants' names of a file's records, to their pseudonyms."""
+        if not self.settings.speaker_names:
+            return {}
+        names: dict[str, str] = {}
+        for record in records:
+            names.update(self.name_map(record))
+        return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+
+    def path(self, path: str, names: dict[str, str] | None = None) -> str:
+        """A file's path as stored and shown: each folder and file name redacted, the
+        extension kept (`exports/nps-[email]~3F2A1B.csv`)."""
+        if not self.settings.redact:
+            return path
+        parts = path.split("/")
+        stem, dot, suffix = parts[-1].rpartition(".")
+        stem, suffix = (stem, dot + suffix) if dot and stem else (parts[-1], "")
+        return "/".join([*(self.label(p, names) for p in parts[:-1]), self.label(stem, names) + suffix])
+
     def record(self, record: Record) -> Record:
         if not self.settings.redact:
             return record
         names = self.name_map(record) if self.settings.speaker_names else {}
+        kind, sep, own_id = record.record_id.partition(":")
         update: dict = {
+            # an id may be an email or a file name with a participant's name in it
+            "record_id": kind + sep + self.label(own_id, names) if sep else self.label(record.record_id, names),
             # structured fields are text like any other: a respondent, account or segment that is
             # an email, a phone number or a participant's name never reaches the store in clear
             "respondent": names.get(record.respondent) or self.text(record.respondent, names)
