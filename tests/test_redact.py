@@ -180,7 +180,8 @@ def _pii_corpus(folder) -> int:
           [[w, f"The app keeps crashing. My details: {w}. Please fix the app.", w, w] for i, w in enumerate(values)])
     variants += 4 * n  # id, text, account, segment
     table("sales.csv", ["Opportunity ID", "Stage", "Contact", "Notes"],
-          [[f"o{i}", "Closed Lost", w, f"Customer said the price was too high; reach them at {w}."] for i, w in enumerate(values)])
+          [[f"o{i}", "Closed Lost", w, f"Customer said the price was too high; reach them at {w}."]
+           for i, w in enumerate(values)])
     variants += 2 * n
     book = openpyxl.Workbook()
     book.active.append(["Response ID", "Email", "How likely are you to recommend us?", "Why?", "Segment"])
