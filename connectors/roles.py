@@ -24,13 +24,27 @@ PERSON_IN_ROLE = re.compile(r"^(?P<role>[^()]+?)\s*[(\[](?P<name>[^()\[\]]+)[)\]
 
 
 def split_label(label: str) -> tuple[str, str | None]:
-    """'Agent (Imogen)' -> ('Agent', 'Imogen'); a label without brackets -> (label, None)."""
+    """(role part, person) of a label that names both: 'Agent (Imogen)' -> ('Agent', 'Imogen'),
+    'Tom (Onboarding)' -> ('Onboarding', 'Tom'); a label without brackets -> (label, None)."""
     m = PERSON_IN_ROLE.match(label.strip())
-    return (m.group("role").strip(), m.group("name").strip()) if m else (label, None)
+    if not m:
+        return label, None
+    outer, inner = m.group("role").strip(), m.group("name").strip()
+    if _role_word(outer):
+        return outer, None if _role_word(inner) else inner
+    return inner, outer
+
+
+def _role_word(label: str) -> bool:
+    key = _bare_key(label)
+    return key in COMPANY_WORDS or key in CUSTOMER_WORDS
 
 
 def _key(label: str) -> str:
-    label = split_label(label)[0]
+    return _bare_key(split_label(label)[0])
+
+
+def _bare_key(label: str) -> str:
     return re.sub(r"[\s_-]*\d+$", "", label.strip().lower()).replace("_", " ").replace("-", " ").strip()
 
 
