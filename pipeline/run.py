@@ -8,6 +8,7 @@ model: the requests each stage would send, priced by the runner.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 
 from valuestory.codebook import load_codebook
 from valuestory.errors import ValuestoryError
-from valuestory.llm.models import ChatModel, make_model
+from valuestory.llm.models import ChatModel, OpenAIChat, make_model
 from valuestory.llm.runner import Answer, Runner
 from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
@@ -110,6 +111,15 @@ def run(project: Project, llm: str = "offline", codebook: Path | None = None,
         return _run(project, llm, codebook, on_progress, model)
 
 
+def _runner(project: Project, model: ChatModel, run_id: str, on_progress: Progress | None) -> Runner:
+    """The runner with the project's [run] settings; an HTTP model gets its timeout."""
+    cfg = project.config.run
+    if isinstance(model, OpenAIChat) and model.timeout != cfg.timeout:
+        model = dataclasses.replace(model, timeout=cfg.timeout, client=None)
+    return Runner(model, project.ledger, run_id, concurrency=cfg.concurrency, retries=cfg.retries,
+                  backoff=cfg.backoff, on_progress=on_progress)
+
+
 def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progress | None,
          model: ChatModel | None) -> RunResult:
     model = model or make_model(llm)
@@ -123,7 +133,7 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     store.start(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, prompts,
                 project.ledger.inputs(), str(codebook) if codebook else None)
     try:
-        runner = Runner(model, project.ledger, run_id, on_progress=on_progress) if model else None
+        runner = _runner(project, model, run_id, on_progress) if model else None
         artefacts: dict[str, object] = {"corpus": corpus}
         outputs = []
         for number, stage in enumerate(resolved, start=1):

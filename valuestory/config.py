@@ -7,7 +7,7 @@ import secrets
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ValuestoryError
 
@@ -62,6 +62,10 @@ class PersonaSection(_Section):
 
 class RunSection(_Section):
     llm: str = "offline"
+    timeout: float = Field(120.0, gt=0)  # seconds one model call may take
+    retries: int = Field(5, ge=0)  # per call, for rate limits, server errors, timeouts
+    backoff: float = Field(1.0, ge=0)  # seconds before the first retry; doubles after each
+    concurrency: int = Field(4, ge=1, le=64)  # calls in flight at once
 
 
 class Config(_Section):
@@ -147,6 +151,13 @@ company_speakers = []
 # The engine for `valuestory run`: "offline" (no model, no key), "openai:gpt-4o-mini"
 # (OPENAI_API_KEY), or "compat:MODEL@http://127.0.0.1:8080/v1" for a compatible endpoint.
 llm = "offline"
+# How model calls are made: seconds one call may take, retries of a call that failed on the
+# way (rate limit, server error, timeout; a Retry-After header is honoured, up to 60 s),
+# seconds before the first retry (doubling after each), and calls in flight at once.
+# timeout = 120
+# retries = 5
+# backoff = 1.0
+# concurrency = 4
 
 # Personas: who the value stories are told for. Without any, every distinct segment with
 # enough records becomes one; without segments, everyone is one persona.
