@@ -30,17 +30,36 @@ REFUSED = {
     "feb30.md": ("---\ndate: 2026-02-30\n---\nDana: hi\nSam: how?\n", "'2026-02-30' is not a date"),
     "monday.md": ("---\ndate: Mon\n---\nDana: hi\nSam: how?\n", "'Mon' is not a date"),
     "broken.xlsx": (None, "cannot open as an Excel workbook"),
+    "rows.xlsx": (None, "the workbook opens but its rows cannot be read"),
 }
 
 
-def _damaged_xlsx() -> bytes:
+def _xlsx_with_broken_rows() -> bytes:
+    """A workbook that opens (read-only mode reads rows lazily) but whose sheet is not XML."""
+    import zipfile
+    src = zipfile.ZipFile(io.BytesIO(_xlsx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b'<sheetData><row r="1"><c r="A1"><v>not<a number</v></c></row>')
+            z.writestr(item, data)
+    return out.getvalue()
+
+
+def _xlsx() -> bytes:
     import openpyxl
     book = openpyxl.Workbook()
     book.active.append(["score", "comment"])
     book.active.append([9, "fine"])
     buf = io.BytesIO()
     book.save(buf)
-    data = bytearray(buf.getvalue())
+    return buf.getvalue()
+
+
+def _damaged_xlsx() -> bytes:
+    data = bytearray(_xlsx())
     at = data.find(b"<sheetData>")  # the sheet's rows, inside the zip: flip bytes there
     data[at - 40:at + 40] = bytes(80)
     return bytes(data)
@@ -51,7 +70,8 @@ def test_each_hostile_file_is_refused_by_name_and_the_batch_goes_on(project, wri
     ingest(project, [good])
     before = project.ledger.record_count()
     for name, (content, _) in REFUSED.items():
-        write(f"in/{name}", content if content is not None else _damaged_xlsx())
+        damaged = {"broken.xlsx": _damaged_xlsx, "rows.xlsx": _xlsx_with_broken_rows}
+        write(f"in/{name}", content if content is not None else damaged[name]())
     write("in/zz-after.csv", "id,score,comment\n3,7,Fine\n")  # after the hostile files, still read
     started = time.monotonic()
     reports = {r.path.split("/")[-1]: r for r in ingest(project, [good.parent])}
