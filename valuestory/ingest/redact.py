@@ -25,16 +25,25 @@ from valuestory.records import Record, assemble_turns
 
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")  # \w: josé.garcía@exämple.de too
 CARD = re.compile(r"(?<![\d.-])(?:\d[ .-]?){12,18}\d(?![\d-])")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b|\b[a-z]{2}\d{2}[a-z0-9]{11,30}\b")  # checked by mod-97
 SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+ITIN = re.compile(r"(?<![\d-])9\d{2}-(?:5\d|6[0-5]|7\d|8[0-8]|9[0-24-9])-\d{4}(?![\d-])")  # US taxpayer number
+ID_AFTER_CUE = re.compile(r"(?i)\b((?:ssn|social security(?: number)?|itin|tax id)\s*(?:number|no\.?|#)?\s*(?:is\s+)?[:#]?\s*)"
+                          r"(\d{3}[ -]?\d{2}[ -]?\d{4})(?!\d)")
+MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?P<sep>[:-])(?:[0-9A-Fa-f]{2}(?P=sep)){4}[0-9A-Fa-f]{2}(?![\w:-])")
+PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:.*?-----END [A-Z ]*PRIVATE KEY-----|[\sA-Za-z0-9+/=]*)", re.S)
 NI_NUMBER = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 SECRET = re.compile(r"\b(?:sk-(?:proj-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,}|"
-                    r"xox[abprs]-[A-Za-z0-9-]{10,}|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,})")
-SECRET_VALUE = re.compile(r"(?i)\b((?:password|passwd|pwd|passcode|pin|api[ _-]?key|secret|token)\s*(?:is\s+)?[:=]\s*)"
-                          r"(?!\[)[^\s,;&]+")
+                    r"xox[abprs]-[A-Za-z0-9-]{10,}|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}|"
+                    r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|AIza[\w-]{30,}|glpat-[\w-]{20,}|npm_[A-Za-z0-9]{30,})")
+SECRET_VALUE = re.compile(r"(?i)(?<![a-z])((?:\w+_)?(?:password|passwd|pwd|passcode|pin|pw|api[ _-]?key|secret|token|"
+                          r"access[ _-]?key)(?:_\w+)?\s*(?:is\s+)?[:=]\s*)(?!\[)[^\s,;&]+")
+# without a colon, only a value with a digit in it ("password hunter2", "my pin is 4471";
+# not "password reset")
+SECRET_SPOKEN = re.compile(r"(?i)\b((?:password|passcode|pin)\s+(?:is\s+)?)(?!\[)(?=[^\s,;&]*\d)[^\s,;&]{4,}")
 IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
 IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")  # checked by ipaddress
-BIRTH_DATE = re.compile(r"(?i)\b((?:date of birth|d\.?o\.?b\.?|birth ?date|born(?: on)?)\s*[:,-]?\s*)"
+BIRTH_DATE = re.compile(r"(?i)\b((?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?)\s*[:,-]?\s*)"
                         r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}(?:st|nd|rd|th)? [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4})")
 DIGIT = re.compile(r"\d")
@@ -92,8 +101,11 @@ class Redactor:
         if s.url_secrets and ("://" in text or "www." in text.lower()):
             text = URL.sub(self._url, text)
         if s.secrets:
+            if "-----BEGIN" in text:
+                text = PRIVATE_KEY.sub(lambda m: self._tag("secret"), text)
             text = SECRET.sub(lambda m: self._tag("secret"), text)
             text = SECRET_VALUE.sub(lambda m: m.group(1) + self._tag("secret"), text)
+            text = SECRET_SPOKEN.sub(lambda m: m.group(1) + self._tag("secret"), text)
         if s.emails and "@" in text:
             text = EMAIL.sub(lambda m: self._tag("email"), text)
         if DIGIT.search(text):
@@ -102,7 +114,9 @@ class Redactor:
             if s.ibans:
                 text = IBAN.sub(self._iban, text)
             if s.national_ids:
+                text = ID_AFTER_CUE.sub(lambda m: m.group(1) + self._tag("national id"), text)
                 text = SSN.sub(lambda m: self._tag("national id"), text)
+                text = ITIN.sub(lambda m: self._tag("national id"), text)
                 text = NI_NUMBER.sub(lambda m: self._tag("national id"), text)
             if s.ip_addresses:
                 text = IPV4.sub(lambda m: self._tag("ip address"), text)
@@ -110,6 +124,8 @@ class Redactor:
                 text = CARD.sub(self._card, text)
             if s.phones:
                 text = self._phones(text)
+        if s.ip_addresses and text.count(":") + text.count("-") >= 5:
+            text = MAC.sub(lambda m: self._tag("mac address"), text)
         if s.ip_addresses and ("::" in text or text.count(":") >= 3):
             text = IPV6.sub(self._ipv6, text)
         if names and s.speaker_names:
@@ -126,7 +142,7 @@ class Redactor:
 
     def _iban(self, m: re.Match) -> str:
         """An IBAN when its mod-97 check holds (ISO 13616), not any code of that shape."""
-        code = m.group(0).replace(" ", "")
+        code = m.group(0).replace(" ", "").upper()
         moved = code[4:] + code[:4]
         number = "".join(str(int(ch, 36)) for ch in moved)
         return self._tag("iban") if 15 <= len(code) <= 34 and int(number) % 97 == 1 else m.group(0)
