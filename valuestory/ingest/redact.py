@@ -101,35 +101,44 @@ class Redactor:
         if s.url_secrets and ("://" in text or "www." in text.lower()):
             text = URL.sub(self._url, text)
         if s.secrets:
-            if "-----BEGIN" in text:
-                text = PRIVATE_KEY.sub(lambda m: self._tag("secret"), text)
-            text = SECRET.sub(lambda m: self._tag("secret"), text)
-            text = SECRET_VALUE.sub(lambda m: m.group(1) + self._tag("secret"), text)
-            text = SECRET_SPOKEN.sub(lambda m: m.group(1) + self._tag("secret"), text)
+            text = self._secrets(text)
         if s.emails and "@" in text:
             text = EMAIL.sub(lambda m: self._tag("email"), text)
         if DIGIT.search(text):
-            if s.dates_of_birth:
-                text = BIRTH_DATE.sub(lambda m: m.group(1) + self._tag("date of birth"), text)
-            if s.ibans:
-                text = IBAN.sub(self._iban, text)
-            if s.national_ids:
-                text = ID_AFTER_CUE.sub(lambda m: m.group(1) + self._tag("national id"), text)
-                text = SSN.sub(lambda m: self._tag("national id"), text)
-                text = ITIN.sub(lambda m: self._tag("national id"), text)
-                text = NI_NUMBER.sub(lambda m: self._tag("national id"), text)
-            if s.ip_addresses:
-                text = IPV4.sub(lambda m: self._tag("ip address"), text)
-            if s.cards:
-                text = CARD.sub(self._card, text)
-            if s.phones:
-                text = self._phones(text)
+            text = self._numbers(text)
         if s.ip_addresses and text.count(":") + text.count("-") >= 5:
             text = MAC.sub(lambda m: self._tag("mac address"), text)
         if s.ip_addresses and ("::" in text or text.count(":") >= 3):
             text = IPV6.sub(self._ipv6, text)
         if names and s.speaker_names:
             text = self._names(text, names)
+        return text
+
+    def _secrets(self, text: str) -> str:
+        if "-----BEGIN" in text:
+            text = PRIVATE_KEY.sub(lambda m: self._tag("secret"), text)
+        text = SECRET.sub(lambda m: self._tag("secret"), text)
+        text = SECRET_VALUE.sub(lambda m: m.group(1) + self._tag("secret"), text)
+        return SECRET_SPOKEN.sub(lambda m: m.group(1) + self._tag("secret"), text)
+
+    def _numbers(self, text: str) -> str:
+        """Everything written with digits, most specific shapes first (an IBAN before the card
+        number its digits could be)."""
+        s = self.settings
+        if s.dates_of_birth:
+            text = BIRTH_DATE.sub(lambda m: m.group(1) + self._tag("date of birth"), text)
+        if s.ibans:
+            text = IBAN.sub(self._iban, text)
+        if s.national_ids:
+            text = ID_AFTER_CUE.sub(lambda m: m.group(1) + self._tag("national id"), text)
+            for pattern in (SSN, ITIN, NI_NUMBER):
+                text = pattern.sub(lambda m: self._tag("national id"), text)
+        if s.ip_addresses:
+            text = IPV4.sub(lambda m: self._tag("ip address"), text)
+        if s.cards:
+            text = CARD.sub(self._card, text)
+        if s.phones:
+            text = self._phones(text)
         return text
 
     def _url(self, m: re.Match) -> str:
