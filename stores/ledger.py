@@ -294,15 +294,18 @@ class Ledger:
         return _Transaction(self.db)
 
     def replace_source(self, source: SourceRow, records: list[Record], chunks: list,
-                       settled: Iterable[str], leaving: Iterable[str]) -> None:
+                       settled: Iterable[str], leaving: Iterable[str], previous: str | None = None) -> None:
         """Swap in a source's new records and chunks in one transaction. `settled` chunk ids
         (now in the vector store) leave the pending list; `leaving` ones join it until the
         vector store has deleted them."""
         source.ingested_at = _now()
         with self.transaction():
             self.db.execute("DELETE FROM records WHERE source = ?", (source.path,))
-            if source.origin:  # the same file stored before under another (redacted) path
+            # the same file stored before under another path (redacted since, or before origins)
+            if source.origin:
                 self.db.execute("DELETE FROM sources WHERE origin = ? AND path != ?", (source.origin, source.path))
+            if previous and previous != source.path:
+                self.db.execute("DELETE FROM sources WHERE path = ?", (previous,))
             self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                             tuple(source.__dict__.values()))
             self.db.executemany(

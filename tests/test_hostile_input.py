@@ -182,3 +182,22 @@ def test_ingest_repairs_vectors_the_index_cannot_read_back(project, write):
     assert repaired and f"re-embedded {len(ids[::3])} " in repaired[0].message and "deleted 1 " in repaired[0].message
     index_matches_ledger(project)
     assert [r.status for r in ingest(project, [path])] == ["unchanged"]  # nothing left to repair
+
+
+def test_a_file_stored_under_its_clear_path_by_an_older_build_is_replaced_not_doubled(project, write):
+    """Before ids and paths were redacted, a file was stored under the path as named; its next
+    ingest stores it redacted and leaves no copy under the old path."""
+    path = write("in/nps-jo.smith@example.co.uk.csv", "id,score,comment\njo.smith@example.co.uk,9,Great\n2,4,Slow\n")
+    ingest(project, [path])
+    ledger = project.ledger
+    [row] = ledger.sources()
+    assert "jo.smith" not in row.path and "jo.smith" not in "".join(r.record_id for r in ledger.records())
+    with ledger.transaction():  # what an older build left: clear path and ids, no origin
+        ledger.db.execute("PRAGMA defer_foreign_keys = ON")
+        ledger.db.execute("UPDATE sources SET path = ?, origin = NULL, sha256 = 'old' WHERE path = ?",
+                          (project.relative(path), row.path))
+        ledger.db.execute("UPDATE records SET source = ? WHERE source = ?", (project.relative(path), row.path))
+    [report] = ingest(project, [path])
+    assert report.status == "stored" and [s.path for s in ledger.sources()] == [row.path]
+    assert ledger.record_count() == 2
+    index_matches_ledger(project)

@@ -77,6 +77,7 @@ class Prepared:
     chunks: list[Chunk]
     new: list[Chunk]  # chunks the vector index does not hold yet
     stale: set[str]  # chunk ids of the file's previous version that are gone now
+    previous: str | None = None  # the path the file was stored under before
 
 
 def prepare_file(project: Project, path: Path, kind: str | None, options: ParseOptions,
@@ -144,7 +145,7 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
                        fingerprint, len(records), len(chunks), "", batch, origin)
     return Prepared(report, source, records, chunks,
                     new=[c for c in chunks if c.chunk_id not in old],
-                    stale=old - {c.chunk_id for c in chunks})
+                    stale=old - {c.chunk_id for c in chunks}, previous=previous)
 
 
 class Writer:
@@ -183,7 +184,7 @@ class Writer:
             return
         for p in queue:
             ledger.replace_source(p.source, p.records, p.chunks,
-                                  settled=[c.chunk_id for c in p.new], leaving=p.stale)
+                                  settled=[c.chunk_id for c in p.new], leaving=p.stale, previous=p.previous)
             p.report.status = "stored"
         stale = [cid for p in queue for cid in p.stale]
         vectors.delete(stale)
