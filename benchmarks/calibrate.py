@@ -35,7 +35,7 @@ Outcomes = list[tuple[float, bool]]
 
 def labelled(root: Path, split: str, codebook: bool) -> Outcomes:
     dataset = load_dataset(root)
-    with scratch_run(dataset, codebook=codebook) as (project, run):
+    with scratch_run(dataset, codebook=codebook) as (project, run, dataset):
         match = NameMatcher(dataset.catalogue, make_embedder(project.config.store.embedding).embed,
                             descriptions=dataset.descriptions)
         predicted = predict(project, run, dataset.split(split), match)

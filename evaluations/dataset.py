@@ -10,7 +10,7 @@ persona). See data_samples/labels/README.md for the format.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -58,6 +58,16 @@ class Dataset:
 
     def split(self, name: str | None) -> list[GoldUnit]:
         return [u for u in self.units if name in (None, "all") or u.split == name]
+
+    def with_record_ids(self, renamed: dict[str, str]) -> Dataset:
+        """The labels with their records' ids as stored: ingest redacts an id that holds an
+        email or a participant's name (a file named after the interviewee), and labels name
+        records as their files do."""
+        def moved(u: GoldUnit) -> GoldUnit:
+            rid = renamed.get(u.record_id, u.record_id)
+            return replace(u, record_id=rid, unit=rid + u.unit[len(u.record_id):] if u.unit.startswith(u.record_id)
+                           else u.unit)
+        return replace(self, units=[moved(u) for u in self.units]) if renamed else self
 
 
 def load_dataset(root: Path) -> Dataset:

@@ -288,9 +288,10 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
 @contextmanager
 def scratch_run(dataset: Dataset, llm: str = "offline", codebook: bool = False, embedding: str | None = None,
                 on_progress: Callable[[str, int, int], None] | None = None, model: ChatModel | None = None
-                ) -> Iterator[tuple[Project, RunReader]]:
+                ) -> Iterator[tuple[Project, RunReader, Dataset]]:
     """The dataset's corpus ingested into a scratch project and run (with the dataset's
-    catalogue as the codebook, with `codebook`): the project and its run, deleted afterwards."""
+    catalogue as the codebook, with `codebook`): the project, its run and the dataset with
+    its labels' record ids as stored; deleted afterwards."""
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_pipeline
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
@@ -299,10 +300,11 @@ def scratch_run(dataset: Dataset, llm: str = "offline", codebook: bool = False, 
         if embedding:
             project.config.store.embedding = embedding
         try:
-            ingest(project, [dataset.corpus])
+            reports = ingest(project, [dataset.corpus])
+            stored = dataset.with_record_ids({raw: new for r in reports for raw, new in r.renamed.items()})
             book = write_codebook(dataset, Path(tmp) / "codebook.csv") if codebook else None
             result = run_pipeline(project, llm, codebook=book, on_progress=on_progress, model=model)
-            yield project, RunReader(project.ledger, result.run_id)
+            yield project, RunReader(project.ledger, result.run_id), stored
         finally:
             project.ledger.close()
 
@@ -316,7 +318,7 @@ def evaluate_splits(dataset: Dataset, splits: list[str | None], llm: str = "offl
     plus its own scoring's."""
     started = time.perf_counter()
     reports = []
-    with scratch_run(dataset, llm, codebook, embedding, on_progress, model) as (project, run):
+    with scratch_run(dataset, llm, codebook, embedding, on_progress, model) as (project, run, dataset):
         embed = make_embedder(project.config.store.embedding).embed
         versions = _versions(run)
         origins = dict(sorted(Counter(t.origin for t in run.coding.touchpoints).items()))

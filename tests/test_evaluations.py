@@ -263,3 +263,22 @@ def test_an_llm_engine_is_evaluated_the_same_way_and_recorded_with_its_prompts()
     assert report["prompts"]["mentions"] == ["mentions.v3"] and report["prompts"]["stories"] == ["value_story.v1"]
     assert report["metrics"]["groundedness"].value == 1.0  # the fake quotes records' first words
     assert 0 <= report["metrics"]["touchpoint_f1"].value <= 1 and model.calls
+
+
+def test_labels_find_records_whose_ids_are_redacted_in_the_store(tmp_path):
+    """An interview file named after its participant gets a pseudonymised record id in the
+    store; the labels, which name it as its file does, still score against it."""
+    (tmp_path / "corpus" / "interviews").mkdir(parents=True)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "corpus" / "interviews" / "Dana Whitfield.txt").write_text(
+        "Interviewer: How was the refund?\nDana Whitfield: The refund took three weeks and support never replied.\n"
+        "Interviewer: And the app?\nDana Whitfield: The app itself is great, booking is quick.\n", encoding="utf-8")
+    (tmp_path / "labels" / "catalogue.csv").write_text(
+        "touchpoint,description\nRefunds,Getting money back\nBooking,Making a booking\n", encoding="utf-8")
+    (tmp_path / "labels" / "labels.csv").write_text(
+        "unit,record_id,turn,split,phase,decisions,touchpoint,sentiment\n"
+        "interview:Dana Whitfield#t1,interview:Dana Whitfield,t1,test,Engagement,,Refunds,-2\n"
+        "interview:Dana Whitfield#t3,interview:Dana Whitfield,t3,test,Engagement,,Booking,2\n", encoding="utf-8")
+    report = evaluate_dataset(load_dataset(tmp_path), "test", "offline", n=50, codebook=True)
+    assert report["units"] == 2
+    assert report["metrics"]["touchpoint_f1"].value > 0  # the units met their record

@@ -44,6 +44,9 @@ class FileReport:
     detected: str = ""
     message: str = ""
     redactions: Counter = field(default_factory=Counter)
+    # record ids as the connector gave them -> as stored, where redaction changed them; kept
+    # in memory only, for the evaluation harness to find labelled records
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def settings_fingerprint(project: Project, kind: str, options: ParseOptions) -> str:
@@ -110,7 +113,10 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         redactor.counts.clear()
         # the path as stored and shown: redacted, with the names of the file's own people
         stored = redactor.path(display, redactor.names_of(records))
-        records = [redactor.record(r).model_copy(update={"source": stored}) for r in records]
+        redacted = [redactor.record(r).model_copy(update={"source": stored}) for r in records]
+        report.renamed = {r.record_id: s.record_id for r, s in zip(records, redacted, strict=True)
+                          if r.record_id != s.record_id}
+        records = redacted
         report.redactions = Counter(redactor.counts)
         ids = [r.record_id for r in records]
         owners = {**ledger.owners(ids), **{i: claimed[i] for i in ids if i in claimed}}
