@@ -30,26 +30,32 @@ DECISION_PHASE: dict[str, str] = {"inciting incident": "Imbalance", "intention":
                                   "integration": "Transformation", "churn": "Transformation"}
 
 DECISION_CUES: tuple[tuple[str, str], ...] = (
-    ("churn", r"\b(?:cancel(?:l?ed|ling)?(?! (?:\d+|a|the|some|two|three|four|five|six|our|my) ?\w* ?"
+    ("churn", r"\b(?:cancel(?:l?ed|ling)?\b(?! (?:\d+|a|the|some|two|three|four|five|six|our|my) ?\w* ?"
               r"(?:jobs?|appointments?|visits?|bookings?|orders?|meetings?))|didn't renew|did not renew|won't renew|"
-              r"not renewing|switch(?:ed|ing) to|"
+              r"not renewing|not renewed|switch(?:ed|ing) to\b|never again\b|"
+              r"(?:won't|will not|wouldn't|would not|never) be (?:ordering|buying|using|shopping|coming back)|"
+              r"moving (?:our|my) (?:business|account|custom) to|"
               r"went with (?:a|another|the other|an?) \w+|moved to (?:a|another) \w+|(?:i'm|we're|i am|we are) (?:gone|leaving)|"
               r"trialling a competitor|looking at (?:other|alternatives)|started looking at other)"),
-    ("integration", r"\b(?:recommended (?:it|you|them|\w+) to|(?:i|we) (?:already )?(?:told|refer(?:red)?) "
+    ("integration", r"\b(?:recommended (?:it|you|them|\w+) to|(?:my|a) referral (?:code|link)|refer[- ]a[- ]friend|"
+                    r"got (?:my|our) \w+(?:-in-law)? (?:into|onto|using)|(?:i|we) (?:already )?(?:told|refer(?:red)?) "
                     r"(?:my|a|an|two|three|four|five|several|other|everyone|people|friends?|all)\b|"
                     r"backbone of|runs through|look like (?:a|an) (?:real|proper|bigger|serious) (?:company|business)|"
-                    r"i already have\b|signed up because of (?:me|my)|feel like (?:i'm|i am|we're|a|an|i run|we run)|"
+                    r"i already have\b|signed up because of (?:me|my)|"
+                    r"(?:(?:i|we) (?:now )?|makes? me |made me )feel like (?:i'm|i am|we're|a|an|i run|we run)|"
                     r"gave me my \w+ back|made me feel|(?:i'm|i am) a business now|treat me differently|"
                     r"uses? it now because of me)"),
     ("interpretation", r"\b(?:(?<!auto-)(?<!auto )renewed|we renew|decided to renew|"
                        r"(?:i'd|i would|i'll|i will) (?:give (?:it|\w+)|rate it|say) (?:a|an) \w+|"
                        r"^(?:today,? |honestly,? )?(?:an? )?(?:zero|one|two|three|four|five|six|seven|eight|nine|ten)[.!]|"
+                       r"\b(?:a|an) (?:zero|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?=[.,!?;]|$| out of)|"
+                       r"(?:wouldn't|won't|would not|will not|never) (?:go|shop|buy) anywhere else|"
                        r"worth every|pays for itself|best (?:money|thing|decision|software decision)|good value|"
                        r"(?:a|an) (?:\w+|\d+) out of (?:ten|10)|\d+/10\b|(?:would|i'd|i would|i'll) recommend|"
                        r"worth (?:it|every)|the reason we renewed|why we renewed|we're staying|so i stay|so we stay)"),
     ("investment", r"\b(?:signed (?:up|for|that|the|a|on)|we signed|i signed|bought|purchased|subscribed|converted|"
                    r"(?:decided|chose) to (?:buy|go with|sign)|committed to|started (?:the|a) (?:free )?trial|"
-                   r"booked (?:a|the) (?:trial|demo)|paid for)"),
+                   r"booked (?:a|the) (?:trial|demo)|paid for|(?:i|we) (?:then )?ordered|placed (?:an|the|my|our) order)"),
     ("intention", r"\b(?:started looking|began looking|decided (?:to look|we needed|i needed|to get|to find)|asked around|"
                   r"asked (?:a friend|a mate|people|my (?:friends?|peers?|network))|(?:a |partner )?referral from|"
                   r"posted asking|searched for|shortlist(?:ed)?|(?:i|we) (?:looked|compared) (?:at|around)|"
@@ -96,9 +102,37 @@ PRE_PURCHASE = {"Awareness", "Consideration", "Acquisition"}
 SOURCE_PHASE = {"nps": "Engagement", "feedback": "Engagement", "support": "Engagement", "sales": "Challenge"}
 
 
-def decision_in(text: str) -> str | None:
+# A decision is the respondent's own, stated as made: not someone else's ("they cancelled my
+# slot", "my sister bought one"), not a hypothetical ("I'd quit if we switched", "if you'd told
+# me, I'd still have bought it"), not one denied ("never bought it"). Ratings and renewals
+# (interpretation) are judgements, and "I'd give it a nine" is one.
+AUX = r"\s+(?:(?:just|also|then|had|have|has|already)\s+)*$"
+# capitalised words that open a sentence without being anyone's name
+SENTENCE_OPENERS = ("Please", "Just", "So", "Then", "Now", "Today", "Yesterday", "Honestly", "Finally", "And", "But",
+                    "Also", "Eventually", "Basically", "Actually", "Frankly", "Still", "Yes", "No", "Well", "Okay",
+                    "Ok", "Last", "Next", "Soon", "Later", "Once", "After", "Before", "When")
+SOMEONE_ELSE = re.compile(r"(?:(?i:\b(?:they|he|she|it|someone|everyone|who|you)|\b(?:my|our|his|her|their|the) (?:\w+-)*\w+)"
+                          r"|\b(?!(?:I|We|" + "|".join(SENTENCE_OPENERS) + r")\b)[A-Z][a-z]+(?:[-'][a-z]+)*)" + AUX)
+HYPOTHETICAL = re.compile(r"\b(?:if|unless|would|might|i'd|we'd|she'd|he'd|they'd|you'd)\b", re.I)
+DENIED = re.compile(r"\b(?:never|not|didn't|did not|haven't|have not|hadn't|nobody|no one)\s+(?:\w+\s+)?$", re.I)
+JUDGEMENTS = {"interpretation"}
+HAPPENS_TO_THEM = {"inciting incident"}  # "they nearly fired us": others act, the customer is struck
+OWN_WORDS = {"integration"}  # advocacy is about others by nature: "my sister bought one on my code"
+
+
+def decision_in(text: str, notes: bool = False) -> str | None:
+    """The decision a customer's sentence states, if any. In `notes` (a sales rep's CRM notes,
+    written about the customer) the customer is the third person: "Luis signed"."""
     for kind, pattern in COMPILED_DECISIONS:
-        if pattern.search(text):
+        for m in pattern.finditer(text):
+            before = text[:m.start()]
+            if kind in JUDGEMENTS or kind in OWN_WORDS and not DENIED.search(before):
+                return kind
+            own = re.match(r"(?i)(?:i|we)\b", m.group(0))  # the cue names its subject: "we signed"
+            mine = own or notes or kind in HAPPENS_TO_THEM
+            if (not mine and SOMEONE_ELSE.search(before)) or DENIED.search(before) \
+                    or HYPOTHETICAL.search(text):
+                continue
             return kind
     return None
 
@@ -125,7 +159,8 @@ def detect_decisions(records: list[Record], mentions: list[Mention], persona_of:
     out = []
     for r in records:
         # One-word sentences count here: "Cancelling." or "Ten." is a decision.
-        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r, min_words=1) if (d := decision_in(c.text))]
+        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r, min_words=1)
+                                           if (d := decision_in(c.text, notes=r.kind == "sales"))]
         if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost") and not any(
                 d in ("investment", "churn") for _, d in found):
             reason = next((c for c in clauses(r) if re.match(r"(?:won|lost)? ?reason", c.text, re.I)), None)

@@ -199,7 +199,7 @@ def test_stories_export(demo):
     exported = run("export", "records", "-p", str(demo), "-f", "json", cwd=demo).stdout
     records = {r["record_id"]: r["text"] for r in json.loads(exported)}
     for s in stories:
-        assert s["implicit_story"].startswith("Hypothesis")
+        assert s["implicit_story"].startswith("Not drafted")  # offline: said, never a template
         for statements in list(s["context"].values()) + list(s["motivators"].values()):
             assert all(st["verbatim"] and st["text"] in records[st["records"][0]] for st in statements)
 

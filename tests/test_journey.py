@@ -1,3 +1,5 @@
+import pytest
+
 from valuestory.config import PersonaSection
 from valuestory.pipeline.journey import decision_in, detect_decisions, place, triggers
 from valuestory.pipeline.personas import EVERYONE, UNASSIGNED, assign, personas_for
@@ -73,3 +75,31 @@ def test_personas_declared_in_the_project_settings(tmp_path):
     [p] = load_config(path).personas
     assert (p.name, p.where) == ("Solo", {"segment": ["Owner-operator", "Solo"]})
     assert assign([rec(1, "x", segment="owner-operator")], personas_for([], [p])) == {"nps:1": "Solo"}
+
+
+@pytest.mark.parametrize("text", [
+    "Our dispatcher says she'd quit if we switched tools.",  # hypothetical, and "switched to|ols"
+    "They cancelled my delivery slot by text at 9pm.",  # the company's act, not the customer's
+    "My brother-in-law bought the same sofa.", "Leila bought a runner.",  # someone else's purchase
+    "If you'd told me fourteen weeks at the start, I'd still have bought it.",  # hypothetical
+    "Never bought it.",  # denied
+    "The cancellation page made me click through four screens.",  # a page, not a cancelling
+])
+def test_what_is_not_the_customers_own_decision_is_no_decision(text):
+    assert decision_in(text) is None
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("We cancelled the subscription in May.", "churn"), ("Four screens of offers before I could cancel.", "churn"),
+    ("Won't be ordering from them again.", "churn"), ("Never again.", "churn"),
+    ("I ordered both in February.", "investment"), ("Today we signed the contract.", "investment"),
+    ("For the sofa itself, a nine.", "interpretation"), ("An eight, I'd say.", "interpretation"),
+    ("She bought a bed on my referral code.", "integration"),
+])
+def test_decisions_the_customer_states_are_found(text, kind):
+    assert decision_in(text) == kind
+
+
+def test_in_a_reps_notes_the_customer_is_the_third_person():
+    assert decision_in("Luis signed after a 20 minute demo.") is None
+    assert decision_in("Luis signed after a 20 minute demo.", notes=True) == "investment"

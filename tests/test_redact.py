@@ -155,7 +155,9 @@ MORE_PII = [  # further shapes, each as it turns up in real exports
     ("glpat-xxxxxxxxxxxxxxxxxxxx", "xxxxxxxxxxxxxxxxxxxx"), ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnop"),
     ("-----BEGIN RSA PRIVATE KEY----- MIIEpAIBAAKCAQEA", "MIIEpAIBAAKCAQEA"),
     ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
-    ("pw: hunter2", "hunter2"), ("password hunter2", "hunter2"), ("passcode 4471", "4471"), ("my pin is 4471", "4471"),
+    # PINs of six digits: a four-digit fragment turns up by chance in the store's hashes
+    ("pw: hunter2", "hunter2"), ("password hunter2", "hunter2"), ("passcode 882641", "882641"),
+    ("my pin is 773091", "773091"),
 ]
 CORPUS_PII = PII + MORE_PII
 PEOPLE = ["Dana Whitfield", "Marco Díaz", "Siobhán O'Neill", "Imogen Pryce"]  # names as speakers and in file names

@@ -442,7 +442,7 @@ def test_stories_offline_one_per_decision_with_enough_records_cited_verbatim(off
                                   and s.records == [s.span.record_id] and s.span.record_id in h.evidence
                                   for s in statements)
         assert h.confidence == confidence(len(h.evidence), len(statements)) and h.engine == "offline draft"
-        assert h.explicit_story.startswith("In their words:")
+        assert h.explicit_story.startswith("Not drafted") and "their own words at this decision" in h.explicit_story
     assert stories.jobs == {} and stories.jobs_engine == "offline draft"
 
 

@@ -3,16 +3,17 @@
 For each persona and decision with enough evidence: context (identity, backstory, situation),
 motivators in four categories (functional goals, rational approach with its promotion or
 prevention focus, social influences, emotional drivers), an explicit story and an implicit
-story. Offline, every statement is a customer's sentence cited by record, found by cue
-lexicons in the records that hold the decision; the explicit story strings the customers'
-own first-person words together, and the implicit story is a drafted reading of the
-social and emotional cues. All of it is a hypothesis with a confidence and its evidence.
+story. Offline, every statement is a customer's own sentence cited by record (never a rep's note
+about them), found by cue lexicons in the records that hold the decision, each sentence on
+one persona's evidence board once. The offline engine does not write the stories: it says
+so, and gives the customers' own words at the decision instead; a model drafts them
+(`stories/llm.py`). All of it is a hypothesis with a confidence and its evidence.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from valuestory.records import Record
 
@@ -40,6 +41,14 @@ CUES = {
                          r"furious|exhausted|tired|stung|hurt|cried|love|trust\w*|felt|feel)\b",
 }
 COMPILED = {k: re.compile(p, re.I) for k, p in CUES.items()}
+# A sentence goes to the first category it fits in this order: the specific before the broad.
+BOARD_ORDER = ("identity", "situation", "social_influences", "emotional_drivers", "backstory", "functional_goals",
+               "rational_approach")
+NOTES = {"sales"}  # kinds whose text is written about the customer, not by them
+NOT_EVIDENCE = re.compile(r"\b(?:ignore (?:all |any )?(?:the )?(?:previous|prior|above) (?:instructions|prompts?)|"
+                          r"system prompt|you are an? (?:ai|assistant|language model))\b", re.I)
+NOT_DRAFTED = ("Not drafted: the offline engine does not write stories. Run with a model (--llm) for a drafted "
+               "{which} story; ")
 PROMOTION = re.compile(r"\b(?:grow\w*|win|won|more (?:jobs|work|customers|clients)|faster|professional|bigger|"
                        r"better|gain\w*|proud|serious\w*|expand\w*|opportunit\w+|ambitio\w+|dream\w*|level up|"
                        r"impress\w*|look(?:ed)? (?:official|legit|sharp))\b", re.I)
@@ -55,16 +64,23 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
     for d in decisions:
         grouped[(d.persona, d.decision)].append(d)
     out = []
+    on_board: dict[str, set[str]] = defaultdict(set)  # per persona: sentences shown already
     for (persona, decision), ds in sorted(grouped.items()):
         ids = sorted({d.record_id for d in ds})
         if len(ids) < min_records:
             continue
         found: dict[str, list[Statement]] = defaultdict(list)
         for rid in ids:
+            if by_id[rid].kind in NOTES:
+                continue
             for c in clauses(by_id[rid]):
-                for cat, pattern in COMPILED.items():
-                    if pattern.search(c.text) and len(found[cat]) < per_category * 3:
-                        found[cat].append(Statement(text=c.text, records=[rid], span=c.span))
+                key = " ".join(c.text.lower().split())
+                if key in on_board[persona] or NOT_EVIDENCE.search(c.text):
+                    continue
+                cat = next((k for k in BOARD_ORDER if COMPILED[k].search(c.text)), None)
+                if cat and len(found[cat]) < per_category * 3:
+                    found[cat].append(Statement(text=c.text, records=[rid], span=c.span))
+                    on_board[persona].add(key)
         pick = {cat: _spread(found[cat], per_category) for cat in CUES}
         # Regulatory focus shows in how they talk about the whole decision, not only in the
         # sentences about goals: every statement found and the decision quotes themselves.
@@ -72,16 +88,19 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
         promo, prev = len(PROMOTION.findall(rational)), len(PREVENTION.findall(rational))
         focus = "unknown" if not promo + prev else "promotion" if promo > 1.5 * prev else \
             "prevention" if prev > 1.5 * promo else "mixed"
-        first_person = [d for d in ds if re.search(r"\b(?:i|we|my|our)\b", d.quote, re.I)] or ds
-        explicit = " … ".join(f"“{d.quote}”" for d in first_person[:4])
+        own = [d for d in ds if by_id[d.record_id].kind not in NOTES and not NOT_EVIDENCE.search(d.quote)]
+        first_person = [d for d in own if re.search(r"\b(?:i|we|my|our)\b", d.quote, re.I)] or own
+        words = (" their own words at this decision: " + " … ".join(f"“{d.quote}”" for d in first_person[:4])
+                 if first_person else " no customer states this decision in their own words (only notes about them do).")
         cited = sum(len(v) for v in pick.values())
         out.append(Hypothesis(
             persona=persona, decision=decision,
             context={k: pick[k] for k in ("identity", "backstory", "situation")},
             motivators={k: pick[k] for k in ("functional_goals", "rational_approach", "social_influences",
                                              "emotional_drivers")},
-            focus=focus, explicit_story=f"In their words: {explicit}",
-            implicit_story=_implicit(persona, decision, pick, focus),
+            focus=focus, explicit_story=NOT_DRAFTED.format(which="explicit") + "here are" + words,
+            implicit_story=NOT_DRAFTED.format(which="implicit") + "the evidence board below holds the social "
+            "and emotional statements it would read.",
             confidence=confidence(len(ids), cited), evidence=ids))
     return out
 
@@ -99,21 +118,6 @@ def _spread(statements: list[Statement], n: int) -> list[Statement]:
         (rest if s.records[0] in seen else first).append(s)
         seen.add(s.records[0])
     return (first + rest)[:n]
-
-
-def _implicit(persona: str, decision: str, pick: dict[str, list[Statement]], focus: str) -> str:
-    # Name feelings and people, not the verbs that introduce them ("felt", "told me").
-    words = Counter(w for s in pick["emotional_drivers"] for m in COMPILED["emotional_drivers"].finditer(s.text)
-                    if (w := m.group(0).lower()) not in {"felt", "feel", "love"})
-    people = Counter(w for s in pick["social_influences"] for m in COMPILED["social_influences"].finditer(s.text)
-                     if not (w := m.group(0).lower()).startswith(("told", "recommend", "referr", "people", "everyone")))
-    feelings = ", ".join(w for w, _ in words.most_common(3)) or "feelings the data does not show"
-    others = ", ".join(w for w, _ in people.most_common(3)) or "no one named in the data"
-    stance = {"promotion": "reaching for a gain", "prevention": "guarding against a loss",
-              "mixed": "weighing a gain against a loss", "unknown": "for reasons the data leaves open"}[focus]
-    return (f"Hypothesis (offline draft): at the {decision} decision, {persona or 'these customers'} act "
-            f"{stance}; beneath what they say, the cues point to {feelings}, and to the judgement of "
-            f"{others}. Check against the cited records before relying on it.")
 
 
 def stories(corpus: Corpus, journey: Journey, personas: Personas) -> Stories:
