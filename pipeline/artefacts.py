@@ -215,6 +215,10 @@ class RoleAssessment(BaseModel):
     supporting_touchpoints: list[str]
     undermining_touchpoints: list[str]
     engine: str = "offline draft"
+    records: int = 0
+    verdict: str = ""  # roles.verdict: none below the minimum of evidence
+    supporting_quotes: list[CitedSpan] = []
+    undermining_quotes: list[CitedSpan] = []
 
 
 class Roles(BaseModel):

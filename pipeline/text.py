@@ -41,6 +41,11 @@ class Clause:
         return CitedSpan(record_id=self.record_id, start=self.start, end=self.end, text=self.text)
 
 
+# Kinds whose text is written about the customer (a sales rep's CRM notes), not by them: their
+# words are evidence of what happened, never shown as the customer's own.
+NOTE_KINDS = frozenset({"sales"})
+
+
 def customer_spans(record: Record) -> list[tuple[int, int]]:
     """The parts of a record in the customer's own words (or, for sales notes, about them):
     customer turns of conversations, a ticket's subject, or the whole text."""

@@ -9,16 +9,22 @@ def m(i, tp, s, quote="q" * 5):
 
 
 def test_roles_per_phase_from_the_evidence():
-    placed = [("Solo", "Challenge", "Free trial", 0.6, True), ("Solo", "Challenge", "Free trial", 0.5, None),
-              ("Solo", "Engagement", "Payouts", -0.7, False), ("Solo", "Engagement", "Payouts", -0.5, False)]
+    challenge = [m(i, "Free trial", 0.6 if i % 3 else 0.2, "the trial showed us how it would work") for i in range(7)]
+    challenge.append(m(9, "Free trial", -0.4, "the trial expired too soon"))
+    engagement = [m(i, "Payouts", -0.6, "payouts are slow") for i in range(4)]  # 4 mentions: too few for a verdict
+    placed = [("Solo", "Challenge", x) for x in challenge] + [("Solo", "Engagement", x) for x in engagement]
     roles = {r.phase: r for r in assess_roles(placed)}
     assert [r for r in roles] == ["Imbalance", "Challenge", "Engagement", "Transformation"]
-    assert (roles["Challenge"].role, roles["Challenge"].target_story, roles["Challenge"].transactional_role) == (
-        "Storyteller", "Aspirational", "Provider")
-    assert roles["Challenge"].supporting_touchpoints == ["Free trial"] and "plays it well" in roles["Challenge"].assessment
-    assert roles["Engagement"].undermining_touchpoints == ["Payouts"] and "falls short" in roles["Engagement"].assessment
+    ch = roles["Challenge"]
+    assert (ch.role, ch.target_story, ch.transactional_role) == ("Storyteller", "Aspirational", "Provider")
+    assert ch.supporting_touchpoints == ["Free trial"] and ch.verdict == "plays it well" and ch.verdict in ch.assessment
+    assert [q.text for q in ch.undermining_quotes] == ["the trial expired too soon"]
+    assert len(ch.supporting_quotes) == 3 and len({q.record_id for q in ch.supporting_quotes}) == 3
+    en = roles["Engagement"]
+    assert en.verdict == "not enough evidence" and en.assessment.startswith("Not enough evidence")
+    assert en.undermining_touchpoints == ["Payouts"] and en.mentions == 4 and en.records == 4
     assert roles["Imbalance"].mentions == 0 and "No evidence" in roles["Imbalance"].assessment
-    assert all(r.assessment.startswith(("Draft", "No evidence")) for r in roles.values())
+    assert all(r.assessment.startswith(("Draft", "No evidence", "Not enough")) for r in roles.values())
 
 
 def test_five_hypotheses_from_the_friction_customers_report():
@@ -35,3 +41,12 @@ def test_five_hypotheses_from_the_friction_customers_report():
         assert h.hypothesis.startswith("Hypothesis:") and h.change and h.resources and h.success_measure
         assert h.unintended_consequences and "{tp}" not in h.change + h.success_measure
         assert "nps:4" not in h.evidence
+
+
+def test_a_reps_notes_are_never_quoted_as_what_customers_report():
+    note = Mention(record_id="sales:1", kind="sales", touchpoint="Demo", quote="Won reason: great demo", start=0, end=22,
+                   sentiment=0.9, polarity="positive", confidence=0.8)
+    placed = [("Solo", "Challenge", note)] + [("Solo", "Challenge", m(i, "Demo", 0.5, "the demo showed us")) for i in range(6)]
+    [challenge] = [r for r in assess_roles(placed) if r.phase == "Challenge"]
+    assert challenge.supporting_quotes and all(q.record_id != "sales:1" for q in challenge.supporting_quotes)
+    assert challenge.mentions == 7  # the note still counts as evidence of what happened

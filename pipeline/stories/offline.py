@@ -19,7 +19,7 @@ from valuestory.records import Record
 
 from ..artefacts import Decision, Hypothesis, Journey, Personas, Statement, Stories
 from ..contract import Corpus
-from ..text import clauses
+from ..text import NOTE_KINDS, clauses
 
 MIN_RECORDS = 2  # a decision needs this many records behind it to get a story
 PER_CATEGORY = 3  # statements shown per context or motivator category
@@ -44,7 +44,6 @@ COMPILED = {k: re.compile(p, re.I) for k, p in CUES.items()}
 # A sentence goes to the first category it fits in this order: the specific before the broad.
 BOARD_ORDER = ("identity", "situation", "social_influences", "emotional_drivers", "backstory", "functional_goals",
                "rational_approach")
-NOTES = {"sales"}  # kinds whose text is written about the customer, not by them
 NOT_EVIDENCE = re.compile(r"\b(?:ignore (?:all |any )?(?:the )?(?:previous|prior|above) (?:instructions|prompts?)|"
                           r"system prompt|you are an? (?:ai|assistant|language model))\b", re.I)
 NOT_DRAFTED = ("Not drafted: the offline engine does not write stories. Run with a model (--llm) for a drafted "
@@ -71,7 +70,7 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
             continue
         found: dict[str, list[Statement]] = defaultdict(list)
         for rid in ids:
-            if by_id[rid].kind in NOTES:
+            if by_id[rid].kind in NOTE_KINDS:
                 continue
             for c in clauses(by_id[rid]):
                 key = " ".join(c.text.lower().split())
@@ -88,7 +87,7 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
         promo, prev = len(PROMOTION.findall(rational)), len(PREVENTION.findall(rational))
         focus = "unknown" if not promo + prev else "promotion" if promo > 1.5 * prev else \
             "prevention" if prev > 1.5 * promo else "mixed"
-        own = [d for d in ds if by_id[d.record_id].kind not in NOTES and not NOT_EVIDENCE.search(d.quote)]
+        own = [d for d in ds if by_id[d.record_id].kind not in NOTE_KINDS and not NOT_EVIDENCE.search(d.quote)]
         first_person = [d for d in own if re.search(r"\b(?:i|we|my|our)\b", d.quote, re.I)] or own
         words = (" their own words at this decision: " + " … ".join(f"“{d.quote}”" for d in first_person[:4])
                  if first_person else " no customer states this decision in their own words (only notes about them do).")

@@ -18,8 +18,9 @@ MENTION_COLUMNS = ["record_id", "kind", "touchpoint", "channel", "sentiment", "p
 DECISION_COLUMNS = ["persona", "record_id", "kind", "respondent", "decision", "phase", "outcome", "quote", "start",
                     "end", "position", "touchpoints"]
 OUTPUT_COLUMNS = {
-    "roles": ["persona", "phase", "role", "transactional_role", "target_story", "assessment", "strength",
-              "mentions", "supporting_touchpoints", "undermining_touchpoints", "engine"],
+    "roles": ["persona", "phase", "role", "transactional_role", "target_story", "verdict", "assessment", "strength",
+              "mentions", "records", "supporting_touchpoints", "undermining_touchpoints", "supporting_quotes",
+              "undermining_quotes", "engine"],
     "opportunities": ["touchpoint", "rank", "hypothesis", "change", "resources", "success_measure",
                       "unintended_consequences", "friction", "evidence", "quotes", "engine"],
     "stories": ["persona", "decision", "explicit_story", "implicit_story", "confidence", "evidence", "focus",
