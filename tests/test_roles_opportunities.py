@@ -37,10 +37,20 @@ def test_five_hypotheses_from_the_friction_customers_report():
     assert [h.rank for h in hs] == [1, 2, 3, 4, 5]
     assert hs[0].friction == "waiting" and hs[0].evidence == ["nps:1", "nps:2"]  # one quote per record
     assert any(h.friction == "failure" and h.evidence == ["nps:3"] for h in hs)
+    quotes = {x.quote for x in mentions}
     for h in hs:
         assert h.hypothesis.startswith("Hypothesis:") and h.change and h.resources and h.success_measure
         assert h.unintended_consequences and "{tp}" not in h.change + h.success_measure
         assert "nps:4" not in h.evidence
+        said = h.hypothesis.split("“")[1].split("”")[0]  # opens with the customers' own words
+        assert said in quotes and h.friction != "general"  # no general advice while they name a friction
+    assert hs[0].hypothesis.startswith("Hypothesis: 2 of the 3 records with a complaint about Payouts report waiting")
+
+
+def test_with_no_friction_kind_in_the_words_it_says_so():
+    [first, *_] = hypotheses("Payouts", [m(1, "Payouts", -0.5, "meh, really")])
+    assert first.friction == "general" and "no one kind of friction" in first.hypothesis
+    assert hypotheses("Payouts", [m(1, "Payouts", 0.5, "lovely")]) == []  # nothing to fix, nothing made up
 
 
 def test_a_reps_notes_are_never_quoted_as_what_customers_report():

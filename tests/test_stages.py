@@ -556,8 +556,9 @@ def test_roles_offline_one_assessment_per_persona_and_phase_from_the_placed_ment
 def test_opportunities_offline_five_hypotheses_per_target_with_their_evidence(offline):
     opportunities, card = offline["opportunities"], offline["scores"]
     assert opportunities.targets == list(dict.fromkeys(card.fix_first + card.easy_fixes))
-    assert [(o.touchpoint, o.rank) for o in opportunities.items] == [(t, r) for t in opportunities.targets
-                                                                    for r in range(1, 6)]
+    for t in opportunities.targets:  # up to five, only from the friction its customers report
+        ranks = [o.rank for o in opportunities.items if o.touchpoint == t]
+        assert ranks == list(range(1, len(ranks) + 1)) and 1 <= len(ranks) <= 5
     for o in opportunities.items:
         assert o.hypothesis.startswith("Hypothesis:") and o.engine == "offline draft"
         assert all(verbatim(q) for q in o.quotes) and [q.record_id for q in o.quotes] == o.evidence
@@ -612,7 +613,7 @@ def test_opportunities_parse_drafts_what_the_model_covered_and_the_offline_engin
         [quote] = o.quotes
         assert quote == req.context.get(f"e{1 + i % 2}") and verbatim(quote) and o.evidence == [quote.record_id]
     rest = [o for o in out.items if o.touchpoint != PAYOUTS]
-    assert rest == [o for o in fallback.items if o.touchpoint == "Help center and documentation"] and len(rest) == 5
+    assert rest == [o for o in fallback.items if o.touchpoint == "Help center and documentation"] and 1 <= len(rest) <= 5
     assert "Website" not in {o.touchpoint for o in out.items}  # not a target: ignored
     failed = opportunities_llm.parse([Answer(req, error="TransientError: 503")], lambda: fallback, **inputs)
     assert failed == fallback

@@ -2,9 +2,12 @@
 each easy fix, from the kinds of friction its customers report.
 
 The offline engine draws them from a library keyed by friction kind (waiting, failure,
-confusion, cost, notice, availability, effort, missing capability); each names what exactly
-changes, the resources it needs, how success is measured, what could go wrong, and the
-mentions that motivate it. They are hypotheses, and say so.
+confusion, cost, notice, availability, effort, missing capability), only for the kinds the
+touchpoint's customers actually report: each opens with how many of them report it and their
+strongest words, then names what exactly changes, the resources it needs, how success is
+measured, what could go wrong, and the mentions that motivate it. Where the quotes show no
+friction kind, it says so rather than pad the list with general advice. They are hypotheses,
+and say so.
 """
 
 from __future__ import annotations
@@ -131,22 +134,35 @@ def friction_kinds(quotes: list[str]) -> Counter:
     return Counter(k for q in quotes for k, p in COMPILED.items() if p.search(q))
 
 
+LABEL = {"waiting": "waiting", "failure": "something failing", "confusion": "not understanding it",
+         "cost": "what it costs", "notice": "changes they were not told about", "availability": "not reaching anyone",
+         "effort": "work they have to do themselves", "capability": "something it cannot do",
+         "general": "no one kind of friction"}
+
+
 def hypotheses(touchpoint: str, mentions: list[Mention], n: int = 5) -> list[Opportunity]:
     negative = [m for m in mentions if m.touchpoint == touchpoint and m.sentiment < 0]
     kinds = friction_kinds([m.quote for m in negative])
-    ordered = [k for k, _ in kinds.most_common()] + ["general"]
+    # Only what customers report; the general practices only when their words show no kind.
+    ordered = [k for k, _ in kinds.most_common()] or (["general"] if negative else [])
     chosen: list[tuple[str, tuple]] = []
     for kind in ordered:
         for h in LIBRARY[kind]:
             if len(chosen) < n:
                 chosen.append((kind, h))
+    records = len({m.record_id for m in negative})
     out = []
     for rank, (kind, (hyp, change, resources, measure, risk)) in enumerate(chosen, start=1):
         pattern = COMPILED.get(kind)
         matching = [m for m in negative if pattern is None or pattern.search(m.quote)]
         evidence = list({m.record_id: m for m in reversed(matching)}.values())[::-1][:5]  # one per record
+        worst = min(matching, key=lambda m: m.sentiment)
+        said = len({m.record_id for m in matching})
+        opening = (f"{said} of the {records} records with a complaint about {touchpoint} "
+                   f"{'reports' if said == 1 else 'report'} {LABEL[kind]} (“{worst.quote}”); ")
+        reading = hyp.format(tp=touchpoint) if hyp.startswith("{tp}") else hyp[0].lower() + hyp[1:].format(tp=touchpoint)
         out.append(Opportunity(
-            touchpoint=touchpoint, rank=rank, friction=kind, hypothesis="Hypothesis: " + hyp.format(tp=touchpoint),
+            touchpoint=touchpoint, rank=rank, friction=kind, hypothesis="Hypothesis: " + opening + reading,
             change=change.format(tp=touchpoint), resources=resources, success_measure=measure.format(tp=touchpoint),
             unintended_consequences=risk, evidence=[m.record_id for m in evidence], quotes=[m.span for m in evidence]))
     return out
