@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/token_efficiency.py
 
 Prints `ratio=<LLM input tokens / corpus tokens>` for a full run (target: at most 1.5: each
-chunk is read by a model about once, later stages work from the mentions), the model calls of
+chunk is read by a model about once, later stages work from the mentions), its output tokens
+as a share of the input (of the scripted stand-in, so only a rough guide), the model calls of
 a second run on unchanged inputs (target: 0), and the cost of a run after adding 10% new
 records, as a share of the full run (target: at most 0.15).
 """
@@ -28,9 +29,9 @@ def by_stage(project: Project, run_id: str) -> str:
                      project.ledger.calls_by_stage(run_id))
 
 
-def llm_tokens(project: Project, run_id: str) -> tuple[int, int]:
+def llm_tokens(project: Project, run_id: str) -> tuple[int, int, int]:
     totals = project.ledger.call_totals(run_id)
-    return totals["calls"] - totals["cache_hits"], totals["tokens_in"]
+    return totals["calls"] - totals["cache_hits"], totals["tokens_in"], totals["tokens_out"]
 
 
 def main() -> None:
@@ -52,10 +53,10 @@ def measure() -> None:
         records = project.ledger.record_count()
 
         full = run(project, model=model)
-        calls1, tokens1 = llm_tokens(project, full.run_id)
+        calls1, tokens1, out1 = llm_tokens(project, full.run_id)
         stages = by_stage(project, full.run_id)
         again = run(project, model=model)
-        calls2, tokens2 = llm_tokens(project, again.run_id)
+        calls2, tokens2, _ = llm_tokens(project, again.run_id)
 
         new = max(1, records // 10)
         with (root / "corpus" / "nps" / "new_responses.csv").open("w", newline="", encoding="utf-8") as f:
@@ -66,10 +67,12 @@ def measure() -> None:
                                                 f"and support answered in {i % 5 + 1} days."])
         ingest(project, [root / "corpus"])
         more = run(project, model=model)
-        calls3, tokens3 = llm_tokens(project, more.run_id)
+        calls3, tokens3, _ = llm_tokens(project, more.run_id)
 
     print(f"corpus: {records} records, {corpus_tokens} tokens (cl100k)")
     print(f"ratio={tokens1 / corpus_tokens:.2f} (full run: {calls1} calls, {tokens1} input tokens: {stages})")
+    print(f"output tokens: {out1} = {out1 / tokens1:.2f} of the input (the scripted stand-in's answers: a real "
+          "model's differ)")
     print(f"second run on unchanged inputs: {calls2} model calls, {tokens2} input tokens")
     print(f"after adding {new} new records ({new / records:.0%}): {calls3} model calls, {tokens3} input tokens "
           f"= {tokens3 / tokens1:.1%} of a full run")

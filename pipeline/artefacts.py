@@ -15,6 +15,7 @@ from valuestory.stats import Interval
 
 Polarity = Literal["negative", "neutral", "positive"]
 Phase = Literal["Imbalance", "Challenge", "Engagement", "Transformation", "unknown"]
+DecisionKind = Literal["inciting incident", "intention", "investment", "interpretation", "integration", "churn"]
 DecisionType = Literal["inciting incident", "intention", "investment", "interpretation", "integration", "churn"]
 Engine = Literal["offline", "llm"]
 
@@ -63,6 +64,10 @@ class Mention(BaseModel):
     engine: str = "offline-v1"
     model: str = ""
     prompt_version: str = ""
+    # where a model placed it in the value story, and the decision its quote states (the
+    # offline engine leaves both to the journey stage)
+    phase: Phase | None = None
+    decision: DecisionKind | None = None
 
     @property
     def span(self) -> CitedSpan:

@@ -197,14 +197,55 @@ def triggers(decisions: list[Decision]) -> dict[str, dict[str, dict]]:
 
 
 def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
-    """Each mention placed in a phase and stage, for its record's persona; the decisions."""
+    """Each mention placed in a phase and stage, for its record's persona; the decisions. Where
+    a model read the mentions, its phases and the decisions it found in their quotes are used
+    (the CRM's won and lost outcomes still count); the cues place the rest."""
     persona_of = personas.persona_of
-    placements = [place(m.quote, m.touchpoint).model_copy(update={"persona": persona_of.get(m.record_id)})
-                  for m in catalogue.mentions]
-    return Journey(placements=placements,
-                   decisions=detect_decisions(list(corpus.records), catalogue.mentions, persona_of))
+    placements = [_placed(m).model_copy(update={"persona": persona_of.get(m.record_id)}) for m in catalogue.mentions]
+    records = list(corpus.records)
+    if any(m.engine == "llm" for m in catalogue.mentions):
+        decisions = model_decisions(records, catalogue.mentions, persona_of)
+    else:
+        decisions = detect_decisions(records, catalogue.mentions, persona_of)
+    return Journey(placements=placements, decisions=decisions)
+
+
+def _placed(m: Mention) -> Placement:
+    if m.decision:
+        phase = DECISION_PHASE[m.decision]
+    elif m.phase:
+        phase = m.phase
+    else:
+        return place(m.quote, m.touchpoint)
+    default_phase, default_stage = TOUCHPOINT_STAGE.get(m.touchpoint, (None, None))
+    stage = default_stage if default_phase == phase else PHASE_STAGE[phase]
+    return Placement(phase=phase, stage=stage, purchase="pre" if stage in PRE_PURCHASE else "post")
+
+
+def model_decisions(records: list[Record], mentions: list[Mention], persona_of: dict[str, str]) -> list[Decision]:
+    """Decisions a model found in its mentions' quotes (one per quote), with the CRM's won and
+    lost outcomes for the records it found none in; numbered in the record's order."""
+    by_record: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_record[m.record_id].append(m)
+    crm: dict[str, list[Decision]] = defaultdict(list)
+    for d in detect_decisions([r for r in records if r.kind == "sales"], mentions, persona_of):
+        crm[d.record_id].append(d)
+    out = []
+    for r in records:
+        said = {(m.start, m.end): m for m in by_record[r.record_id] if m.decision}
+        if not said and r.record_id in crm:
+            out += crm[r.record_id]
+            continue
+        for position, m in enumerate(sorted(said.values(), key=lambda m: m.start)):
+            involved = sorted({x.touchpoint for x in by_record[r.record_id] if (x.start, x.end) == (m.start, m.end)})
+            out.append(Decision(persona=persona_of.get(r.record_id, ""), record_id=r.record_id, kind=r.kind,
+                                respondent=r.respondent, decision=m.decision, phase=DECISION_PHASE[m.decision],
+                                outcome=r.fields.get("outcome", "") if r.kind == "sales" else "",
+                                quote=m.quote, start=m.start, end=m.end, position=position, touchpoints=involved))
+    return out
 
 
 STAGE = stages.register("journey")(Stage(
-    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.1",
+    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.2",
     offline=journey))

@@ -92,7 +92,7 @@ def test_llm_stage_grounds_quotes_and_drops_invented_ones(project, write):
     [m] = coding.mentions
     record = next(r for r in records if r.record_id == m.record_id)
     assert record.text[m.start:m.end] == m.quote == "The payouts take five days"
-    assert (m.touchpoint, m.polarity, m.engine, m.prompt_version) == ("Payouts and refunds", "negative", "llm", "mentions.v3")
+    assert (m.touchpoint, m.polarity, m.engine, m.prompt_version) == ("Payouts and refunds", "negative", "llm", "mentions.v4")
     assert [t.name for t in coding.touchpoints] == ["Payouts and refunds"]
     # customer text is delimited and declared data
     system, user = model.calls[0]

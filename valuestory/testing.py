@@ -35,11 +35,29 @@ def answer(messages: list[dict], schema: dict) -> str:
     return json.dumps(mentions(user))
 
 
+LABEL = re.compile(r"^([^:\n]{1,40}): ")
+
+
+def _customer_line(text: str) -> str:
+    """The first turn not said by the company (an interviewer, an agent, a `Staff-` pseudonym);
+    in a text without turns, its first line. A conversation's heading is nobody's words."""
+    from valuestory.connectors.roles import role_of_label
+    lines = text.strip().split("\n")
+    turns = [(m.group(1), line[m.end():]) for line in lines if (m := LABEL.match(line))]
+    speakers = {label for label, _ in turns if sum(x == label for x, _ in turns) > 1} or {x for x, _ in turns}
+    for label, said in turns:  # a speaker speaks more than once: "Interview: Dana" is a heading
+        if label in speakers and role_of_label(label) != "company" and not label.startswith("Staff-"):
+            return said
+    if turns:
+        return ""
+    return lines[0] if lines[0].rstrip().endswith((".", "!", "?")) else ""  # a line without a stop is a heading
+
+
 def mentions(user: str) -> dict:
-    """One mention per record, quoting its first words."""
+    """One mention per record, quoting the first words the customer said."""
     out = []
     for ref, text in RECORD.findall(user):
-        words = re.sub(r"^[^:\n]{1,40}: ", "", text.strip().split("\n")[0]).split()[:8]
+        words = _customer_line(text).split()[:8]
         if words:
             pick = int(hashlib.md5(text.encode()).hexdigest(), 16) % len(NAMES)
             out.append({"ref": ref, "touchpoint": NAMES[pick], "channel": "product", "quote": " ".join(words),

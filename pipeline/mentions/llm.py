@@ -18,14 +18,14 @@ from valuestory.llm.runner import Answer, Request
 from valuestory.records import Record
 from valuestory.tokens import count_tokens
 
-from ..artefacts import Mention, Mentions, TouchpointDef
+from ..artefacts import DecisionKind, Mention, Mentions, Phase, TouchpointDef
 from ..contract import ChunkRef, Corpus
 from ..grounding import locate
 from ..text import customer_spans
 from .cues import polarity
 from .library import LIBRARY
 
-PROMPT = "mentions.v3"
+PROMPT = "mentions.v4"
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
 BATCH_TOKENS = 4000  # at most this much customer text per request
 MIN_TOKENS = 1500  # a request is not cut by content before it holds this much
@@ -40,6 +40,9 @@ class FoundMention(BaseModel):
     sentiment: float = Field(ge=-1, le=1)
     did_job: bool | None = None
     confidence: float = Field(ge=0, le=1)
+    # placed in the value story in the same read (prompt mentions.v4): the corpus is read once
+    phase: Phase = "unknown"
+    decision: DecisionKind | None = None
 
 
 class MentionBatch(BaseModel):
@@ -173,5 +176,6 @@ def parse(answers: list[Answer], fallback, corpus: Corpus) -> Mentions:
                 channel=found.channel, quote=unit.record.text[span[0]:span[1]], start=span[0], end=span[1],
                 sentiment=found.sentiment, polarity=polarity(found.sentiment), did_job=found.did_job,
                 confidence=found.confidence, chunk_id=unit.chunk_id, engine="llm", model=answer.model,
-                prompt_version=PROMPT))
+                prompt_version=PROMPT, phase=found.phase if found.phase != "unknown" else None,
+                decision=found.decision))
     return Mentions(mentions=mentions, touchpoints=seeds(corpus), dropped=dropped)
