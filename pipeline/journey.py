@@ -198,12 +198,13 @@ def triggers(decisions: list[Decision]) -> dict[str, dict[str, dict]]:
 
 def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
     """Each mention placed in a phase and stage, for its record's persona; the decisions. Where
-    a model read the mentions, its phases and the decisions it found in their quotes are used
-    (the CRM's won and lost outcomes still count); the cues place the rest."""
+    a model read the mentions and placed them, its phases and the decisions it found in their
+    quotes are used (the CRM's won and lost outcomes still count); the cues place the rest."""
     persona_of = personas.persona_of
     placements = [_placed(m).model_copy(update={"persona": persona_of.get(m.record_id)}) for m in catalogue.mentions]
     records = list(corpus.records)
-    if any(m.engine == "llm" for m in catalogue.mentions):
+    # A model that placed nothing (one that ignores the fields) leaves the decisions to the cues.
+    if any(m.engine == "llm" and (m.phase or m.decision) for m in catalogue.mentions):
         decisions = model_decisions(records, catalogue.mentions, persona_of)
     else:
         decisions = detect_decisions(records, catalogue.mentions, persona_of)

@@ -31,9 +31,10 @@ from .artefacts import (
 from .contract import Corpus, Stage, stages
 from .jobs import cannot_job, job_statement
 from .opportunities.offline import COMPILED as FRICTION
-from .text import clauses, group_similar
+from .text import NOTE_KINDS, clauses, group_similar
 
 MAX_JOBS = 3
+JOB_MENTIONS = 6  # a job's key touchpoints come from its this many closest mentions
 EMPATHY_ENTRIES = 4  # quotes per empathy-map quadrant
 EMPATHY_WORDS = 4  # a few words are not a glimpse of anyone's world: "We did" says nothing
 SAYS_STRENGTH = 0.5  # what they say: their most strongly felt mentions
@@ -86,10 +87,11 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         personas[persona_of.get(r.record_id, "")].append(r)
     maps = []
     for persona, recs in sorted(personas.items()):
-        persona_clauses = [c for r in recs for c in clauses(r)]
+        # the customers' own words only: a rep's notes about them are never what they say or feel
+        persona_clauses = [c for r in recs if r.kind not in NOTE_KINDS for c in clauses(r)]
         empathy = {k: [c.span for c in persona_clauses if pattern.search(c.text)
                        and len(c.text.split()) >= EMPATHY_WORDS][:EMPATHY_ENTRIES] for k, pattern in EMPATHY_RE.items()}
-        empathy["says"] = [m.span for r in recs for m in by_record[r.record_id]
+        empathy["says"] = [m.span for r in recs if r.kind not in NOTE_KINDS for m in by_record[r.record_id]
                            if abs(m.sentiment) >= SAYS_STRENGTH][:EMPATHY_ENTRIES]
         drafts = (drafted or {}).get(persona)
         gaps = [c for c in persona_clauses if GAP.search(c.text)]
@@ -97,12 +99,12 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         jobs = []
         for draft in (drafts if drafts is not None else offline_jobs(persona_clauses, embed, max_jobs))[:max_jobs]:
             name, ids = draft.job, draft.records
-            related = [m for i in ids for m in by_record[i]]
-            tps = [t for t, _ in Counter(m.touchpoint for m in related).most_common(3)]
-            high = [_item(m) for m in _distinct(sorted(related, key=lambda m: -m.sentiment))[:2]
-                    if m.sentiment > HIGH_POINT]
-            low = sorted((m for m in related if m.sentiment < LOW_POINT), key=lambda m: m.sentiment)
-            friction = [_item(m) for m in _distinct(low)[:3]]
+            related = _closest(name, [m for i in ids for m in by_record[i]], embed)
+            tps = [t for t, _ in Counter(m.touchpoint for m in related[:JOB_MENTIONS]).most_common(3)]
+            own = [m for m in related if m.kind not in NOTE_KINDS]  # quoted as theirs: their words only
+            high = [_item(m) for m in _distinct([m for m in own if m.sentiment > HIGH_POINT])[:2]]
+            low = [m for m in related if m.sentiment < LOW_POINT]
+            friction = [_item(m) for m in _distinct([m for m in low if m.kind not in NOTE_KINDS])[:3]]
             kinds = Counter(k for m in low for k, p in FRICTION.items() if p.search(m.quote) and k in DELTA)
             delta = DELTA[kinds.most_common(1)[0][0]] if kinds else "Increase the likelihood of being able to"
             outcome = draft.desired_outcome or f"{delta} {name[0].lower()}{name[1:]}"
@@ -124,6 +126,15 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         maps.append(ValueMap(persona=persona, empathy_map=empathy, jobs=jobs,
                              engine=engine if drafts is not None else "offline draft"))
     return maps
+
+
+def _closest(job: str, mentions: list[Mention], embed) -> list[Mention]:
+    """A job's mentions, closest in meaning to the job first: two jobs resting on the same
+    records still show the evidence of their own job."""
+    if len(mentions) < 2:
+        return mentions
+    sims = embed([m.quote for m in mentions]) @ embed([job])[0]
+    return [mentions[i] for i in sorted(range(len(mentions)), key=lambda i: -sims[i])]
 
 
 def _item(m: Mention) -> CitedItem:
