@@ -48,9 +48,7 @@ def _customer_line(text: str) -> str:
     for label, said in turns:  # a speaker speaks more than once: "Interview: Dana" is a heading
         if label in speakers and role_of_label(label) != "company" and not label.startswith("Staff-"):
             return said
-    if turns:
-        return ""
-    return lines[0] if lines[0].rstrip().endswith((".", "!", "?")) else ""  # a line without a stop is a heading
+    return "" if turns else lines[0]
 
 
 def mentions(user: str) -> dict:
