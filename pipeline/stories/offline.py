@@ -89,15 +89,15 @@ def hypotheses(records: list[Record], decisions: list[Decision], min_records: in
             "prevention" if prev > 1.5 * promo else "mixed"
         own = [d for d in ds if by_id[d.record_id].kind not in NOTE_KINDS and not NOT_EVIDENCE.search(d.quote)]
         first_person = [d for d in own if re.search(r"\b(?:i|we|my|our)\b", d.quote, re.I)] or own
-        words = (" their own words at this decision: " + " … ".join(f"“{d.quote}”" for d in first_person[:4])
-                 if first_person else " no customer states this decision in their own words (only notes about them do).")
+        words = ("their own words at this decision: " + " … ".join(f"“{d.quote}”" for d in first_person[:4])
+                 if first_person else "no customer states this decision in their own words (only notes about them do).")
         cited = sum(len(v) for v in pick.values())
         out.append(Hypothesis(
             persona=persona, decision=decision,
             context={k: pick[k] for k in ("identity", "backstory", "situation")},
             motivators={k: pick[k] for k in ("functional_goals", "rational_approach", "social_influences",
                                              "emotional_drivers")},
-            focus=focus, explicit_story=NOT_DRAFTED.format(which="explicit") + "here are" + words,
+            focus=focus, explicit_story=NOT_DRAFTED.format(which="explicit") + words,
             implicit_story=NOT_DRAFTED.format(which="implicit") + "the evidence board below holds the social "
             "and emotional statements it would read.",
             confidence=confidence(len(ids), cited), evidence=ids))
