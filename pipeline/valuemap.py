@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+import numpy as np
+
 from valuestory.records import Record
 
 from .artefacts import (
@@ -35,6 +37,7 @@ from .text import NOTE_KINDS, clauses, group_similar
 
 MAX_JOBS = 3
 JOB_MENTIONS = 6  # a job's key touchpoints come from its this many closest mentions
+SIMILARITY_DIGITS = 4
 EMPATHY_ENTRIES = 4  # quotes per empathy-map quadrant
 EMPATHY_WORDS = 4  # a few words are not a glimpse of anyone's world: "We did" says nothing
 SAYS_STRENGTH = 0.5  # what they say: their most strongly felt mentions
@@ -99,7 +102,7 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         jobs = []
         for draft in (drafts if drafts is not None else offline_jobs(persona_clauses, embed, max_jobs))[:max_jobs]:
             name, ids = draft.job, draft.records
-            related = _closest(name, [m for i in ids for m in by_record[i]], embed)
+            related = _closest(name, [m for i in sorted(ids) for m in by_record[i]], embed)  # ids may be a set
             tps = [t for t, _ in Counter(m.touchpoint for m in related[:JOB_MENTIONS]).most_common(3)]
             own = [m for m in related if m.kind not in NOTE_KINDS]  # quoted as theirs: their words only
             high = [_item(m) for m in _distinct([m for m in own if m.sentiment > HIGH_POINT])[:2]]
@@ -133,8 +136,9 @@ def _closest(job: str, mentions: list[Mention], embed) -> list[Mention]:
     records still show the evidence of their own job."""
     if len(mentions) < 2:
         return mentions
-    sims = embed([m.quote for m in mentions]) @ embed([job])[0]
-    return [mentions[i] for i in sorted(range(len(mentions)), key=lambda i: -sims[i])]
+    # rounded: the same quote under two touchpoints ties exactly, whatever order BLAS sums in
+    sims = np.round(embed([m.quote for m in mentions]) @ embed([job])[0], SIMILARITY_DIGITS)
+    return [mentions[i] for i in sorted(range(len(mentions)), key=lambda i: (-sims[i], i))]
 
 
 def _item(m: Mention) -> CitedItem:
