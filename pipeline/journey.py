@@ -20,7 +20,7 @@ from valuestory.records import Record, is_renewal
 
 from .artefacts import Coding, Decision, Journey, Mention, Personas, Placement
 from .contract import Corpus, Stage, stages
-from .text import Clause, clauses
+from .text import NOT_EVIDENCE, Clause, clauses
 
 PHASES: tuple[str, ...] = ("Imbalance", "Challenge", "Engagement", "Transformation")
 
@@ -159,8 +159,8 @@ def detect_decisions(records: list[Record], mentions: list[Mention], persona_of:
     out = []
     for r in records:
         # One-word sentences count here: "Cancelling." or "Ten." is a decision.
-        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r, min_words=1)
-                                           if (d := decision_in(c.text, notes=r.kind == "sales"))]
+        found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r, min_words=1) if not NOT_EVIDENCE.search(c.text)
+                                           and (d := decision_in(c.text, notes=r.kind == "sales"))]
         if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost") and not any(
                 d in ("investment", "churn") for _, d in found):
             reason = next((c for c in clauses(r) if re.match(r"(?:won|lost)? ?reason", c.text, re.I)), None)

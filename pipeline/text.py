@@ -44,6 +44,10 @@ class Clause:
 # Kinds whose text is written about the customer (a sales rep's CRM notes), not by them: their
 # words are evidence of what happened, never shown as the customer's own.
 NOTE_KINDS = frozenset({"sales"})
+# A line addressed to an AI ("ignore all previous instructions…") is a probe or an attack, not
+# a customer's experience: never evidence of a decision or a story.
+NOT_EVIDENCE = re.compile(r"\b(?:ignore (?:all |any )?(?:the )?(?:previous|prior|above) (?:instructions|prompts?)|"
+                          r"system prompt|you are an? (?:ai|assistant|language model))\b", re.I)
 
 
 def customer_spans(record: Record) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ from valuestory.records import Record
 
 from ..artefacts import Decision, Hypothesis, Journey, Personas, Statement, Stories
 from ..contract import Corpus
-from ..text import NOTE_KINDS, clauses
+from ..text import NOT_EVIDENCE, NOTE_KINDS, clauses
 
 MIN_RECORDS = 2  # a decision needs this many records behind it to get a story
 PER_CATEGORY = 3  # statements shown per context or motivator category
@@ -44,8 +44,6 @@ COMPILED = {k: re.compile(p, re.I) for k, p in CUES.items()}
 # A sentence goes to the first category it fits in this order: the specific before the broad.
 BOARD_ORDER = ("identity", "situation", "social_influences", "emotional_drivers", "backstory", "functional_goals",
                "rational_approach")
-NOT_EVIDENCE = re.compile(r"\b(?:ignore (?:all |any )?(?:the )?(?:previous|prior|above) (?:instructions|prompts?)|"
-                          r"system prompt|you are an? (?:ai|assistant|language model))\b", re.I)
 NOT_DRAFTED = ("Not drafted: the offline engine does not write stories. Run with a model (--llm) for a drafted "
                "{which} story; ")
 PROMOTION = re.compile(r"\b(?:grow\w*|win|won|more (?:jobs|work|customers|clients)|faster|professional|bigger|"
