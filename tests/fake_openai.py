@@ -22,6 +22,10 @@ FAULTS = ("rate_limit", "server_error", "unavailable", "hang", "truncated", "inv
           "wrong_schema", "invented_quote")
 
 
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True  # servers in turn on one port: the model's name, and so the cache key, holds it
+
+
 class FaultyOpenAI:
     def __init__(self, rate: float = 0.0, seed: int = 0, max_faults: int = 2, faults: tuple[str, ...] = FAULTS,
                  retry_after: float = 1.0, hang: float = 3.0, port: int = 0) -> None:
@@ -33,8 +37,7 @@ class FaultyOpenAI:
         self.early_retries = 0  # retries that came before Retry-After had passed
         self.attempts: Counter = Counter()
         self.lock = threading.Lock()
-        ThreadingHTTPServer.allow_reuse_address = True  # one port for servers in turn: the model's name holds it
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         # a hung answer's client has gone by the time it is written: not an error of the test
         self.server.handle_error = lambda request, address: None

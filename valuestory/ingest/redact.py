@@ -227,7 +227,8 @@ class Redactor:
             redacted = URL_SECRET_PARAM.sub(r"\1[secret]", redacted)
         if redacted == value and "_" in value:  # ids and file names join words with _
             spaced = value.replace("_", " ")
-            redacted = value if self.text(spaced, names) == spaced else self.text(spaced, names)
+            once = self.text(spaced, names)
+            redacted = value if once == spaced else once
         return redacted if redacted == value else f"{redacted}~{self.digest(value)[:LABEL_DIGEST].upper()}"
 
     def names_of(self, records: list[Record]) -> dict[str, str]:
