@@ -137,11 +137,13 @@ def decision_in(text: str, notes: bool = False) -> str | None:
     return None
 
 
-def place(text: str, touchpoint: str | None = None) -> Placement:
-    """Phase from what the words say, else from where the touchpoint usually sits."""
-    decided = decision_in(text)
-    phase = DECISION_PHASE[decided] if decided else next(
-        (ph for ph, pattern in COMPILED_PHASES if pattern.search(text)), None)
+def place(text: str, touchpoint: str | None = None, phase: str | None = None) -> Placement:
+    """In the phase given (a model's), else in the phase the words say, else where the
+    touchpoint usually sits; the stage and purchase side follow from the phase."""
+    if phase is None:
+        decided = decision_in(text)
+        phase = DECISION_PHASE[decided] if decided else next(
+            (ph for ph, pattern in COMPILED_PHASES if pattern.search(text)), None)
     default_phase, default_stage = TOUCHPOINT_STAGE.get(touchpoint or "", ("Engagement", "Service")) \
         if touchpoint else ("unknown", "unknown")
     phase = phase or default_phase
@@ -201,7 +203,8 @@ def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
     a model read the mentions and placed them, its phases and the decisions it found in their
     quotes are used (the CRM's won and lost outcomes still count); the cues place the rest."""
     persona_of = personas.persona_of
-    placements = [_placed(m).model_copy(update={"persona": persona_of.get(m.record_id)}) for m in catalogue.mentions]
+    placements = [place(m.quote, m.touchpoint, DECISION_PHASE[m.decision] if m.decision else m.phase)
+                  .model_copy(update={"persona": persona_of.get(m.record_id)}) for m in catalogue.mentions]
     records = list(corpus.records)
     # A model that placed nothing (one that ignores the fields) leaves the decisions to the cues.
     if any(m.engine == "llm" and (m.phase or m.decision) for m in catalogue.mentions):
@@ -209,18 +212,6 @@ def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
     else:
         decisions = detect_decisions(records, catalogue.mentions, persona_of)
     return Journey(placements=placements, decisions=decisions)
-
-
-def _placed(m: Mention) -> Placement:
-    if m.decision:
-        phase = DECISION_PHASE[m.decision]
-    elif m.phase:
-        phase = m.phase
-    else:
-        return place(m.quote, m.touchpoint)
-    default_phase, default_stage = TOUCHPOINT_STAGE.get(m.touchpoint, (None, None))
-    stage = default_stage if default_phase == phase else PHASE_STAGE[phase]
-    return Placement(phase=phase, stage=stage, purchase="pre" if stage in PRE_PURCHASE else "post")
 
 
 def model_decisions(records: list[Record], mentions: list[Mention], persona_of: dict[str, str]) -> list[Decision]:
