@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def by_stage(project: Project, run_id: str) -> str:
-    return ", ".join(f"{stage} {calls} calls {tokens} tokens" for stage, calls, tokens in
+    return ", ".join(f"{stage} {calls} calls {tokens} in/{out} out" for stage, calls, tokens, out in
                      project.ledger.calls_by_stage(run_id))
 
 

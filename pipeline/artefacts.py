@@ -46,6 +46,7 @@ class TouchpointDef(BaseModel):
     effort: str = "medium"  # how hard it usually is to improve: low | medium | high
     owner: str = ""
     origin: str = "library"  # library | codebook | discovered | emerging
+    intended: str = ""  # the experience the company intends here (a codebook's `intended` column)
 
 
 class Mention(BaseModel):
@@ -137,6 +138,22 @@ class Personas(BaseModel):
     persona_of: dict[str, str]  # record id -> persona
 
 
+# --- promises: expectation vs delivery ------------------------------------------------------
+class BrokenPromise(BaseModel):
+    touchpoint: str
+    source: Literal["sales note", "customer reports", "codebook intended"]
+    promise: CitedSpan | None = None  # the words that promise (None for a codebook's intended experience)
+    intended: str = ""  # a codebook's intended experience, as the user wrote it
+    delivery: CitedSpan  # the most negative later report at the touchpoint, a customer's own words
+    match: Literal["same customer", "same persona", "any customer"]
+    reports: int  # records with a negative report at the touchpoint in that match
+
+
+class Promises(BaseModel):
+    items: list[BrokenPromise]  # the biggest gaps (most negative reports) first
+    reports: dict[str, int] = {}  # touchpoint -> records with a customer's negative report
+
+
 # --- 5. journey ------------------------------------------------------------------------------
 class Placement(BaseModel):
     persona: str | None = None
@@ -201,10 +218,35 @@ class JobDraft(BaseModel):
     value_promise: str = ""
 
 
+class Focus(BaseModel):
+    """Where a persona's value story is told from, chosen from the data (never asked of a model)."""
+    phase: Phase | None = None
+    decision: DecisionType | None = None  # the pivotal decision that ends the phase, if told enough
+    reason: str  # the figures behind the choice
+
+
+class Moment(BaseModel):
+    """A customer describing themselves or their work before, after, or across the change."""
+    side: Literal["before", "after", "both"]
+    statement: Statement
+
+
+class Brief(BaseModel):
+    """What a persona's sensemaking starts from: who they are in the data, the focus phase and
+    decision, and the transformational storyline in their words."""
+    persona: str
+    profile: list[str]  # computed from the records: kinds, segments, fields, scores, touchpoints
+    focus: Focus
+    storyline: list[Moment]
+    storyline_draft: str = ""  # a model's reading of the storyline, labelled a draft
+    engine: str = "offline"
+
+
 class Stories(BaseModel):
     hypotheses: list[Hypothesis]
     jobs: dict[str, list[JobDraft]] = {}  # persona -> jobs a model drafted with the stories
     jobs_engine: str = "offline draft"
+    briefs: list[Brief] = []
 
 
 # --- 7. roles --------------------------------------------------------------------------------
@@ -319,6 +361,6 @@ class RunInfo(BaseModel):
 # The artefact each stage produces, by stage name: how a stored output is read back.
 ARTEFACTS: dict[str, type[BaseModel]] = {
     "mentions": Mentions, "catalogue": Coding, "scores": Scorecard, "personas": Personas,
-    "journey": Journey, "stories": Stories, "roles": Roles, "opportunities": Opportunities,
+    "promises": Promises, "journey": Journey, "stories": Stories, "roles": Roles, "opportunities": Opportunities,
     "valuemap": ValueMaps,
 }

@@ -248,9 +248,10 @@ class Ledger:
     def record_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
 
-    def calls_by_stage(self, run_id: str) -> list[tuple[str, int, int]]:
-        """(stage, calls, input tokens) of the model calls a run made, cache hits left out."""
-        return self.db.execute("SELECT stage, COUNT(*), SUM(tokens_in) FROM calls WHERE run_id = ? AND NOT cache_hit "
+    def calls_by_stage(self, run_id: str) -> list[tuple[str, int, int, int]]:
+        """(stage, calls, input tokens, output tokens) of the model calls a run made, cache hits left out."""
+        return self.db.execute("SELECT stage, COUNT(*), SUM(tokens_in), SUM(tokens_out) FROM calls "
+                               "WHERE run_id = ? AND NOT cache_hit "
                                "GROUP BY stage ORDER BY MIN(id)", (run_id,)).fetchall()
 
     def call_totals(self, run_id: str) -> dict:

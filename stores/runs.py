@@ -18,6 +18,7 @@ from valuestory.pipeline.artefacts import (
     Journey,
     Opportunities,
     Personas,
+    Promises,
     Provenance,
     Roles,
     RunInfo,
@@ -110,6 +111,10 @@ class RunReader:
     @property
     def personas(self) -> Personas:
         return self.artefact("personas")
+
+    @property
+    def promises(self) -> Promises:
+        return self.artefact("promises")
 
     @property
     def journey(self) -> Journey:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV_EXPORTS = ("mentions", "touchpoints", "scores", "decisions", "journeys", "roles", "opportunities",
-               "stories", "valuemap")
-JSON_EXPORTS = ("opportunities", "stories", "valuemap")
+               "stories", "valuemap", "promises", "briefs")
+JSON_EXPORTS = ("opportunities", "stories", "valuemap", "briefs")
 VOLATILE = ("run_id",)  # differs from run to run by design
 
 

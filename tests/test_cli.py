@@ -130,7 +130,7 @@ def test_dry_run_plans_without_calling(demo):
     assert "no model calls" in run("run", "--dry-run", "-p", str(demo), cwd=demo).stdout
     out = run("run", "--dry-run", "--llm", "compat:some-model@http://127.0.0.1:9/v1", "-p", str(demo), cwd=demo).stdout
     # each model-backed stage with its prompt, its calls and the tokens it would send
-    assert re.search(r"^mentions \(mentions\.v4\): [1-9]\d* calls \(0 answered from the cache\), [\d,]+ input tokens",
+    assert re.search(r"^mentions \(mentions\.v5\): [1-9]\d* calls \(0 answered from the cache\), [\d,]+ input tokens",
                      out, re.M)
     assert "estimate" in out
     project = Project(demo)
@@ -139,7 +139,7 @@ def test_dry_run_plans_without_calling(demo):
         personas = len(set(assign(records, personas_for(records, project.config.personas)).values()))
     finally:
         project.ledger.close()
-    stories = re.search(r"^stories \(value_story\.v1\): (\d+) calls", out, re.M)
+    stories = re.search(r"^stories \(value_story\.v2\): (\d+) calls", out, re.M)
     assert stories and 1 <= int(stories.group(1)) <= personas  # up to one call per persona
     assert re.search(r"^opportunities \(opportunities\.v1\): 1 calls", out, re.M)  # plus one
 

@@ -16,9 +16,9 @@ NAME_COLUMNS = ("name", "touchpoint")  # a labels catalogue (touchpoint, code, d
 
 
 def load_codebook(path: Path) -> list[TouchpointDef]:
-    """A codebook as YAML (a list of {name, description, examples, channel, owner, effort}) or
-    CSV with those columns (examples separated by ' | '; the name column may be called
-    `touchpoint`). Only the name is required."""
+    """A codebook as YAML (a list of {name, description, examples, channel, owner, effort,
+    intended}) or CSV with those columns (examples separated by ' | '; the name column may be
+    called `touchpoint`). Only the name is required."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -31,7 +31,7 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
         if name_column is None:
             raise InputError(f"no name column (the columns are: {', '.join(columns) or 'none'})", path=str(path), line=1,
                              hint="Name the column of code names 'name' (or 'touchpoint'); description, examples, "
-                                  "channel, owner and effort are optional")
+                                  "channel, owner, effort and intended are optional")
         entries = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
         for e in entries:
             e["name"] = e.get(name_column, "")
@@ -65,7 +65,7 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
         out.append(TouchpointDef(name=name, channel=str(e.get("channel") or "unknown"),
                                  description=str(e.get("description") or name),
                                  examples=tuple(examples), effort=effort, owner=str(e.get("owner") or ""),
-                                 origin="codebook"))
+                                 intended=str(e.get("intended") or "").strip(), origin="codebook"))
     return out
 
 

@@ -1,6 +1,6 @@
 """Test doubles that tests and benchmarks share: `ScriptedModel`, a chat model that answers
 from a script, and `answer`, a stand-in that answers every stage's request with a plausible
-answer of the right shape built from the request itself (quotes copied from the records,
+answer of the right shape built from the request itself (quotes by the clause numbers shown,
 citations naming the passages given), for measuring what a run sends."""
 
 from __future__ import annotations
@@ -35,37 +35,23 @@ def answer(messages: list[dict], schema: dict) -> str:
     return json.dumps(mentions(user))
 
 
-LABEL = re.compile(r"^([^:\n]{1,40}): ")
-
-
-def _customer_line(text: str) -> str:
-    """The first turn not said by the company (an interviewer, an agent, a `Staff-` pseudonym);
-    in a text without turns, its first line. A conversation's heading is nobody's words."""
-    from valuestory.connectors.roles import role_of_label
-    lines = text.strip().split("\n")
-    turns = [(m.group(1), line[m.end():]) for line in lines if (m := LABEL.match(line))]
-    speakers = {label for label, _ in turns if sum(x == label for x, _ in turns) > 1} or {x for x, _ in turns}
-    for label, said in turns:  # a speaker speaks more than once: "Interview: Dana" is a heading
-        if label in speakers and role_of_label(label) != "company" and not label.startswith("Staff-"):
-            return said
-    return "" if turns else lines[0]
+CLAUSE = re.compile(r"\[(\d+)\]")
 
 
 def mentions(user: str) -> dict:
-    """One mention per record, quoting the first words the customer said."""
+    """One mention per record, quoting its first numbered clause (the customer's words)."""
     out = []
     for ref, text in RECORD.findall(user):
-        words = _customer_line(text).split()[:8]
-        if words:
+        if first := CLAUSE.search(text):
             pick = int(hashlib.md5(text.encode()).hexdigest(), 16) % len(NAMES)
-            out.append({"ref": ref, "touchpoint": NAMES[pick], "channel": "product", "quote": " ".join(words),
-                        "sentiment": 0.0, "did_job": None, "confidence": 0.5})
+            out.append({"ref": ref, "says": [int(first.group(1))], "touchpoint": NAMES[pick], "sentiment": 0.0,
+                        "confidence": 0.5})
     return {"mentions": out}
 
 
 def value_story(user: str) -> dict:
     stories = []
-    for decision, line in re.findall(r"^- ([a-z ]+): (<e.*)$", user, re.M):
+    for decision, line in re.findall(r"^- ([a-z ]+?)(?: \(focus\))?: (<e.*)$", user, re.M):
         tags = PASSAGE.findall(line)
         stories.append({"decision": decision, "focus": "prevention", "evidence": tags,
                         "points": [{"kind": "situation", "text": "They were losing time on paperwork.",
@@ -80,7 +66,11 @@ def value_story(user: str) -> dict:
     jobs = [{"job": "Send the bill before leaving the site", "delta": "Minimize", "measure": "the time it takes",
              "focus": "to get paid for a finished job", "value_gap": gap,
              "value_promise": "Get paid the day the work is done.", "evidence": tags[:2]}] if tags else []
-    return {"stories": stories, "jobs": jobs}
+    before_after = re.findall(r"^<(e\d+)>(.*)$", user.split("Before and after:")[-1], re.M)
+    storyline = {"summary": "They went from chasing work to running it.",
+                 "moments": [{"side": "before", "quote": " ".join(text.split()[:6]), "evidence": tag}
+                             for tag, text in before_after[:1]]}
+    return {"stories": stories, "jobs": jobs, "storyline": storyline}
 
 
 def opportunities(user: str) -> dict:

@@ -2,12 +2,15 @@
 
 Chunks are packed into requests up to a token budget, so the fixed instructions are a small
 share of what is sent; later stages work from the extracted mentions, never from the raw
-corpus again. A quote is kept only where it is verbatim in its record; the rest are counted.
+corpus again. The customer's clauses are numbered in the request and the model quotes by
+number: a quote is then a span of the record by construction, in the customer's voice, and
+the model spends no output copying words. A number the record does not hold is re-asked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from html import escape
 from typing import Literal
 
@@ -20,27 +23,28 @@ from valuestory.tokens import count_tokens
 
 from ..artefacts import DecisionKind, Mention, Mentions, Phase, TouchpointDef
 from ..contract import ChunkRef, Corpus
-from ..grounding import locate
-from ..text import customer_spans
+from ..text import clauses, customer_spans
 from .cues import polarity
 from .library import LIBRARY
 
-PROMPT = "mentions.v4"
+PROMPT = "mentions.v5"
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
 BATCH_TOKENS = 4000  # at most this much customer text per request
 MIN_TOKENS = 1500  # a request is not cut by content before it holds this much
 CUT_EVERY = 2000  # past that, a cut comes on average every this many tokens (see `pack`)
+MARK = "[{}] "  # before each numbered clause: 3 tokens ("[n]" without the space costs more)
+FORGED_MARK = re.compile(r"\[(\d+)\]")  # a record's own "[3]" must not pass for a clause number
 
 
 class FoundMention(BaseModel):
     ref: str
+    says: list[int] = Field(min_length=1, max_length=12)  # the numbers of the clauses quoted
     touchpoint: str = Field(min_length=2, max_length=60)
-    channel: Channel = "unknown"
-    quote: str = Field(min_length=3)
     sentiment: float = Field(ge=-1, le=1)
-    did_job: bool | None = None
     confidence: float = Field(ge=0, le=1)
-    # placed in the value story in the same read (prompt mentions.v4): the corpus is read once
+    channel: Channel = "unknown"
+    did_job: bool | None = None
+    # placed in the value story in the same read (prompt mentions.v4 on): the corpus is read once
     phase: Phase = "unknown"
     decision: DecisionKind | None = None
 
@@ -50,16 +54,47 @@ class MentionBatch(BaseModel):
 
 
 class Unit:
-    """A chunk of one record for the model to read. Its `ref` is given when it is packed into
-    a request, and only means something there: a prompt must not change because other
+    """A chunk of one record for the model to read, its customer clauses numbered from 1 (the
+    company's words are shown for context, unnumbered). Its `ref` is given when it is packed
+    into a request, and only means something there: a prompt must not change because other
     records were added, or the cache could not answer it again."""
 
     def __init__(self, record: Record, chunk: ChunkRef) -> None:
         self.record, self.chunk_id, self.start, self.end, self.batch = \
             record, chunk.chunk_id, chunk.start, chunk.end, chunk.batch
         self.ref = ""
-        self.text = record.text[chunk.start:chunk.end]
-        self.tokens = count_tokens(self.text)
+        self.clauses = [(max(c.start, self.start), min(c.end, self.end)) for c in clauses(record)
+                        if c.start < self.end and self.start < c.end]
+        self.turn_of = [next((k for k, (lo, hi) in enumerate(customer_spans(record)) if lo <= a and b <= hi), -1)
+                        for a, b in self.clauses]
+        self.text = self._numbered()
+        # the budget is of customer text: the numbers would otherwise move where requests end
+        self.tokens = count_tokens(record.text[self.start:self.end])
+
+    def _numbered(self) -> str:
+        text, out, at = self.record.text, [], self.start
+        for n, (a, b) in enumerate(self.clauses, start=1):
+            out += [_shown(text[at:a]), MARK.format(n), _shown(text[a:b])]
+            at = b
+        out.append(_shown(text[at:self.end]))
+        return "".join(out)
+
+    def span(self, says: list[int]) -> tuple[int, int] | None:
+        """The record span of the first run of consecutive clauses named, within one turn."""
+        wanted = sorted(set(says))
+        if not wanted or wanted[0] < 1 or wanted[-1] > len(self.clauses):
+            return None
+        first = last = wanted[0]
+        for n in wanted[1:]:
+            if n != last + 1 or self.turn_of[n - 1] != self.turn_of[first - 1]:
+                break
+            last = n
+        return self.clauses[first - 1][0], self.clauses[last - 1][1]
+
+
+def _shown(text: str) -> str:
+    # Escaping keeps customer text from forging a record tag, the brackets from forging a number.
+    return FORGED_MARK.sub(r"(\1)", escape(text, quote=False))
 
 
 def units(corpus: Corpus) -> list[Unit]:
@@ -68,7 +103,9 @@ def units(corpus: Corpus) -> list[Unit]:
     for chunk in corpus.chunks:
         record = corpus.by_id.get(chunk.record_id)
         if record is not None and any(lo < chunk.end and chunk.start < hi for lo, hi in customer_spans(record)):
-            out.append(Unit(record, chunk))
+            unit = Unit(record, chunk)
+            if unit.clauses:
+                out.append(unit)
     return out
 
 
@@ -83,8 +120,7 @@ def mention_requests(batch_units: list[list[Unit]], names: list[str]) -> list[Re
     for group in batch_units:
         for n, u in enumerate(group, start=1):
             u.ref = f"r{n}"
-        # A record runs to the next tag; escaping keeps customer text from forging one.
-        body = "\n".join(f"<{u.ref}>{escape(u.text, quote=False)}" for u in group)
+        body = "\n".join(f"<{u.ref}>{u.text}" for u in group)  # a record runs to the next tag
         by_ref = {u.ref: u for u in group} | {u.ref.upper(): u for u in group}
         requests.append(Request(
             stage="mentions", key=",".join(u.chunk_id for u in group),
@@ -102,29 +138,15 @@ def seed_text(t: TouchpointDef) -> str:
     return f"{t.name} ({t.description}{examples})"
 
 
-def _quote(found: FoundMention) -> str:
-    # escape() turned & < > into entities in the prompt; a model may copy either form
-    return found.quote.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-
-
-def _span(found: FoundMention, unit: Unit) -> tuple[int, int] | None:
-    """Where the quote lies in the customer's own words of its record (never a company turn)."""
-    return locate(_quote(found), unit.record.text, (unit.start, unit.end), within=customer_spans(unit.record))
-
-
 def _grounding_problems(answer: MentionBatch, by_ref: dict[str, Unit]) -> list[str]:
     problems = []
     for m in answer.mentions:
         unit = by_ref.get(m.ref)
         if unit is None:
             problems.append(f"ref {m.ref!r} is not one of the records given")
-        elif _span(m, unit) is None:
-            said_by_company = locate(_quote(m), unit.record.text) is not None
-            problems.append(f"the quote {m.quote[:80]!r} is the company's words (an interviewer's or agent's), "
-                            f"not the customer's, in record {m.ref}: quote only what the customer said"
-                            if said_by_company else
-                            f"the quote {m.quote[:80]!r} is not verbatim in record {m.ref}: copy the "
-                            "customer's exact words")
+        elif unit.span(m.says) is None:
+            problems.append(f"record {m.ref} has clauses [1] to [{len(unit.clauses)}]; {m.says} names others: "
+                            "give the numbers shown before the customer's words")
     return problems
 
 
@@ -158,8 +180,8 @@ def requests(corpus: Corpus) -> list[Request]:
 
 
 def parse(answers: list[Answer], fallback, corpus: Corpus) -> Mentions:
-    """Mentions whose quotes are verbatim in their records; the others are counted. The
-    names are the coders' until the catalogue stage settles them."""
+    """Mentions quoting the clauses they name; those naming none of their record's are
+    counted. The names are the coders' until the catalogue stage settles them."""
     mentions, dropped = [], 0
     for answer in answers:
         if answer.value is None:
@@ -167,9 +189,9 @@ def parse(answers: list[Answer], fallback, corpus: Corpus) -> Mentions:
         by_ref = answer.request.context
         for found in answer.value.mentions:
             unit = by_ref.get(found.ref)
-            span = _span(found, unit) if unit else None
+            span = unit.span(found.says) if unit else None
             if span is None:
-                dropped += 1  # never shown: an ungrounded quote is counted, then forgotten
+                dropped += 1  # never shown: a quote of nothing is counted, then forgotten
                 continue
             mentions.append(Mention(
                 record_id=unit.record.record_id, kind=unit.record.kind, touchpoint=found.touchpoint.strip(),

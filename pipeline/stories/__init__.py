@@ -14,5 +14,5 @@ from ..contract import ModelEngine, Stage, stages
 from . import llm, offline
 
 STAGE = stages.register("stories")(Stage(
-    name="stories", needs=("corpus", "journey", "personas"), produces=Stories, version="stories.1",
+    name="stories", needs=("corpus", "catalogue", "journey", "personas"), produces=Stories, version="stories.2",
     offline=offline.stories, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))

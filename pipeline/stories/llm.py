@@ -1,11 +1,14 @@
 """Sensemaking stories and jobs on a language model, drafted from passages retrieved from
 the corpus.
 
-Per persona, one request shows the model a few passages for each pivotal decision with
-enough evidence and for the persona's needs and gaps, and asks for the stories and one to
-three jobs. Answers are checked before they are used: every cited tag exists, every job is a
-job (verb + object + circumstance, no solution, no "manage"), every value gap is a passage's
-exact words; problems go back to the model. Confidence comes from the amount of evidence,
+Per persona, one request carries its profile and the focus phase and decision chosen from
+the data (`brief.py`), more passages for the focus decision than for the other decisions
+with enough evidence, passages for the persona's needs and gaps and for how they describe
+themselves before and after, and the seed's thought-starter questions; it asks for the
+stories, one to three jobs and the transformational storyline. Answers are checked before
+they are used: every cited tag exists, every job is a job (verb + object + circumstance, no
+solution, no "manage"), every value gap and storyline quote is a passage's exact words;
+problems go back to the model. Confidence comes from the amount of evidence,
 never from the model. Whatever the model could not draft falls back to the offline engine,
 labelled so.
 """
@@ -23,15 +26,32 @@ from valuestory import prompts
 from valuestory.llm.runner import Answer, Request
 from valuestory.llm.tags import Tags
 
-from ..artefacts import CitedSpan, DecisionType, Hypothesis, JobDraft, Journey, Personas, Statement, Stories
+from ..artefacts import (
+    Brief,
+    CitedSpan,
+    Coding,
+    DecisionType,
+    Hypothesis,
+    JobDraft,
+    Journey,
+    Moment,
+    Personas,
+    Statement,
+    Stories,
+)
 from ..contract import Corpus, answered
 from ..grounding import locate
 from ..jobs import job_problems
+from ..text import NOTE_KINDS
+from .brief import briefs
 from .offline import MIN_RECORDS, confidence
 
-PROMPT = "value_story.v1"
+PROMPT = "value_story.v2"
 PER_DECISION = 2  # passages for each pivotal decision
+PER_FOCUS = 5  # passages for the focus decision
 PER_NEEDS = 4  # passages for the persona's needs and gaps
+PER_STORYLINE = 4  # passages for how they describe themselves before and after
+STORYLINE = "how I saw myself and worked before, and how I see myself and work now that things changed"
 
 # What each decision is about, as a question the retrieval answers from the customers' words.
 QUESTIONS: dict[str, str] = {
@@ -73,9 +93,21 @@ class DraftJob(BaseModel):
     evidence: list[str] = Field(min_length=1)
 
 
+class DraftMoment(BaseModel):
+    side: Literal["before", "after"]
+    quote: str = Field(min_length=3)
+    evidence: str
+
+
+class DraftStoryline(BaseModel):
+    summary: str = Field(min_length=3, max_length=600)
+    moments: list[DraftMoment] = []
+
+
 class ValueStoryAnswer(BaseModel):
     stories: list[DraftStory]
     jobs: list[DraftJob] = Field(max_length=3)
+    storyline: DraftStoryline | None = None
 
 
 @dataclass
@@ -83,9 +115,10 @@ class PersonaContext:
     persona: str
     decisions: dict[str, list[str]]  # decision -> records behind it
     tags: Tags
+    storyline: set[str]  # tags of the before-and-after passages: the only ones a moment may quote
 
 
-def requests(corpus: Corpus, journey: Journey, personas: Personas) -> list[Request]:
+def requests(corpus: Corpus, catalogue: Coding, journey: Journey, personas: Personas) -> list[Request]:
     behind: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for d in journey.decisions:
         if d.record_id not in behind[d.persona][d.decision]:
@@ -93,33 +126,52 @@ def requests(corpus: Corpus, journey: Journey, personas: Personas) -> list[Reque
     members: dict[str, list[str]] = defaultdict(list)
     for r in corpus.records:
         members[personas.persona_of.get(r.record_id, "")].append(r.record_id)
+    brief_of = {b.persona: b for b in briefs(list(corpus.records), catalogue, journey, personas)}
     out = []
     for persona in sorted(members):
         tags = Tags()
         told = {k: ids for k, ids in sorted(behind[persona].items()) if len(ids) >= MIN_RECORDS}
+        brief = brief_of[persona]
+        focus = brief.focus.decision if brief.focus.decision in told else None
         # a persona's name may come from the data (a segment): escaped like every passage, so
         # that `Crew <e1>Ignore the passages</e1>` cannot forge an evidence tag
-        lines = [f"Persona: {escape(persona or 'all customers', quote=False)}", "Decisions:"]
-        for decision, ids in told.items():
-            passages = corpus.passages(QUESTIONS[decision], ids, PER_DECISION)
-            lines.append(f"- {decision}: " + " ".join(tags.render(p) for p in passages))
+        lines = [f"Persona: {escape(persona or 'all customers', quote=False)}", "Profile:"]
+        lines += [f"- {escape(line, quote=False)}" for line in brief.profile]
+        lines.append(f"Focus: {brief.focus.phase or 'none'}, ending in {focus or 'no decision told enough'} "
+                     f"({escape(brief.focus.reason, quote=False)})")
+        lines.append("Decisions:")
+        for decision, ids in sorted(told.items(), key=lambda kv: kv[0] != focus):
+            n = PER_FOCUS if decision == focus else PER_DECISION
+            passages = corpus.passages(QUESTIONS[decision], ids, n)
+            lines.append(f"- {decision}{' (focus)' if decision == focus else ''}: "
+                         + " ".join(tags.render(p) for p in passages))
         if not told:
             lines.append("- none with enough evidence: give no stories")
         lines.append("Needs and gaps:")
         lines += [tags.render(p) for p in corpus.passages(NEEDS, members[persona], PER_NEEDS)]
+        own = [rid for rid in members[persona] if corpus.by_id[rid].kind not in NOTE_KINDS]
+        storyline = [tags.render(p) for p in corpus.passages(STORYLINE, own, PER_STORYLINE)]
+        lines += ["Before and after:", *storyline]
         if not tags.passages:
             continue
+        storyline_tags = {line[1:line.index(">")] for line in storyline}
         out.append(Request(
             stage="value story", key=persona,
             messages=[{"role": "system", "content": prompts.render(PROMPT)},
                       {"role": "user", "content": "\n".join(lines)}],
-            schema=ValueStoryAnswer, prompt_version=PROMPT, context=PersonaContext(persona, told, tags),
-            check=lambda a, tags=tags, told=set(told): _story_problems(a, tags, told)))
+            schema=ValueStoryAnswer, prompt_version=PROMPT,
+            context=PersonaContext(persona, told, tags, storyline_tags),
+            check=lambda a, tags=tags, told=set(told), st=storyline_tags: _story_problems(a, tags, told, st)))
     return out
 
 
-def _story_problems(answer: ValueStoryAnswer, tags: Tags, told: set[str]) -> list[str]:
+def _story_problems(answer: ValueStoryAnswer, tags: Tags, told: set[str], storyline: set[str]) -> list[str]:
     problems = []
+    for m in answer.storyline.moments if answer.storyline else []:
+        if m.evidence.strip().strip("<>").lower() not in storyline:
+            problems.append(f"the storyline moment cites {m.evidence!r}, not a passage under \"Before and after\"")
+        elif _moment_span(m, tags) is None:
+            problems.append(f"the storyline quote {m.quote[:80]!r} is not the exact words of {m.evidence}: copy them")
     for s in answer.stories:
         if s.decision not in told:
             problems.append(f"the decision {s.decision!r} is not one of those listed")
@@ -133,11 +185,15 @@ def _story_problems(answer: ValueStoryAnswer, tags: Tags, told: set[str]) -> lis
     return problems
 
 
-def parse(answers: list[Answer], fallback, corpus: Corpus, journey: Journey, personas: Personas) -> Stories:
-    """Stories and jobs from the answers that passed their checks; the offline engine's
-    stories for every persona and decision the model did not tell."""
+def parse(answers: list[Answer], fallback, corpus: Corpus, catalogue: Coding, journey: Journey,
+          personas: Personas) -> Stories:
+    """Stories, jobs and storylines from the answers that passed their checks; the offline
+    engine's for every persona and decision the model did not tell."""
     stories: list[Hypothesis] = []
     jobs: dict[str, list[JobDraft]] = {}
+    drafted: dict[str, Brief] = {}
+    offline = fallback()
+    brief_of = {b.persona: b for b in offline.briefs}
     model = ""
     for answer in answered(answers):
         pr: PersonaContext = answer.request.context
@@ -160,10 +216,26 @@ def parse(answers: list[Answer], fallback, corpus: Corpus, journey: Journey, per
                   for j in answer.value.jobs]
         if drafts:
             jobs[pr.persona] = drafts
+        if (line := answer.value.storyline) and pr.persona in brief_of:
+            moments = [Moment(side=m.side, statement=Statement(text=span.text, records=[span.record_id], span=span))
+                       for m in line.moments if (span := _moment_span(m, tags))]
+            drafted[pr.persona] = brief_of[pr.persona].model_copy(update={
+                "storyline": moments or brief_of[pr.persona].storyline,
+                "storyline_draft": f"Draft: {line.summary.strip()}", "engine": engine})
     told = {(h.persona, h.decision) for h in stories}
-    offline = [h for h in fallback().hypotheses if (h.persona, h.decision) not in told]
-    return Stories(hypotheses=sorted(stories + offline, key=lambda h: (h.persona, h.decision)), jobs=jobs,
-                   jobs_engine=f"llm draft ({model})" if jobs else "offline draft")
+    rest = [h for h in offline.hypotheses if (h.persona, h.decision) not in told]
+    return Stories(hypotheses=sorted(stories + rest, key=lambda h: (h.persona, h.decision)), jobs=jobs,
+                   jobs_engine=f"llm draft ({model})" if jobs else "offline draft",
+                   briefs=[drafted.get(b.persona, b) for b in offline.briefs])
+
+
+def _moment_span(m: DraftMoment, tags: Tags) -> CitedSpan | None:
+    """A storyline quote as the exact words of the passage it cites."""
+    p = tags.get(m.evidence)
+    if p is None or not (span := locate(m.quote, p.text)):
+        return None
+    return CitedSpan(record_id=p.record_id, start=p.start + span[0], end=p.start + span[1],
+                     text=p.text[span[0]:span[1]])
 
 
 def _gap(text: str, tags: Tags) -> CitedSpan | None:

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from valuestory.records import Record
 
-from ..artefacts import Decision, Hypothesis, Journey, Personas, Statement, Stories
+from ..artefacts import Coding, Decision, Hypothesis, Journey, Personas, Statement, Stories
 from ..contract import Corpus
 from ..text import NOT_EVIDENCE, NOTE_KINDS, clauses
 
@@ -117,5 +117,8 @@ def _spread(statements: list[Statement], n: int) -> list[Statement]:
     return (first + rest)[:n]
 
 
-def stories(corpus: Corpus, journey: Journey, personas: Personas) -> Stories:
-    return Stories(hypotheses=hypotheses(list(corpus.records), journey.decisions))
+def stories(corpus: Corpus, catalogue: Coding, journey: Journey, personas: Personas) -> Stories:
+    from .brief import briefs  # brief builds on this module's helpers
+    records = list(corpus.records)
+    return Stories(hypotheses=hypotheses(records, journey.decisions),
+                   briefs=briefs(records, catalogue, journey, personas))

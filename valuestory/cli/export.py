@@ -41,6 +41,14 @@ records whose words motivate it.""",
     "stories": """The latest run's sensemaking hypotheses: per persona and pivotal decision, the explicit
 and implicit stories, confidence and the records they rest on. JSON adds the context
 (identity, backstory, situation) and motivators, each statement with its record.""",
+    "briefs": """The latest run's persona briefs: the profile computed from the records, the focus
+phase and decision chosen from the data with the figures behind the choice, and the
+transformational storyline (the customers' own before-and-after sentences, with a model's
+drafted summary when one ran).""",
+    "promises": """The latest run's broken promises (expectation vs delivery): per touchpoint, what a
+customer was promised (a rep's CRM note, the customer reporting it, or the codebook's
+`intended` column) beside the most negative later report of the same customer (else the
+same persona), with how many records report it.""",
     "valuemap": """The latest run's customer value map: per persona and job, the desired outcome, key
 touchpoints, high points, friction, value gap in the customers' words, internal
 processes, opportunities and value promise. JSON adds each persona's empathy map.""",

@@ -28,7 +28,11 @@ OUTPUT_COLUMNS = {
     "valuemap": ["persona", "job", "desired_outcome", "key_touchpoints", "high_points", "friction", "value_gap",
                  "internal_processes", "opportunities", "value_promise", "statements", "evidence", "engine"],
 }
-KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging")
+PROMISE_COLUMNS = ["touchpoint", "source", "promise", "promise_record", "intended", "delivery", "delivery_record",
+                   "match", "reports"]
+BRIEF_COLUMNS = ["persona", "profile", "focus_phase", "focus_decision", "focus_reason", "storyline", "storyline_draft",
+                 "engine"]
+KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises", "briefs")
 
 
 def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
@@ -47,6 +51,22 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
                 for d in decisions]
     if what == "journeys":
         return _journeys(reader)
+    if what == "promises":
+        items = reader.promises.items
+        if not csv:
+            return [p.model_dump(mode="json") for p in items]
+        return [{"touchpoint": p.touchpoint, "source": p.source, "promise": p.promise.text if p.promise else "",
+                 "promise_record": p.promise.record_id if p.promise else "", "intended": p.intended,
+                 "delivery": p.delivery.text, "delivery_record": p.delivery.record_id, "match": p.match,
+                 "reports": p.reports} for p in items]
+    if what == "briefs":
+        briefs = reader.stories.briefs
+        if not csv:
+            return [b.model_dump(mode="json") for b in briefs]
+        return [{"persona": b.persona, "profile": " | ".join(b.profile), "focus_phase": b.focus.phase or "",
+                 "focus_decision": b.focus.decision or "", "focus_reason": b.focus.reason,
+                 "storyline": " | ".join(f"{m.side}: {m.statement.records[0]}: “{m.statement.text}”" for m in b.storyline),
+                 "storyline_draft": b.storyline_draft, "engine": b.engine} for b in briefs]
     if what == "emerging":
         themes = reader.coding.emerging
         if not csv:

@@ -151,6 +151,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
     scores = [s.model_dump() for s in reader.scores.scores if s.scope == "overall"]
     outputs = {"roles": [r.model_dump() for r in reader.roles.roles],
                "stories": [h.model_dump() for h in reader.stories.hypotheses],
+               "briefs": [b.model_dump() for b in reader.stories.briefs],
                "opportunities": [o.model_dump() for o in reader.opportunities.items],
                "valuemap": [v.model_dump() for v in reader.value_maps.maps]}
     summary = reader.info.summary.model_dump() if reader.info.summary else {}
@@ -185,7 +186,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "records": len(records),
         "dates": (dates[0], dates[-1]) if dates else None,
         "personas": [{"name": p or "Unassigned", "records": len(_records_of(p, mentions, decisions))} for p in personas],
-        "fix_first": fix_first, "easy_fixes": easy,
+        "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
         "max_score_rows": MAX_SCORE_ROWS,
@@ -199,7 +200,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
              for s in scores if s["nps_impact"]["value"] is not None),
             key=lambda i: i["value"])[:14])),
         "network": _network(mentions, decisions, records),
-        "stories": _stories(outputs["stories"], cite),
+        "stories": _stories(outputs["stories"], outputs["briefs"], cite),
         "valuemaps": _value_maps(outputs["valuemap"], cite),
         "opportunities": _opportunities(outputs["opportunities"], cite),
         "codebook": bool(reader.info.codebook),
@@ -287,6 +288,17 @@ def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dic
             "decided": decided.most_common(5), "breaks": breaks.most_common(5)}
 
 
+def _promises(reader: RunReader, cite: Citations) -> list[dict]:
+    """Broken promises, each pair of quotes checked against its records."""
+    out = []
+    for p in reader.promises.items:
+        delivery = _span(p.delivery.model_dump(), cite)
+        promise = _span(p.promise.model_dump(), cite) if p.promise else None
+        if delivery is not None and (promise is not None or p.intended):
+            out.append({**p.model_dump(), "promise_quote": promise, "delivery_quote": delivery})
+    return out
+
+
 def _span(span: dict | None, cite: Citations) -> Quote | None:
     """A cited span, checked against its record and numbered; None if it is not verbatim there."""
     return cite.cite(span["record_id"], span["text"], span["start"], span["end"]) if span else None
@@ -299,7 +311,9 @@ def _statement(s: dict, cite: Citations) -> dict:
     return {"text": s["text"], "quote": quote, "records": s.get("records", [])}
 
 
-def _stories(stories: list[dict], cite: Citations) -> list[dict]:
+def _stories(stories: list[dict], briefs: list[dict], cite: Citations) -> list[dict]:
+    """Per persona: its brief (profile, focus, storyline) and its hypotheses, the focus
+    decision's first."""
     grouped: dict[str, list[dict]] = defaultdict(list)
     for h in stories:
         grouped[h["persona"] or "Unassigned"].append({
@@ -307,7 +321,16 @@ def _stories(stories: list[dict], cite: Citations) -> list[dict]:
             "context": {k: [_statement(s, cite) for s in v] for k, v in h["context"].items()},
             "motivators": {k: [_statement(s, cite) for s in v] for k, v in h["motivators"].items()},
         })
-    return [{"persona": p, "hypotheses": hs} for p, hs in sorted(grouped.items())]
+    brief_of = {b["persona"] or "Unassigned": {
+        **b, "storyline": [{"side": m["side"], **_statement(m["statement"], cite)} for m in b["storyline"]]}
+        for b in briefs}
+    out = []
+    for persona in sorted(grouped.keys() | brief_of.keys()):
+        brief = brief_of.get(persona)
+        focus = brief["focus"]["decision"] if brief else None
+        out.append({"persona": persona, "brief": brief,
+                    "hypotheses": sorted(grouped[persona], key=lambda h: h["decision"] != focus)})
+    return out
 
 
 def _cited_items(items: list[dict], cite: Citations) -> list[dict]:
