@@ -264,3 +264,17 @@ def test_no_personal_data_reaches_the_store_the_index_a_model_request_or_an_expo
     leaks = [secret for _, secret in CORPUS_PII + [(p, p) for p in PEOPLE] + [(p, p.split()[-1]) for p in PEOPLE]
              if secret in sent or secret in exported or secret in html or secret.encode() in stored]
     assert not leaks, f"{len(leaks)} of {len(CORPUS_PII) + 2 * len(PEOPLE)} leak: {leaks[:10]}"
+
+
+def test_a_file_name_holding_a_participants_name_in_lower_case_shows_only_their_pseudonym():
+    text, turns = assemble_turns([Turn(speaker="Interviewer", role="company", text="Bev, thanks for joining."),
+                                  Turn(speaker="Bev", role="customer", text="Happy to.")])
+    rec = Record(record_id="interview:bev_thornton_2026-09-18", kind="interview", source="bev_thornton_2026-09-18.vtt",
+                 text=text, turns=turns)
+    r = redactor()
+    names = r.name_map(rec)
+    label = r.label(rec.record_id, names)
+    assert "bev" not in label.lower() and "thornton" not in label.lower()  # the surname beside it goes too
+    assert label.startswith("interview:" + names["Bev"] + "~")
+    assert r.label("interview:beverly_hills_visit", names) == "interview:beverly_hills_visit"  # a word, not the name
+    assert "thornton" not in r.path("interviews/bev_thornton_2026-09-18.vtt", names)

@@ -225,7 +225,17 @@ class Redactor:
         redacted = self.text(value, names)
         if self.settings.url_secrets:  # `reset?token=...` in a file name, without its URL
             redacted = URL_SECRET_PARAM.sub(r"\1[secret]", redacted)
-        if redacted == value and "_" in value:  # ids and file names join words with _
+        if redacted == value and names and self.settings.speaker_names:
+            # File names write names in lower case, joined by _ ("bev_thornton_2026-09-18"); the
+            # words beside a first name are likely a surname, so the whole label is the alias.
+            spaced = value.replace("_", " ")
+            found = next((alias for name, alias in names.items()
+                          if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", spaced, re.I)), None)
+            if found:
+                self.counts["name"] += 1
+                kind, sep, _ = value.rpartition(":")
+                redacted = f"{kind}{sep}{found}"
+        if redacted == value and "_" in value:
             spaced = value.replace("_", " ")
             once = self.text(spaced, names)
             redacted = value if once == spaced else once
