@@ -181,9 +181,18 @@ class Decision(BaseModel):
         return CitedSpan(record_id=self.record_id, start=self.start, end=self.end, text=self.quote)
 
 
+class Step(BaseModel):
+    """Customers who meet touchpoint `a` and then `b` (in an interview's telling, or in their
+    dated records): a link of the network drawn from journeys."""
+    a: str
+    b: str
+    customers: int
+
+
 class Journey(BaseModel):
     placements: list[Placement]  # one per mention of the coding, in its order
     decisions: list[Decision]
+    steps: list[Step] = []  # most customers first
 
 
 # --- 6. stories ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 
 from valuestory.records import Record, is_renewal
 
-from .artefacts import Coding, Decision, Journey, Mention, Personas, Placement
+from .artefacts import Coding, Decision, Journey, Mention, Personas, Placement, Step
 from .contract import Corpus, Stage, stages
 from .text import NOT_EVIDENCE, Clause, clauses
 
@@ -211,7 +211,32 @@ def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
         decisions = model_decisions(records, catalogue.mentions, persona_of)
     else:
         decisions = detect_decisions(records, catalogue.mentions, persona_of)
-    return Journey(placements=placements, decisions=decisions)
+    return Journey(placements=placements, decisions=decisions, steps=steps(records, catalogue.mentions))
+
+
+def steps(records: list[Record], mentions: list[Mention]) -> list[Step]:
+    """Which touchpoint customers meet next: within an interview in the order they tell it,
+    across a customer's records (same respondent, else account) in date order; weighted by
+    how many customers take the step. Touchpoints of one survey answer or ticket come at one
+    moment, in no order among themselves; an undated record orders nothing across records."""
+    by_record: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_record[m.record_id].append(m)
+    journeys: dict[str, list[tuple[str, list[set[str]]]]] = defaultdict(list)  # customer -> (date, moments)
+    for r in records:
+        told = sorted(by_record.get(r.record_id, ()), key=lambda m: m.start)
+        if not told:
+            continue
+        moments = [{m.touchpoint} for m in told] if r.kind == "interview" else [{m.touchpoint for m in told}]
+        journeys[r.respondent or r.account or r.record_id].append((r.date or "", moments))
+    taken: Counter = Counter()
+    for visits in journeys.values():
+        dated = sorted((v for v in visits if v[0]), key=lambda v: v[0])
+        sequences = [[m for _, moments in dated for m in moments]] + [moments for date, moments in visits if not date]
+        mine = {(a, b) for seq in sequences for here, then in zip(seq, seq[1:], strict=False)
+                for a in here for b in then if a != b}
+        taken.update(mine)
+    return [Step(a=a, b=b, customers=n) for (a, b), n in sorted(taken.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def model_decisions(records: list[Record], mentions: list[Mention], persona_of: dict[str, str]) -> list[Decision]:
@@ -239,5 +264,5 @@ def model_decisions(records: list[Record], mentions: list[Mention], persona_of: 
 
 
 STAGE = stages.register("journey")(Stage(
-    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.2",
+    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.3",
     offline=journey))

@@ -41,6 +41,9 @@ records whose words motivate it.""",
     "stories": """The latest run's sensemaking hypotheses: per persona and pivotal decision, the explicit
 and implicit stories, confidence and the records they rest on. JSON adds the context
 (identity, backstory, situation) and motivators, each statement with its record.""",
+    "steps": """The latest run's journey steps: touchpoint a, then touchpoint b, and how many
+customers take that step (in the order an interview tells it, or across a customer's dated
+records, same respondent or account). The network's arrows are drawn from these.""",
     "briefs": """The latest run's persona briefs: the profile computed from the records, the focus
 phase and decision chosen from the data with the figures behind the choice, and the
 transformational storyline (the customers' own before-and-after sentences, with a model's

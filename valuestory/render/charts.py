@@ -9,6 +9,7 @@ from html import escape
 
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 INK, GRID, MUTED = "#1f2933", "#d5dbe1", "#616e7c"
+GOOD, BAD = "#2f855a", "#c0392b"  # highs and lows
 
 
 def _svg(width: int, height: int, body: str, title: str) -> str:
@@ -25,32 +26,45 @@ def _shade(value: float | None) -> str:
     return f"rgb({level},{level},{min(255, level + 20)})"
 
 
-def emotion_curve(points: list[tuple[str, float | None, int]], title: str = "Emotion across the journey") -> str:
-    """Mean sentiment per phase, in journey order: (phase, mean or None, mentions). Each phase
-    sits at the centre of its column, so the curve lines up with a row of phase cards below."""
-    width, height, top, bottom, gutter = 1100, 170, 18, 34, 70
+def emotion_curve(points: list[tuple[str, float, float, float | None, int]],
+                  title: str = "Emotion across the journey") -> str:
+    """Per phase, in journey order: (phase, share of positive mentions, share of negative
+    mentions, mean sentiment or None, mentions). Highs rise above the line and lows fall below
+    it, so a phase where delight and pain cancel in the mean still shows both; the curve joins
+    the means. Each phase sits at the centre of its column, in line with the phase cards."""
+    width, height, top, bottom, gutter = 1100, 190, 18, 34, 90
     plot_h = height - top - bottom
     column = (width - gutter) / max(1, len(points))
+    bar = min(46.0, column / 4)
 
     def y(v: float) -> float:
         return top + plot_h * (1 - (v + 1) / 2)
     body = [f'<line x1="{gutter}" x2="{width}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{GRID}" stroke-dasharray="4 3"/>']
-    for v, label in ((1, "+1 delight"), (0, "0 neutral"), (-1, "−1 pain")):
+    for v, label in ((1, "all positive"), (0, "0 neutral"), (-1, "all negative")):
         body.append(f'<text x="{gutter - 8}" y="{y(v) + 4:.1f}" text-anchor="end" fill="{MUTED}" font-size="11">{label}</text>')
     coords = []
-    for i, (phase, value, n) in enumerate(points):
+    for i, (phase, positive, negative, value, n) in enumerate(points):
         x = gutter + column * (i + 0.5)
         body.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="{MUTED}" font-size="11">'
                     f'{escape(phase)}: {n} mention{"" if n == 1 else "s"}</text>')
+        if n:
+            body.append(f'<rect x="{x - bar - 4:.1f}" y="{y(positive):.1f}" width="{bar:.1f}" '
+                        f'height="{y(0) - y(positive):.1f}" fill="{GOOD}" opacity="0.55"/>')
+            body.append(f'<rect x="{x - bar - 4:.1f}" y="{y(0):.1f}" width="{bar:.1f}" '
+                        f'height="{y(-negative) - y(0):.1f}" fill="{BAD}" opacity="0.55"/>')
+            body.append(f'<text x="{x - bar / 2 - 4:.1f}" y="{y(positive) - 4:.1f}" text-anchor="middle" fill="{MUTED}" '
+                        f'font-size="10">{positive:.0%}</text>')
+            body.append(f'<text x="{x - bar / 2 - 4:.1f}" y="{y(-negative) + 12:.1f}" text-anchor="middle" '
+                        f'fill="{MUTED}" font-size="10">{negative:.0%}</text>')
         if value is not None:
-            coords.append((x, y(value), value))
+            coords.append((x + 8, y(value), value))
     if len(coords) > 1:
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy, _) in enumerate(coords))
         body.append(f'<path d="{path}" fill="none" stroke="{INK}" stroke-width="2"/>')
     for x, yy, v in coords:
         fill = "#fff" if v < 0 else INK
         body.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="5" fill="{fill}" stroke="{INK}" stroke-width="2"/>')
-        body.append(f'<text x="{x + 10:.1f}" y="{yy - 8:.1f}" fill="{INK}">{v:+.2f}</text>')
+        body.append(f'<text x="{x + 10:.1f}" y="{yy - 8:.1f}" fill="{INK}">mean {v:+.2f}</text>')
     return _svg(width, height, "".join(body), title)
 
 

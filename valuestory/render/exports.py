@@ -32,7 +32,7 @@ PROMISE_COLUMNS = ["touchpoint", "source", "promise", "promise_record", "intende
                    "match", "reports"]
 BRIEF_COLUMNS = ["persona", "profile", "focus_phase", "focus_decision", "focus_reason", "storyline", "storyline_draft",
                  "engine"]
-KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises", "briefs")
+KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises", "briefs", "steps")
 
 
 def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
@@ -59,6 +59,8 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
                  "promise_record": p.promise.record_id if p.promise else "", "intended": p.intended,
                  "delivery": p.delivery.text, "delivery_record": p.delivery.record_id, "match": p.match,
                  "reports": p.reports} for p in items]
+    if what == "steps":
+        return [st.model_dump() for st in reader.journey.steps]
     if what == "briefs":
         briefs = reader.stories.briefs
         if not csv:

@@ -32,6 +32,7 @@ from . import charts
 PHASE_ORDER = list(PHASES)
 MAX_SCORE_ROWS = 25  # shown; the rest collapse
 NETWORK_NODES = 16
+MIN_STEP_CUSTOMERS = 2  # a step drawn as an arrow is taken by this many customers
 CONTEXT_CHARS = 600  # of a long record, shown around its cited spans
 EMERGING_SHOWN = 12  # themes outside the codebook shown; the export has them all
 
@@ -144,8 +145,8 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
                for r in ledger.records()}
     cite = Citations(records)
     coding, journey = reader.coding, reader.journey
-    mentions = [{**m.model_dump(include={"record_id", "touchpoint", "quote", "start", "end", "sentiment", "did_job",
-                                         "confidence"}), "persona": p.persona, "phase": p.phase}
+    mentions = [{**m.model_dump(include={"record_id", "touchpoint", "quote", "start", "end", "sentiment", "polarity",
+                                         "did_job", "confidence"}), "persona": p.persona, "phase": p.phase}
                 for m, p in zip(coding.mentions, journey.placements, strict=True)]
     decisions = sorted((d.model_dump() for d in journey.decisions), key=lambda d: (d["record_id"], d["position"]))
     scores = [s.model_dump() for s in reader.scores.scores if s.scope == "overall"]
@@ -199,7 +200,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
                                                  (("value", "value"), ("low", "low"), ("high", "high"))}}
              for s in scores if s["nps_impact"]["value"] is not None),
             key=lambda i: i["value"])[:14])),
-        "network": _network(mentions, decisions, records),
+        "network": _network(mentions, decisions, [st.model_dump() for st in journey.steps]),
         "stories": _stories(outputs["stories"], outputs["briefs"], cite),
         "valuemaps": _value_maps(outputs["valuemap"], cite),
         "opportunities": _opportunities(outputs["opportunities"], cite),
@@ -242,17 +243,21 @@ def _persona_map(persona: str, mentions: list[dict], decisions: list[dict], role
                             if (q := cite.cite(d["record_id"], d["quote"], d["start"], d["end"]))), None)
             kinds.append({"decision": kind, "count": n, "quote": example})
         role = next((r for r in roles if (r["persona"] or "") == persona and r["phase"] == phase), None)
+        polarities = Counter(m["polarity"] for m in here)
         phases.append({"phase": phase, "mentions": len(here),
                        "emotion": sum(m["sentiment"] for m in here) / len(here) if here else None,
+                       "positive": polarities["positive"] / len(here) if here else 0.0,
+                       "negative": polarities["negative"] / len(here) if here else 0.0,
                        "touchpoints": touchpoints, "decisions": kinds, "role": role})
-    curve = charts.emotion_curve([(p["phase"], p["emotion"], p["mentions"]) for p in phases],
+    curve = charts.emotion_curve([(p["phase"], p["positive"], p["negative"], p["emotion"], p["mentions"]) for p in phases],
                                  f"Emotion across the journey: {persona or 'Unassigned'}")
     return {"persona": persona or "Unassigned", "phases": phases, "curve": Markup(curve), "mentions": len(mine)}
 
 
-def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dict]) -> dict:
-    """Nodes: the most mentioned touchpoints; links: records mentioning both; arrows: which
-    comes first within an interview; rings: where decisions are made and journeys break."""
+def _network(mentions: list[dict], decisions: list[dict], steps: list[dict]) -> dict:
+    """Nodes: the most mentioned touchpoints; links: records mentioning both; arrows: the
+    steps customers take from one to the next (the journey stage's, by interview order and
+    record dates); rings: where decisions are made and journeys break."""
     counts = Counter(m["touchpoint"] for m in mentions)
     top = [t for t, _ in counts.most_common(NETWORK_NODES)]
     per_record: dict[str, list[dict]] = defaultdict(list)
@@ -260,14 +265,9 @@ def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dic
         if m["touchpoint"] in top:
             per_record[m["record_id"]].append(m)
     together: Counter = Counter()
-    order: Counter = Counter()
-    for rid, ms in per_record.items():
-        names = sorted({m["touchpoint"] for m in ms})
-        together.update(combinations(names, 2))
-        if records.get(rid, {}).get("kind") == "interview":
-            sequence = [m["touchpoint"] for m in sorted(ms, key=lambda m: m["start"])]
-            firsts = list(dict.fromkeys(sequence))
-            order.update((a, b) for a, b in zip(firsts, firsts[1:], strict=False))
+    for ms in per_record.values():
+        together.update(combinations(sorted({m["touchpoint"] for m in ms}), 2))
+    order = Counter({(s["a"], s["b"]): s["customers"] for s in steps if s["a"] in top and s["b"] in top})
     decided: Counter = Counter()
     breaks: Counter = Counter()
     for d in decisions:
@@ -281,10 +281,10 @@ def _network(mentions: list[dict], decisions: list[dict], records: dict[str, dic
               "decisions": decided[t], "breaks": breaks[t]} for t in top]
     floor = max(2, sorted(together.values(), reverse=True)[min(30, len(together)) - 1]) if together else 2
     edges = [{"a": a, "b": b, "weight": w} for (a, b), w in together.items() if w >= floor]
-    edges += [{"a": a, "b": b, "weight": w, "ordered": True} for (a, b), w in order.items() if w >= 2]
+    edges += [{"a": a, "b": b, "weight": w, "ordered": True} for (a, b), w in order.items() if w >= MIN_STEP_CUSTOMERS]
     return {"svg": Markup(charts.network(nodes, edges, PHASE_ORDER)),
             "links": sorted(({"a": a, "b": b, "records": w} for (a, b), w in together.items()), key=lambda e: -e["records"])[:8],
-            "sequences": [{"a": a, "b": b, "interviews": w} for (a, b), w in order.most_common(5) if w >= 2],
+            "sequences": [{"a": a, "b": b, "customers": w} for (a, b), w in order.most_common(5) if w >= MIN_STEP_CUSTOMERS],
             "decided": decided.most_common(5), "breaks": breaks.most_common(5)}
 
 
