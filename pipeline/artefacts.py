@@ -240,6 +240,16 @@ class Moment(BaseModel):
     statement: Statement
 
 
+class TimeToValue(BaseModel):
+    """Days from a customer's first purchase (a dated record stating their investment) to the
+    first later dated record in which they report value (a positive mention of their own)."""
+    customers: int  # customers whose dates allow it
+    median_days: float | None = None
+    low_days: int | None = None
+    high_days: int | None = None
+    reason: str
+
+
 class Brief(BaseModel):
     """What a persona's sensemaking starts from: who they are in the data, the focus phase and
     decision, and the transformational storyline in their words."""
@@ -247,6 +257,7 @@ class Brief(BaseModel):
     profile: list[str]  # computed from the records: kinds, segments, fields, scores, touchpoints
     focus: Focus
     storyline: list[Moment]
+    time_to_value: TimeToValue | None = None
     storyline_draft: str = ""  # a model's reading of the storyline, labelled a draft
     engine: str = "offline"
 

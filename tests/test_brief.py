@@ -108,3 +108,28 @@ def test_a_models_storyline_quotes_only_the_before_and_after_passages_verbatim()
     failed = stories_llm.parse([Answer(req, bad, problems=problems, model="scripted:s")], lambda: offline["stories"],
                                **inputs)
     assert failed.briefs == offline["stories"].briefs  # a storyline that failed its checks is never used
+
+
+def test_time_to_value_counts_days_from_a_dated_purchase_to_a_later_report_of_value():
+    from valuestory.pipeline.artefacts import Mention
+    from valuestory.pipeline.stories.brief import time_to_value
+
+    records, mentions, decisions = [], [], []
+    for who, bought, valued in (("a", "2026-01-01", "2026-01-11"), ("b", "2026-02-01", "2026-02-21"),
+                                ("c", "2026-03-01", "2026-04-30"), ("d", "2026-05-01", None)):
+        buy = Record(record_id=f"sales:{who}", kind="nps", source="s", respondent=who, date=bought, text="I signed up.")
+        records.append(buy)
+        decisions.append(Decision(persona="p", record_id=buy.record_id, kind="nps", decision="investment",
+                                  phase="Challenge", quote="I signed up.", start=0, end=12, position=0))
+        # the same record praising it gives no time: one record cannot give both ends
+        mentions.append(Mention(record_id=buy.record_id, kind="nps", touchpoint="Trial", quote="I signed up.", start=0,
+                                end=12, sentiment=0.8, polarity="positive", confidence=0.5))
+        if valued:
+            later = Record(record_id=f"nps:{who}", kind="nps", source="s", respondent=who, date=valued, text="Love it.")
+            records.append(later)
+            mentions.append(Mention(record_id=later.record_id, kind="nps", touchpoint="App", quote="Love it.", start=0,
+                                    end=8, sentiment=0.9, polarity="positive", confidence=0.5))
+    ttv = time_to_value(records, mentions, decisions)
+    assert (ttv.customers, ttv.median_days, ttv.low_days, ttv.high_days) == (3, 20, 10, 60)
+    thin = time_to_value(records[:4], mentions, decisions)  # two customers' dated journeys
+    assert thin.median_days is None and thin.reason.startswith("not enough dated journeys: 2 customers")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter, defaultdict
-from statistics import mean
+from datetime import date
+from statistics import mean, median
 
 from valuestory.records import PLACEHOLDER, Record
 
-from ..artefacts import Brief, Coding, Decision, Focus, Journey, Moment, Personas, Statement
+from ..artefacts import Brief, Coding, Decision, Focus, Journey, Mention, Moment, Personas, Statement, TimeToValue
 from ..journey import DECISION_PHASE, PHASES
 from ..text import NOT_EVIDENCE, NOTE_KINDS, clauses
 from .offline import MIN_RECORDS, _spread
@@ -37,6 +38,7 @@ BEFORE = re.compile(r"\b(?:used to|back then|in the old days|previously|at first
 AFTER = re.compile(r"\b(?:now (?:i|we|my|our|it's|that)|these days|nowadays|since (?:we|i) (?:started|switched|"
                    r"moved|began|got|joined|signed)|no longer|not any ?more|any ?more|for the first time|"
                    r"(?:i've|we've) become|i feel like a|we feel like a|(?:i|we) finally)\b", re.I)
+MIN_TTV_CUSTOMERS = 3  # a time to value is given from this many customers' dated journeys
 FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|we|we're|we've|my|our|me|us)\b", re.I)
 
 
@@ -54,8 +56,40 @@ def briefs(records: list[Record], coding: Coding, journey: Journey, personas: Pe
     for d in journey.decisions:
         decisions_of[d.persona].append(d)
     return [Brief(persona=persona, profile=profile(rs, touchpoints_of[persona]),
-                  focus=focus(mentions_of[persona], decisions_of[persona]), storyline=storyline(rs))
+                  focus=focus(mentions_of[persona], decisions_of[persona]), storyline=storyline(rs),
+                  time_to_value=time_to_value(rs, coding.mentions, decisions_of[persona]))
             for persona, rs in sorted(members.items())]
+
+
+def time_to_value(records: list[Record], mentions: list[Mention], decisions: list[Decision]) -> TimeToValue:
+    """Per customer (respondent, else account): from the earliest dated record stating their
+    investment to the first later dated record in which they report value. An interview's
+    date is when it was held, not when what it tells happened, so one record never gives
+    both ends; undated records give none."""
+    by_id = {r.record_id: r for r in records}
+    customer = {r.record_id: r.respondent or r.account for r in records}
+    started: dict[str, tuple[str, str]] = {}  # customer -> (date, record)
+    for d in decisions:
+        r = by_id.get(d.record_id)
+        if d.decision == "investment" and r is not None and r.date and customer[r.record_id]:
+            started[customer[r.record_id]] = min(started.get(customer[r.record_id], (r.date, r.record_id)),
+                                                 (r.date, r.record_id))
+    valued: dict[str, str] = {}
+    for m in mentions:
+        r = by_id.get(m.record_id)
+        if r is None or m.polarity != "positive" or r.kind in NOTE_KINDS or not r.date:
+            continue
+        who = customer[r.record_id]
+        if who in started and r.date >= started[who][0] and r.record_id != started[who][1]:
+            valued[who] = min(valued.get(who, r.date), r.date)
+    days = sorted((date.fromisoformat(valued[c][:10]) - date.fromisoformat(started[c][0][:10])).days for c in valued)
+    if len(days) < MIN_TTV_CUSTOMERS:
+        return TimeToValue(customers=len(days), reason=(
+            f"not enough dated journeys: {len(days)} customer{'s' if len(days) != 1 else ''} with a dated first "
+            f"purchase and a later dated report of value (needs {MIN_TTV_CUSTOMERS}); {len(started)} with a dated "
+            "purchase"))
+    return TimeToValue(customers=len(days), median_days=median(days), low_days=days[0], high_days=days[-1],
+                       reason=f"from {len(days)} customers' dated records")
 
 
 def profile(records: list[Record], touchpoints: Counter) -> list[str]:

@@ -30,8 +30,8 @@ OUTPUT_COLUMNS = {
 }
 PROMISE_COLUMNS = ["touchpoint", "source", "promise", "promise_record", "intended", "delivery", "delivery_record",
                    "match", "reports"]
-BRIEF_COLUMNS = ["persona", "profile", "focus_phase", "focus_decision", "focus_reason", "storyline", "storyline_draft",
-                 "engine"]
+BRIEF_COLUMNS = ["persona", "profile", "focus_phase", "focus_decision", "focus_reason", "time_to_value_days",
+                 "time_to_value", "storyline", "storyline_draft", "engine"]
 KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises", "briefs", "steps")
 
 
@@ -55,20 +55,23 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
         items = reader.promises.items
         if not csv:
             return [p.model_dump(mode="json") for p in items]
-        return [{"touchpoint": p.touchpoint, "source": p.source, "promise": p.promise.text if p.promise else "",
-                 "promise_record": p.promise.record_id if p.promise else "", "intended": p.intended,
-                 "delivery": p.delivery.text, "delivery_record": p.delivery.record_id, "match": p.match,
-                 "reports": p.reports} for p in items]
+        flat = [{**p.model_dump(include={"touchpoint", "source", "intended", "match", "reports"}),
+                 "promise": p.promise.text if p.promise else "", "promise_record": p.promise.record_id if p.promise else "",
+                 "delivery": p.delivery.text, "delivery_record": p.delivery.record_id} for p in items]
+        return [{c: r[c] for c in PROMISE_COLUMNS} for r in flat]
     if what == "steps":
         return [st.model_dump() for st in reader.journey.steps]
     if what == "briefs":
         briefs = reader.stories.briefs
         if not csv:
             return [b.model_dump(mode="json") for b in briefs]
-        return [{"persona": b.persona, "profile": " | ".join(b.profile), "focus_phase": b.focus.phase or "",
+        flat = [{"persona": b.persona, "profile": " | ".join(b.profile), "focus_phase": b.focus.phase or "",
                  "focus_decision": b.focus.decision or "", "focus_reason": b.focus.reason,
+                 "time_to_value_days": b.time_to_value.median_days if b.time_to_value else None,
+                 "time_to_value": b.time_to_value.reason if b.time_to_value else "",
                  "storyline": " | ".join(f"{m.side}: {m.statement.records[0]}: “{m.statement.text}”" for m in b.storyline),
                  "storyline_draft": b.storyline_draft, "engine": b.engine} for b in briefs]
+        return [{c: r[c] for c in BRIEF_COLUMNS} for r in flat]
     if what == "emerging":
         themes = reader.coding.emerging
         if not csv:
