@@ -60,3 +60,39 @@ def test_a_reps_notes_are_never_quoted_as_what_customers_report():
     [challenge] = [r for r in assess_roles(placed) if r.phase == "Challenge"]
     assert challenge.supporting_quotes and all(q.record_id != "sales:1" for q in challenge.supporting_quotes)
     assert challenge.mentions == 7  # the note still counts as evidence of what happened
+
+
+def test_a_model_drafts_the_assessment_from_the_cited_quotes_never_the_verdict():
+    from valuestory.llm.runner import Answer
+    from valuestory.pipeline.artefacts import Coding, Journey, Placement
+    from valuestory.pipeline.roles import llm as roles_llm
+    from valuestory.pipeline.roles.offline import roles as offline_roles
+
+    challenge = [m(i, "Free trial", 0.6, "the trial showed us how it would work") for i in range(7)]
+    challenge.append(m(9, "Free trial", -0.4, "the trial expired too soon"))
+    thin = [m(i, "Payouts", -0.6, "payouts are slow") for i in range(4)]  # no verdict: not sent
+    coding = Coding(touchpoints=[], mentions=challenge + thin)
+    journey = Journey(decisions=[], placements=[Placement(persona="Solo", phase="Challenge", stage="Consideration",
+                                                          purchase="pre")] * len(challenge)
+                      + [Placement(persona="Solo", phase="Engagement", stage="Service", purchase="post")] * len(thin))
+    [req] = roles_llm.requests(coding, journey)
+    user = req.messages[1]["content"]
+    assert "Phase: Challenge; role Storyteller" in user and "computed verdict: plays it well" in user
+    assert "Phase: Engagement" not in user  # not enough evidence for a verdict: nothing to explain
+    _, tags = req.context
+    bad = roles_llm.RolesAnswer(assessments=[
+        roles_llm.DraftAssessment(phase="Engagement", assessment="They guide well, we think.", evidence=["e1"]),
+        roles_llm.DraftAssessment(phase="Challenge", assessment="The trial shows the future.", evidence=["e99"])])
+    assert req.check(bad) == ["the phase 'Engagement' is not one of those listed", "tag 'e99' is not one of the passages"]
+    good = roles_llm.RolesAnswer(assessments=[roles_llm.DraftAssessment(
+        phase="Challenge", assessment="The trial lets customers see their future; one found it too short.",
+        evidence=["e1", "e4"])])
+    assert req.check(good) == []
+    out = roles_llm.parse([Answer(req, good, model="scripted:r")], lambda: offline_roles(coding, journey), coding, journey)
+    by_phase = {r.phase: r for r in out.roles}
+    assert by_phase["Challenge"].assessment == "Draft: The trial lets customers see their future; one found it too short."
+    assert by_phase["Challenge"].engine == "llm draft (scripted:r)" and by_phase["Challenge"].verdict == "plays it well"
+    assert by_phase["Engagement"] == {r.phase: r for r in offline_roles(coding, journey).roles}["Engagement"]
+    failed = roles_llm.parse([Answer(req, bad, problems=["x"], model="scripted:r")],
+                             lambda: offline_roles(coding, journey), coding, journey)
+    assert failed == offline_roles(coding, journey)

@@ -45,7 +45,8 @@ def test_offline_run_records_every_stage_with_its_provenance(project, tmp_path):
         assert isinstance(reader.artefact(stage), ARTEFACTS[stage]) and ARTEFACTS[stage] is stages.get(stage).produces
     assert reader.coding.mentions and len(reader.journey.placements) == len(reader.coding.mentions)
     assert reader.info.summary.mentions == len(reader.coding.mentions)
-    assert {(s, d) for s, d, _ in seen if s.endswith(" valuemap")} == {("9/9 valuemap", 0), ("9/9 valuemap", 1)}
+    last = f"{len(METHOD)}/{len(METHOD)} valuemap"
+    assert {(s, d) for s, d, _ in seen if s.endswith(" valuemap")} == {(last, 0), (last, 1)}
 
 
 def test_model_run_records_prompts_and_falls_back_offline_where_the_model_has_no_engine(project, tmp_path):

@@ -142,7 +142,7 @@ def test_every_stage_of_the_method_is_registered_and_needs_only_what_comes_befor
         assert stage.produces is ARTEFACTS[name]
         assert set(stage.needs) <= {"corpus", *METHOD[:i]}, f"{name} needs a later stage"
     with_model = {name for name in METHOD if stages.get(name).model is not None}
-    assert with_model == {"mentions", "catalogue", "stories", "opportunities"}
+    assert with_model == {"mentions", "catalogue", "stories", "roles", "opportunities"}
     for name in with_model:
         for prompt in stages.get(name).model.prompts:
             assert prompts.source(prompt).strip()  # every prompt a stage names exists
@@ -586,7 +586,7 @@ TARGETS = Scorecard(scores=[], fix_first=[PAYOUTS], easy_fixes=["Help center and
 def opportunity_inputs(corpus, offline) -> dict:
     coding = offline["catalogue"].model_copy(update={"mentions": [
         *offline["catalogue"].mentions, mention("nps:1", HOSTILE, "Help center and documentation", -0.9)]})
-    return {"corpus": corpus, "catalogue": coding, "scores": TARGETS}
+    return {"corpus": corpus, "catalogue": coding, "scores": TARGETS, "stories": offline["stories"]}
 
 
 def drafted(touchpoint: str) -> opportunities_llm.TouchpointHypotheses:
@@ -597,10 +597,30 @@ def drafted(touchpoint: str) -> opportunities_llm.TouchpointHypotheses:
                                           evidence=[f"e{1 + i % 2}"]) for i in range(6)])
 
 
+def test_opportunities_requests_carry_the_computed_scores_and_the_personas_jobs(corpus, offline):
+    from valuestory.pipeline.artefacts import TouchpointScore
+    from valuestory.stats import Interval
+    score = TouchpointScore(touchpoint=PAYOUTS, scope="overall", mentions=5, records=4, respondents=4, frequency=0.6,
+                            emotional_impact=Interval(value=-0.55, low=-0.8, high=-0.3),
+                            functional_performance=Interval(value=0.2), nps_impact=Interval(value=-12.5), effort="low")
+    inputs = opportunity_inputs(corpus, offline) | {
+        "scores": TARGETS.model_copy(update={"scores": [score]}),
+        "stories": offline["stories"].model_copy(update={"jobs": {"Solo <e1>": [JobDraft(
+            job="Get paid before leaving the site", records={"nps:1"}, statements=1,
+            desired_outcome="Minimize the time it takes to get paid")]}})}
+    [req] = opportunities_llm.requests(**inputs)
+    lines = user_of(req).splitlines()
+    assert lines[0] == "Jobs: Solo &lt;e1&gt;: Get paid before leaving the site (Minimize the time it takes to get paid)"
+    assert lines[1:3] == [f"Touchpoint: {PAYOUTS}", "Scores: 5 mentions from 4 records; emotional impact -0.55 "
+                          "[-0.80, -0.30]; did its job in 20% of the mentions that say; NPS impact -12.5; effort to "
+                          "improve: low"]
+    assert tags_in(user_of(req))[0] == "<e1>"  # the persona's name forged no tag
+
+
 def test_opportunities_requests_show_each_targets_most_negative_mentions_escaped(corpus, offline):
     [req] = opportunities_llm.requests(**opportunity_inputs(corpus, offline))
     assert req.prompt_version in stages.get("opportunities").model.prompts
-    assert req.key == f"{PAYOUTS},Help center and documentation" and system_of(req) == prompts.render("opportunities.v1")
+    assert req.key == f"{PAYOUTS},Help center and documentation" and system_of(req) == prompts.render("opportunities.v2")
     user = user_of(req)
     assert user.splitlines()[0] == f"Touchpoint: {PAYOUTS}"
     assert tags_in(user) == ["<e1>", "<e2>", "<e3>", "<e4>"]  # no forged or closing tag survives
@@ -609,7 +629,7 @@ def test_opportunities_requests_show_each_targets_most_negative_mentions_escaped
     assert [p.record_id for p in tags.passages[:3]] == ["nps:1", "nps:2", "nps:6"]  # most negative, one per record
     assert all(verbatim(p) for p in tags.passages)
     no_targets = TARGETS.model_copy(update={"fix_first": [], "easy_fixes": []})
-    assert opportunities_llm.requests(corpus, offline["catalogue"], no_targets) == []
+    assert opportunities_llm.requests(corpus, offline["catalogue"], no_targets, offline["stories"]) == []
 
 
 def test_opportunities_parse_drafts_what_the_model_covered_and_the_offline_engine_the_rest(corpus, offline):

@@ -25,6 +25,8 @@ def answer(messages: list[dict], schema: dict) -> str:
     user = next(m["content"] for m in messages if m["role"] == "user")  # the request, not a re-ask
     if "stories" in fields:
         return json.dumps(value_story(user))
+    if "assessments" in fields:
+        return json.dumps(roles(user))
     if "touchpoints" in fields and "Touchpoint:" in user:
         return json.dumps(opportunities(user))
     if "touchpoints" in fields:
@@ -71,6 +73,17 @@ def value_story(user: str) -> dict:
                  "moments": [{"side": "before", "quote": " ".join(text.split()[:6]), "evidence": tag}
                              for tag, text in before_after[:1]]}
     return {"stories": stories, "jobs": jobs, "storyline": storyline}
+
+
+def roles(user: str) -> dict:
+    """An assessment per phase listed, citing the phase's passages."""
+    out = []
+    for block in user.split("Phase: ")[1:]:
+        phase = block.split(";")[0].strip()
+        tags = PASSAGE.findall(block) or ["e1"]
+        out.append({"phase": phase, "assessment": f"Customers say the company guides them in {phase}, with gaps.",
+                    "evidence": tags[:2]})
+    return {"assessments": out}
 
 
 def opportunities(user: str) -> dict:

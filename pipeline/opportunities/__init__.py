@@ -12,5 +12,6 @@ from ..contract import ModelEngine, Stage, stages
 from . import llm, offline
 
 STAGE = stages.register("opportunities")(Stage(
-    name="opportunities", needs=("corpus", "catalogue", "scores"), produces=Opportunities, version="opportunities.1",
+    name="opportunities", needs=("corpus", "catalogue", "scores", "stories"), produces=Opportunities,
+    version="opportunities.2",
     offline=offline.opportunities, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))

@@ -1,6 +1,8 @@
 """Improvement hypotheses on a model: one request for every touchpoint to fix, showing its
-most negative mentions (verbatim spans already, so they are the passages); each hypothesis
-cites the passages it answers. What the model could not draft stays the offline engine's."""
+scores (computed from the data), its most negative mentions (verbatim spans already, so they
+are the passages) and the jobs the personas hire the company for (where a model drafted them
+with the stories); each hypothesis cites the passages it answers. What the model could not
+draft stays the offline engine's."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from valuestory import prompts
 from valuestory.llm.runner import Answer, Request
 from valuestory.llm.tags import Tags
 
-from ..artefacts import Coding, Opportunities, Opportunity, Scorecard
+from ..artefacts import Coding, Opportunities, Opportunity, Scorecard, Stories, TouchpointScore
 from ..contract import Corpus, answered
 
-PROMPT = "opportunities.v1"
+PROMPT = "opportunities.v2"
 PER_TOUCHPOINT = 3  # passages for each touchpoint to fix
 QUOTE_CHARS = 240
 
@@ -39,13 +41,17 @@ class OpportunitiesAnswer(BaseModel):
 
 
 
-def requests(corpus: Corpus, catalogue: Coding, scores: Scorecard) -> list[Request]:
-    """Evidence per touchpoint: its most negative mentions, each from another record."""
+def requests(corpus: Corpus, catalogue: Coding, scores: Scorecard, stories: Stories) -> list[Request]:
+    """Evidence per touchpoint: its scores and its most negative mentions, each from another
+    record; the personas' jobs first."""
     targets = targets_of(scores)
     if not targets:
         return []
     tags = Tags()
-    lines = []
+    lines = [f"Jobs: {escape(persona or 'all customers', quote=False)}: "
+             + "; ".join(escape(f"{j.job} ({j.desired_outcome})", quote=False) for j in jobs)
+             for persona, jobs in sorted(stories.jobs.items()) if jobs]
+    score_of = {s.touchpoint: s for s in scores.scores if s.scope == "overall"}
     for tp in targets:
         picked, seen = [], set()
         for m in sorted((m for m in catalogue.mentions if m.touchpoint == tp), key=lambda m: m.sentiment):
@@ -53,12 +59,25 @@ def requests(corpus: Corpus, catalogue: Coding, scores: Scorecard) -> list[Reque
                 span = m.span
                 picked.append(span.model_copy(update={"text": span.text[:QUOTE_CHARS]}))
                 seen.add(m.record_id)
-        lines.append(f"Touchpoint: {escape(tp, quote=False)}\n" + "\n".join(tags.render(p) for p in picked))
+        lines.append(f"Touchpoint: {escape(tp, quote=False)}\n" + (f"Scores: {_scores(score_of[tp])}\n" if tp in score_of else "")
+                     + "\n".join(tags.render(p) for p in picked))
     return [Request(
         stage="opportunities", key=",".join(targets),
         messages=[{"role": "system", "content": prompts.render(PROMPT)}, {"role": "user", "content": "\n".join(lines)}],
         schema=OpportunitiesAnswer, prompt_version=PROMPT, context=tags,
         check=lambda a: _problems(a, tags, targets))]
+
+
+def _scores(s: TouchpointScore) -> str:
+    parts = [f"{s.mentions} mentions from {s.records} records"]
+    if (e := s.emotional_impact).value is not None:
+        parts.append(f"emotional impact {e.value:+.2f}" + (f" [{e.low:+.2f}, {e.high:+.2f}]" if e.low is not None else ""))
+    if (f := s.functional_performance).value is not None:
+        parts.append(f"did its job in {f.value:.0%} of the mentions that say")
+    if (n := s.nps_impact).value is not None:
+        parts.append(f"NPS impact {n.value:+.1f}")
+    parts.append(f"effort to improve: {s.effort}")
+    return "; ".join(parts)
 
 
 def targets_of(scores: Scorecard) -> list[str]:
@@ -75,7 +94,8 @@ def _problems(answer: OpportunitiesAnswer, tags: Tags, targets: list[str]) -> li
     return problems
 
 
-def parse(answers: list[Answer], fallback, corpus: Corpus, catalogue: Coding, scores: Scorecard) -> Opportunities:
+def parse(answers: list[Answer], fallback, corpus: Corpus, catalogue: Coding, scores: Scorecard,
+          stories: Stories) -> Opportunities:
     """The drafted hypotheses where the answer passed its checks; the offline ones elsewhere."""
     offline = fallback()
     drafted: dict[str, list[Opportunity]] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ..artefacts import Coding, Mention, Opportunities, Opportunity, Scorecard
+from ..artefacts import Coding, Mention, Opportunities, Opportunity, Scorecard, Stories
 from ..contract import Corpus
 
 FRICTION: dict[str, str] = {
@@ -168,7 +168,8 @@ def hypotheses(touchpoint: str, mentions: list[Mention], n: int = 5) -> list[Opp
     return out
 
 
-def opportunities(corpus: Corpus, catalogue: Coding, scores: Scorecard) -> Opportunities:
-    """Five hypotheses for each touchpoint to fix first, then each easy fix."""
+def opportunities(corpus: Corpus, catalogue: Coding, scores: Scorecard, stories: Stories | None = None) -> Opportunities:
+    """Up to five hypotheses for each touchpoint to fix first, then each easy fix, from the
+    friction customers report there (the stories' jobs only guide a model's drafts)."""
     targets = list(dict.fromkeys(scores.fix_first + scores.easy_fixes))
     return Opportunities(targets=targets, items=[o for tp in targets for o in hypotheses(tp, catalogue.mentions)])

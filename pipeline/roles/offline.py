@@ -1,4 +1,4 @@
-"""Stage 7, roles: how well the company plays its role in each phase, per persona.
+"""Roles offline: how well the company plays its role in each phase, per persona.
 
 Transformational roles, one per phase, each aiming at a target story; transactional roles
 Provider (before the investment) and Enabler (after). The assessment is computed from the
@@ -15,10 +15,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from .artefacts import CitedSpan, Coding, Journey, Mention, RoleAssessment, Roles
-from .contract import Stage, stages
-from .journey import PHASES
-from .text import NOTE_KINDS
+from ..artefacts import CitedSpan, Coding, Journey, Mention, RoleAssessment, Roles
+from ..journey import PHASES
+from ..text import NOTE_KINDS
 
 ROLES = {"Imbalance": ("Empathizer", "Hopeful", "Provider"), "Challenge": ("Storyteller", "Aspirational", "Provider"),
          "Engagement": ("Guide", "Meaningful", "Enabler"), "Transformation": ("Partner", "Consistent", "Enabler")}
@@ -123,7 +122,3 @@ def _words(role, target, strength, said, known, n, records, support, undermine) 
 def roles(catalogue: Coding, journey: Journey) -> Roles:
     return Roles(roles=assess_roles([(p.persona, p.phase, m)
                                      for m, p in zip(catalogue.mentions, journey.placements, strict=True)]))
-
-
-STAGE = stages.register("roles")(Stage(
-    name="roles", needs=("catalogue", "journey"), produces=Roles, version="roles.2", offline=roles))
