@@ -72,8 +72,8 @@ class IncompleteRun(ValuestoryError):
     only what is missing."""
 
     def __init__(self, stage: str, failed: list[Answer], total: int) -> None:
-        records = {getattr(getattr(v, "record", None), "record_id", None) for a in failed
-                   for v in (a.request.context.values() if isinstance(a.request.context, dict) else ())} - {None}
+        # a request whose context knows the records it reads (the mentions stage's) says how many
+        records = {rid for a in failed for rid in getattr(a.request.context, "record_ids", ())}
         about = f" covering {len(records)} records" if records else ""
         super().__init__(
             f"the run is incomplete: {len(failed)} of {total} {stage} requests{about} failed after their retries "

@@ -101,7 +101,7 @@ class FaultyOpenAI:
                 elif fault == "invented_quote":
                     data = json.loads(content)
                     for m in data.get("mentions", []):
-                        m["says"] = [999]  # a clause the record does not have
+                        m["says"] = [99999]  # a clause the request does not have
                     content = json.dumps(data)
                 reply = {"id": "c1", "object": "chat.completion", "created": 1, "model": body.get("model", "m"),
                          "choices": [{"index": 0, "finish_reason": "stop",

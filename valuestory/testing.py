@@ -15,7 +15,6 @@ from valuestory.llm.models import Completion
 from valuestory.pipeline.mentions.library import LIBRARY
 from valuestory.tokens import count_tokens
 
-RECORD = re.compile(r"<(r\d+)>(.*?)(?=\n<r\d+>|\Z)", re.S)
 PASSAGE = re.compile(r"<(e\d+)>")
 NAMES = [t.name for t in LIBRARY] + ["Quote builder", "Scheduling board", "Offline notes"]
 
@@ -43,10 +42,10 @@ CLAUSE = re.compile(r"\[(\d+)\]")
 def mentions(user: str) -> dict:
     """One mention per record, quoting its first numbered clause (the customer's words)."""
     out = []
-    for ref, text in RECORD.findall(user):
+    for text in user.split("\n---\n"):
         if first := CLAUSE.search(text):
             pick = int(hashlib.md5(text.encode()).hexdigest(), 16) % len(NAMES)
-            out.append({"ref": ref, "says": [int(first.group(1))], "touchpoint": NAMES[pick], "sentiment": 0.0,
+            out.append({"says": [int(first.group(1))], "touchpoint": NAMES[pick], "sentiment": 0.0,
                         "confidence": 0.5})
     return {"mentions": out}
 

@@ -2,9 +2,10 @@
 
 Chunks are packed into requests up to a token budget, so the fixed instructions are a small
 share of what is sent; later stages work from the extracted mentions, never from the raw
-corpus again. The customer's clauses are numbered in the request and the model quotes by
-number: a quote is then a span of the record by construction, in the customer's voice, and
-the model spends no output copying words. A number the record does not hold is re-asked.
+corpus again. The customer's clauses are numbered across the request and the model quotes by
+number: a quote is then a span of its record by construction, in the customer's voice, and
+the model spends no output copying words or naming records. A number the request does not
+hold is re-asked.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from valuestory.tokens import count_tokens
 
 from ..artefacts import DecisionKind, Mention, Mentions, Phase, TouchpointDef
 from ..contract import ChunkRef, Corpus
-from ..text import clauses, customer_spans
+from ..text import clauses, customer_spans, sentences
 from .cues import polarity
 from .library import LIBRARY
 
@@ -33,11 +34,12 @@ BATCH_TOKENS = 4000  # at most this much customer text per request
 MIN_TOKENS = 1500  # a request is not cut by content before it holds this much
 CUT_EVERY = 2000  # past that, a cut comes on average every this many tokens (see `pack`)
 MARK = "[{}] "  # before each numbered clause: 3 tokens ("[n]" without the space costs more)
+CUT = "… "  # where a company turn's first sentences are left out
+SEPARATOR = "\n---\n"  # between records (a chunk of one)
 FORGED_MARK = re.compile(r"\[(\d+)\]")  # a record's own "[3]" must not pass for a clause number
 
 
 class FoundMention(BaseModel):
-    ref: str
     says: list[int] = Field(min_length=1, max_length=12)  # the numbers of the clauses quoted
     touchpoint: str = Field(min_length=2, max_length=60)
     sentiment: float = Field(ge=-1, le=1)
@@ -54,34 +56,51 @@ class MentionBatch(BaseModel):
 
 
 class Unit:
-    """A chunk of one record for the model to read, its customer clauses numbered from 1 (the
-    company's words are shown for context, unnumbered). Its `ref` is given when it is packed
-    into a request, and only means something there: a prompt must not change because other
-    records were added, or the cache could not answer it again."""
+    """A chunk of one record for the model to read: its customer clauses numbered, the
+    company's words shown unnumbered for context (a company turn of several sentences cut to
+    its last one, the question or answer a customer replies to), speakers labelled C1, C2…
+    (customers) and S1, S2… (staff)."""
 
     def __init__(self, record: Record, chunk: ChunkRef) -> None:
         self.record, self.chunk_id, self.start, self.end, self.batch = \
             record, chunk.chunk_id, chunk.start, chunk.end, chunk.batch
-        self.ref = ""
         self.clauses = [(max(c.start, self.start), min(c.end, self.end)) for c in clauses(record)
                         if c.start < self.end and self.start < c.end]
         self.turn_of = [next((k for k, (lo, hi) in enumerate(customer_spans(record)) if lo <= a and b <= hi), -1)
                         for a, b in self.clauses]
-        self.text = self._numbered()
-        # the budget is of customer text: the numbers would otherwise move where requests end
+        self.edits: list[tuple[int, int, str]] = []  # (start, end, shown instead)
+        short: dict[str, str] = {}
+        for t in record.turns:
+            if not (t.start < self.end and self.start < t.end):
+                continue
+            label_at = record.text.rfind("\n", 0, t.start) + 1
+            if self.start <= label_at and record.text[label_at:t.start] == f"{t.speaker}: ":
+                # a pseudonym label ("Customer-D85AEB: ") costs tokens on every turn; who speaks is what counts
+                side = "S" if t.role == "company" else "C"
+                short.setdefault(t.speaker, f"{side}{sum(v[0] == side for v in short.values()) + 1}")
+                self.edits.append((label_at, t.start, f"{short[t.speaker]}: "))
+            if t.role == "company":
+                said = sentences(record.text, max(t.start, self.start), min(t.end, self.end))
+                if len(said) > 1:  # a company turn shortened to its last sentence
+                    self.edits.append((said[0][0], said[-1][0], CUT))
+        # the budget is of the record's text: numbering and cuts do not move where requests end
         self.tokens = count_tokens(record.text[self.start:self.end])
 
-    def _numbered(self) -> str:
-        text, out, at = self.record.text, [], self.start
-        for n, (a, b) in enumerate(self.clauses, start=1):
-            out += [_shown(text[at:a]), MARK.format(n), _shown(text[a:b])]
+    def render(self, first: int) -> str:
+        """The chunk as the model reads it, its clauses numbered from `first`."""
+        text = self.record.text
+        edits = sorted([(a, a, MARK.format(first + k)) for k, (a, _) in enumerate(self.clauses)] + self.edits)
+        out, at = [], self.start
+        for a, b, put in edits:
+            out += [_shown(text[at:a]), put]
             at = b
         out.append(_shown(text[at:self.end]))
         return "".join(out)
 
-    def span(self, says: list[int]) -> tuple[int, int] | None:
-        """The record span of the first run of consecutive clauses named, within one turn."""
-        wanted = sorted(set(says))
+    def span(self, local: list[int]) -> tuple[int, int] | None:
+        """The record span of the first run of consecutive clauses named (numbered from 1
+        within this chunk), within one turn."""
+        wanted = sorted(set(local))
         if not wanted or wanted[0] < 1 or wanted[-1] > len(self.clauses):
             return None
         first = last = wanted[0]
@@ -92,8 +111,36 @@ class Unit:
         return self.clauses[first - 1][0], self.clauses[last - 1][1]
 
 
+class Numbered:
+    """The units of one request with their clauses numbered across it, [1] to [total]."""
+
+    def __init__(self, group: list[Unit]) -> None:
+        self.units, self.firsts, n = group, [], 1
+        for u in group:
+            self.firsts.append(n)
+            n += len(u.clauses)
+        self.total = n - 1
+
+    @property
+    def record_ids(self) -> set[str]:
+        return {u.record.record_id for u in self.units}
+
+    def body(self) -> str:
+        return SEPARATOR.join(u.render(first) for u, first in zip(self.units, self.firsts, strict=True))
+
+    def locate(self, says: list[int]) -> tuple[Unit, tuple[int, int]] | None:
+        """The unit of the first number named and the span of its clauses named; None if a
+        number is not in the request."""
+        if not says or min(says) < 1 or max(says) > self.total:
+            return None
+        k = max(i for i, first in enumerate(self.firsts) if first <= min(says))
+        unit, first = self.units[k], self.firsts[k]
+        span = unit.span([n - first + 1 for n in says if first <= n < first + len(unit.clauses)])
+        return (unit, span) if span else None
+
+
 def _shown(text: str) -> str:
-    # Escaping keeps customer text from forging a record tag, the brackets from forging a number.
+    # Escaping keeps customer text from forging markup, the brackets from forging a number.
     return FORGED_MARK.sub(r"(\1)", escape(text, quote=False))
 
 
@@ -118,15 +165,12 @@ def mention_requests(batch_units: list[list[Unit]], names: list[str]) -> list[Re
     system = prompts.render(PROMPT, touchpoints="; ".join(names))
     requests = []
     for group in batch_units:
-        for n, u in enumerate(group, start=1):
-            u.ref = f"r{n}"
-        body = "\n".join(f"<{u.ref}>{u.text}" for u in group)  # a record runs to the next tag
-        by_ref = {u.ref: u for u in group} | {u.ref.upper(): u for u in group}
+        numbered = Numbered(group)
         requests.append(Request(
             stage="mentions", key=",".join(u.chunk_id for u in group),
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": body}],
-            schema=MentionBatch, prompt_version=PROMPT, context=by_ref,
-            check=lambda answer, by_ref=by_ref: _grounding_problems(answer, by_ref)))
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": numbered.body()}],
+            schema=MentionBatch, prompt_version=PROMPT, context=numbered,
+            check=lambda answer, numbered=numbered: _grounding_problems(answer, numbered)))
     return requests
 
 
@@ -138,16 +182,10 @@ def seed_text(t: TouchpointDef) -> str:
     return f"{t.name} ({t.description}{examples})"
 
 
-def _grounding_problems(answer: MentionBatch, by_ref: dict[str, Unit]) -> list[str]:
-    problems = []
-    for m in answer.mentions:
-        unit = by_ref.get(m.ref)
-        if unit is None:
-            problems.append(f"ref {m.ref!r} is not one of the records given")
-        elif unit.span(m.says) is None:
-            problems.append(f"record {m.ref} has clauses [1] to [{len(unit.clauses)}]; {m.says} names others: "
-                            "give the numbers shown before the customer's words")
-    return problems
+def _grounding_problems(answer: MentionBatch, numbered: Numbered) -> list[str]:
+    return [f"{m.says} names clauses this request does not have: the clauses are numbered [1] to "
+            f"[{numbered.total}]; give the numbers shown before the customer's words"
+            for m in answer.mentions if numbered.locate(m.says) is None]
 
 
 def _cut_before(u: Unit) -> bool:
@@ -186,13 +224,13 @@ def parse(answers: list[Answer], fallback, corpus: Corpus) -> Mentions:
     for answer in answers:
         if answer.value is None:
             continue
-        by_ref = answer.request.context
+        numbered: Numbered = answer.request.context
         for found in answer.value.mentions:
-            unit = by_ref.get(found.ref)
-            span = unit.span(found.says) if unit else None
-            if span is None:
+            located = numbered.locate(found.says)
+            if located is None:
                 dropped += 1  # never shown: a quote of nothing is counted, then forgotten
                 continue
+            unit, span = located
             mentions.append(Mention(
                 record_id=unit.record.record_id, kind=unit.record.kind, touchpoint=found.touchpoint.strip(),
                 channel=found.channel, quote=unit.record.text[span[0]:span[1]], start=span[0], end=span[1],
