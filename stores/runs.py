@@ -65,13 +65,20 @@ class RunStore:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
                         (_now(), f"failed: {error}"[:500], run_id))
 
-    def latest(self) -> RunReader:
-        """The latest finished run."""
+    def _latest_id(self) -> str | None:
         row = self.db.execute("SELECT run_id FROM runs WHERE status = 'done' AND run_id IN "
                               "(SELECT run_id FROM artefacts) ORDER BY finished_at DESC, rowid DESC LIMIT 1").fetchone()
-        if row is None:
+        return row[0] if row else None
+
+    def has_runs(self) -> bool:
+        return self._latest_id() is not None
+
+    def latest(self) -> RunReader:
+        """The latest finished run."""
+        run_id = self._latest_id()
+        if run_id is None:
             raise ValuestoryError("No finished run yet: run `valuestory run` first")
-        return RunReader(self.ledger, row[0])
+        return RunReader(self.ledger, run_id)
 
 
 class RunReader:

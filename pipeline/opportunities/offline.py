@@ -23,7 +23,7 @@ FRICTION: dict[str, str] = {
     "failure": r"crash|froze|freez|broke|bug|error|fail|lost|duplicat|twice|wrong|down|outage|not work|doesn't work|"
                r"dropp|disconnect|died",
     "confusion": r"confus|unclear|hard to|couldn't find|can't find|complicated|didn't know|no idea|hidden|buried|instructions",
-    "cost": r"price|expensive|cost|fee|charge|pricey|afford|increase|hike|%",
+    "cost": r"price|expensive|\bcost|\bfees?\b|charge|pricey|afford|increase|hike|%",
     "notice": r"notice|warning|no explanation|without telling|surprise|newsletter|email|told",
     "availability": r"closed|after \d|weekend|evening|night|nobody answer|no one|no response|no reply|hours",
     "effort": r"had to|by hand|manual|again|every time|keep|kept|chasing|spent|three times",

@@ -9,8 +9,8 @@ import typer
 
 from valuestory import __version__
 
+from . import audit, export, run, store
 from . import eval as eval_commands
-from . import export, run, store
 from .common import console
 
 app = typer.Typer(
@@ -19,8 +19,8 @@ app = typer.Typer(
          "Start with `valuestory ingest FOLDER`, then `valuestory run` and `valuestory report`.",
     no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False,
 )
-TOP = ("ingest", "run", "report", "search", "eval")  # what users type most, listed first
-_commands = [c for m in (store, run, eval_commands) for c in m.app.registered_commands]
+TOP = ("ingest", "run", "report", "search", "audit", "eval")  # what users type most, listed first
+_commands = [c for m in (store, run, audit, eval_commands) for c in m.app.registered_commands]
 _commands.sort(key=lambda c: TOP.index(c.name or c.callback.__name__) if (c.name or c.callback.__name__) in TOP
                else len(TOP))
 app.registered_commands.extend(_commands)
