@@ -141,7 +141,7 @@ def test_dry_run_plans_without_calling(demo):
         project.ledger.close()
     stories = re.search(r"^stories \(value_story\.v2\): (\d+) calls", out, re.M)
     assert stories and 1 <= int(stories.group(1)) <= personas  # up to one call per persona
-    assert re.search(r"^opportunities \(opportunities\.v1\): 1 calls", out, re.M)  # plus one
+    assert re.search(r"^opportunities \(opportunities\.v2\): 1 calls", out, re.M)  # plus one
 
 
 def test_export_before_any_run_says_what_to_do(tmp_path):
