@@ -94,6 +94,7 @@ def test_next_quarter_keeps_the_last_findings_and_says_what_changed(tmp_path):
     audit.choose("cafe_bakery")
     audit.add_data([BAKERY])
     audit.analyse()
+    audit.mark("fix")  # the owner saw what to fix: the next data starts a new quarter
     more = tmp_path / "q4.csv"
     more.write_text("Reviewer,Rating,Date,Review\nZed,1,2026-12-01,\"The queue was an hour long and so slow.\"\n"
                     "Yan,1,2026-12-02,\"Waited forever in the queue again, one person serving.\"\n", encoding="utf-8")
@@ -102,6 +103,56 @@ def test_next_quarter_keeps_the_last_findings_and_says_what_changed(tmp_path):
     assert len(audit.state.history) == 1 and audit.state.history[0].records == 40
     changed = {c.touchpoint: c for c in found.changes}
     assert changed["Queue and waiting"].now < changed["Queue and waiting"].before
+
+
+def test_with_a_model_the_ideas_are_drafted_from_the_reviews_quotes(tmp_path):
+    from valuestory.testing import ScriptedModel, answer
+
+    def on_call(messages, schema):
+        if "mentions" not in schema.get("properties", {}):
+            return answer(messages, schema)
+        user = messages[-1]["content"]
+        clauses = re.findall(r"\[(\d+)\] ([^\[]*)", user)
+        return json.dumps({"mentions": [  # a model reading the queue complaints as such
+            {"says": [int(n)], "touchpoint": "Queue and waiting", "sentiment": -0.7, "confidence": 0.9}
+            for n, text in clauses if re.search(r"queue|wait", text, re.I)] + [
+            {"says": [int(n)], "touchpoint": "Bread and cakes", "sentiment": 0.6, "confidence": 0.9}
+            for n, text in clauses if re.search(r"bread|sourdough|croissant", text, re.I)]})
+
+    audit = Audit(tmp_path / "bakery")
+    audit.choose("cafe_bakery")
+    audit.add_data([BAKERY])
+    found = audit.analyse("scripted", model=ScriptedModel(name="stand-in", on_call=on_call))
+    drafted = [i for tp in found.fix_first for i in found.ideas[tp]]
+    assert found.engine == "llm" and drafted and all(i.friction != "general practice" for i in drafted)
+    texts = {r.record_id: r.text for r in audit.project.ledger.records()}
+    assert any(i.quotes for i in drafted)
+    assert all(texts[q.record_id][q.start:q.end] == q.text for i in drafted for q in i.quotes)
+
+
+def test_uploads_in_another_encoding_are_read_and_customer_text_is_escaped_on_the_page(tmp_path):
+    from starlette.testclient import TestClient
+
+    from valuestory.audit.web import create_app
+    with TestClient(create_app(tmp_path / "shop"), base_url="http://127.0.0.1") as client:
+        _shop_pages(client, tmp_path)
+    assert Audit(tmp_path / "shop").state.uploads == ["uploads/latin1.csv"]  # the refused ones changed nothing
+
+
+def _shop_pages(client, tmp_path: Path) -> None:
+    token = re.search(r'name="token" value="([^"]+)"', client.get("/business").text).group(1)
+    assert client.post("/business", data={"business_type": "local_shop", "token": token},
+                       follow_redirects=False).status_code == 303
+    latin = "Reviewer,Rating,Review\nA,2,Caf\xe9 cr\xe8me was <script>alert(1)</script> cold and the checkout slow\n"
+    page = client.post("/words", data={"token": token},
+                       files={"files": ("latin1.csv", latin.encode("latin-1"), "text/csv")})
+    assert page.status_code == 200 and "1 feedback records taken" in page.text
+    shown = client.get("/fix").text + client.get("/words").text + client.get("/ideas").text
+    assert "<script>" not in shown and "&lt;script&gt;" in shown  # customer text is escaped
+    huge = client.post("/words", data={"token": token},
+                       files={"files": ("big.csv", b"a,b\n" + b"x" * (21 * 1024 * 1024), "text/csv")})
+    assert huge.status_code == 400 and "over the 20 MB" in huge.text
+    assert client.post("/words", data={"token": "forged"}).status_code == 403
 
 
 def test_the_cli_gives_the_same_three_and_the_same_hypotheses_as_the_page(tmp_path):

@@ -84,7 +84,8 @@ def _missing(state: AuditState, by_tp: dict[str, list[Mention]], coding: Coding)
     for t in state.touchpoints:
         ms = by_tp.get(t.name, [])
         if not t.listed and len({m.record_id for m in ms}) >= MIN_MISSING_RECORDS:
-            quotes = list({m.record_id: m.span for m in ms}.values())[:MISSING_QUOTES]
+            surest = sorted(ms, key=lambda m: -m.confidence)  # the clearest mentions first
+            quotes = list({m.record_id: m.span for m in reversed(surest)}.values())[::-1][:MISSING_QUOTES]
             out.append(Missing(name=t.name, records=len({m.record_id for m in ms}), quotes=quotes))
     out += [Missing(name=e.theme, records=len(e.records), quotes=e.quotes[:MISSING_QUOTES]) for e in coding.emerging]
     return sorted(out, key=lambda m: -m.records)

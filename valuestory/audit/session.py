@@ -105,7 +105,7 @@ class Audit:
             backup.unlink(missing_ok=True)
         return report
 
-    def analyse(self, llm: str = "offline") -> Findings:
+    def analyse(self, llm: str = "offline", model=None) -> Findings:
         """Steps 3-6: a run over the owner's touchpoints (listed and removed ones, so what
         customers mention that the owner removed is still found), then the findings. The run
         is made again only when the touchpoints or the data changed; ratings only change the
@@ -114,18 +114,19 @@ class Audit:
             {"name": t.name, "description": t.definition.description, "examples": list(t.definition.examples),
              "channel": t.definition.channel, "owner": t.definition.owner, "effort": t.definition.effort}
             for t in self.state.touchpoints], sort_keys=False, allow_unicode=True)
-        made_from = hashlib.sha256(f"{book}{llm}{self.project.ledger.record_count()}{self.state.uploads}".encode()
+        engine = getattr(model, "name", llm)
+        made_from = hashlib.sha256(f"{book}{engine}{self.project.ledger.record_count()}{self.state.uploads}".encode()
                                    ).hexdigest()
         store = RunStore(self.project.ledger)
         if made_from != self.state.analysed or not store.has_runs():
             path = self.project.store_dir / CODEBOOK
             path.write_text(book, encoding="utf-8")
-            run(self.project, llm, codebook=path)
+            run(self.project, llm, codebook=path, model=model)
             self.state.analysed = made_from
         reader = store.latest()
         out = findings(self.state, reader.coding, reader.scores, reader.journey, self.project.ledger.record_count(),
                        reader.opportunities, reader.info.engine)
-        self._done("fix")
+        self.save()
         return out
 
     def _snapshot(self) -> None:
@@ -137,8 +138,8 @@ class Audit:
                        if s.scope == "overall" and s.touchpoint in listed and s.emotional_impact.value is not None},
             fix_first=[t for t in reader.scores.fix_first if t in listed]))
 
-    def skip(self, step: str) -> None:
-        """A step the owner moves past without data (no upload, no ratings)."""
+    def mark(self, step: str) -> None:
+        """A step done: seen with its findings, or moved past without data."""
         self._done(step)
 
     def _done(self, step: str) -> None:

@@ -38,7 +38,7 @@ class AuditApp:
     """The pages, one handler per step; `app` is the ASGI application."""
 
     def __init__(self, root: Path, llm: str = "offline") -> None:
-        self.audit, self.llm = Audit(root), llm
+        self.root, self.llm, self._audit = root, llm, None
         self.token = secrets.token_urlsafe(24)
         get_post = ["GET", "POST"]
         self.app = Starlette(routes=[
@@ -47,6 +47,14 @@ class AuditApp:
             Route("/map", self.view("map")), Route("/scores", self.scores, methods=get_post),
             Route("/fix", self.view("fix")), Route("/ideas", self.view("ideas")), Route("/print", self.view("print"))],
             exception_handlers={PermissionError: self.refused})
+
+    @property
+    def audit(self) -> Audit:
+        # Opened by the first request: the handlers run on the server's event loop, the one
+        # thread the project's SQLite ledger may be used from.
+        if self._audit is None:
+            self._audit = Audit(self.root)
+        return self._audit
 
     def page(self, name: str, status: int = 200, **context) -> HTMLResponse:
         html = _env.get_template(f"{name}.html").render(
@@ -94,7 +102,7 @@ class AuditApp:
         if request.method == "POST":
             form = await self.form_of(request)
             if form.get("skip"):
-                self.audit.skip("words")
+                self.audit.mark("words")
                 return RedirectResponse("/scores", status_code=303)
             files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
             try:
@@ -112,13 +120,16 @@ class AuditApp:
             for i, t in enumerate(self.audit.state.touchpoints):
                 t.rating = Rating(**{k: _scale(form.get(f"{k}-{i}")) for k in Rating.model_fields})
                 t.view = _scale(form.get(f"view-{i}"))
-            self.audit.skip("scores")
+            self.audit.mark("scores")
             return RedirectResponse("/fix", status_code=303)
         return self.page("scores", findings=self.findings())
 
     def view(self, name: str):
         async def handler(request: Request) -> Response:
-            return self.page(name, findings=self.findings())
+            found = self.findings()
+            if found is not None:
+                self.audit.mark(name)  # seen: a step with findings is done
+            return self.page(name, findings=found)
         return handler
 
     async def refused(self, request: Request, exc: Exception) -> Response:

@@ -68,6 +68,8 @@ def audit(
     if not session.state.uploads:
         raise InputError("no customer data was taken", hint="Give a reviews export or survey CSV with --reviews")
     found = session.analyse(spec)
+    for step in ("map", "scores", "fix", "ideas"):
+        session.mark(step)
     summary = {"business_type": business_type, "records": found.records, "engine": found.engine,
                "fix_first": [{"touchpoint": tp, "hypotheses": [i.model_dump(mode="json") for i in found.ideas[tp]]}
                              for tp in found.fix_first],
