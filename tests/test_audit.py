@@ -63,6 +63,7 @@ def test_a_bakery_audit_finds_three_to_fix_with_five_ideas_in_the_customers_word
                 assert texts[q.record_id][q.start:q.end] == q.text  # their own words, verbatim
     queue = found.ideas["Queue and waiting"]
     assert queue[0].friction == "waiting" and queue[0].hypothesis.startswith("4 of the")
+    assert queue[0].change.startswith("Set up a grab-and-go shelf")  # a bakery's idea before any business's
     assert "Reviewer" not in json.dumps([s.model_dump(mode="json") for s in found.touchpoints])
     assert not any("Anna K" in t or "Tom B" in t for t in texts.values())  # reviewers' names never stored
     # saved after every step: a new session on the folder has the owner's answers
@@ -87,6 +88,7 @@ def test_ratings_fill_in_where_there_is_no_data_and_the_gap_compares_the_owners_
     assert waiting.source == "data" and waiting.gap is not None and waiting.gap > 1
     assert found.gaps[0] == "Waiting on arrival"
     assert "Complaints and follow-up" in found.fix_first + found.easy_fixes
+    assert found.ideas["Waiting on arrival"][0].change.startswith("Leave a 10-minute buffer")  # a salon's own
 
 
 def test_next_quarter_keeps_the_last_findings_and_says_what_changed(tmp_path):

@@ -121,7 +121,7 @@ def _ideas(touchpoint: str, mentions: list[Mention], state: AuditState,
         return [AuditIdea(touchpoint=touchpoint, rank=o.rank, friction=o.friction or "drafted", hypothesis=o.hypothesis,
                           change=o.change, time="", money="", who=o.resources, measure=o.success_measure,
                           risk=o.unintended_consequences, quotes=o.quotes) for o in drafted]
-    return ideas(touchpoint, mentions, TYPES[state.business_type].staff)
+    return ideas(touchpoint, mentions, state.business_type, TYPES[state.business_type].staff)
 
 
 def _changes(state: AuditState, shown: list[Scored]) -> list[Change]:

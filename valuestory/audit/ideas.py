@@ -1,5 +1,6 @@
 """Improvement hypotheses for a small business, offline: a library keyed by the kind of
-friction customers report at a touchpoint, in the words of a business without a research team.
+business and the kind of friction customers report at a touchpoint, in the words of a business
+without a research team.
 
 Each names what exactly changes, what it needs (time, money, who), how to tell it worked and
 what could go wrong. The kinds customers report at the touchpoint come first, each hypothesis
@@ -125,6 +126,81 @@ LIBRARY: dict[str, list[Idea]] = {
          "saying no may lose those customers"),
     ],
 }
+# What a kind of friction calls for in a kind of business, before the ideas any business
+# could try: a salon's waiting is an appointment running late, a web shop's is a parcel.
+BY_TYPE: dict[str, dict[str, list[Idea]]] = {
+    "cafe_bakery": {
+        "availability": [
+            ("Bake a second batch of the bestsellers for the afternoon, and say on the door and online when it is out",
+             "two weeks of tracking what sells out when", "some flour and an hour of baking", "the baker",
+             "the time each bestseller sells out; wasted trips in reviews", "unsold afternoon bread is waste")],
+        "waiting": [
+            ("Set up a grab-and-go shelf for bread and pastries so those customers skip the coffee queue",
+             "a day", "a shelf and labels", "you and the counter staff", "queue length at 8-9am; sales per hour",
+             "pastries on a shelf go stale faster")],
+        "quality": [
+            ("Sell yesterday's bakes as 'day-old' at a discount instead of as fresh", "from tomorrow",
+             "lower price on leftovers", "the counter staff", "complaints about stale items",
+             "some full-price sales move to day-old")],
+    },
+    "restaurant": {
+        "waiting": [
+            ("Tell the table how long mains will take when they order, and bring bread or water meanwhile",
+             "from the next service", "a little bread", "the waiting staff", "complaints about waiting; table turn time",
+             "a quoted time that slips makes it worse")],
+        "availability": [
+            ("Keep two tables for walk-ins and offer a call-back list when full", "a week", "none", "front of house",
+             "walk-ins turned away; covers per night", "fewer bookable tables")],
+    },
+    "salon": {
+        "waiting": [
+            ("Leave a 10-minute buffer after colour appointments, which run over most", "from next week's diary",
+             "one fewer slot a day at first", "the front desk", "minutes clients wait past their slot",
+             "fewer appointments a day")],
+        "availability": [
+            ("Open a late evening or an extra Saturday chair for the slots most asked for", "a month", "a stylist's hours",
+             "you and the stylists", "waiting list for those slots; new bookings", "quiet extra hours cost wages")],
+        "quality": [
+            ("Do a strand test and agree a photo of the result before every colour", "from now", "15 minutes a colour",
+             "the stylists", "re-dos and refunds for colour", "appointments take longer")],
+    },
+    "trades": {
+        "waiting": [
+            ("Text the customer an arrival window the evening before, and again when the crew sets off", "a week",
+             "a texting tool", "the office", "no-show complaints; calls asking 'where are you'", "a window missed is noticed")],
+        "cost": [
+            ("Put extras in writing before doing them, with the price, and get a yes by text", "from the next job",
+             "none", "the crew", "complaints that the bill was higher than the quote", "a job pauses while waiting for a yes")],
+    },
+    "clinic": {
+        "availability": [
+            ("Open online booking for follow-ups so the phone line is free for new patients", "a month",
+             "a booking tool subscription", "reception", "calls not answered; time to get an appointment",
+             "patients without internet need the phone still")],
+        "waiting": [
+            ("Text patients when the clinic is running more than 15 minutes late", "a week", "a texting tool",
+             "reception", "complaints about waiting room time", "patients arrive late in turn")],
+    },
+    "local_shop": {
+        "availability": [
+            ("Offer to order in what is out of stock, with a text when it arrives", "a week", "none", "the shop staff",
+             "orders taken; complaints about stock", "orders that are never collected")],
+    },
+    "online_shop": {
+        "waiting": [
+            ("Show a delivery date, not a number of days, at checkout, and email when it changes", "two weeks",
+             "shop settings or a plug-in", "you", "'where is my order' emails; delivery complaints",
+             "a date promised and missed costs a review")],
+        "quality": [
+            ("Add a photo of every parcel before it leaves, and pack fragile items in double boxes", "a week",
+             "better packaging", "fulfilment", "items arriving damaged; refunds", "packaging cost")],
+    },
+    "software": {
+        "failure": [
+            ("Fix the most reported bug first and tell every customer who reported it", "a sprint", "developer time",
+             "the product team", "tickets about it; those customers' renewals", "other work waits")],
+    },
+}
 GENERAL: list[Idea] = [
     ("Ask customers one question about “{tp}” right after it happens (a card, a text, a QR code)", "a week",
      "printing or a survey tool", "you", "answers per week; the share that are positive", "too many questions annoy people"),
@@ -157,13 +233,15 @@ def friction_of(quotes: list[str]) -> Counter:
     return Counter(k for q in quotes for k, p in FRICTION.items() if p.search(q))
 
 
-def ideas(touchpoint: str, mentions: list[Mention], staff: str, n: int = 5) -> list[AuditIdea]:
-    """Five hypotheses for a touchpoint: those for the kinds of friction its customers report
-    first (with their words), general practice after, labelled so."""
+def ideas(touchpoint: str, mentions: list[Mention], business: str, staff: str, n: int = 5) -> list[AuditIdea]:
+    """Five hypotheses for a touchpoint: for the kinds of friction its customers report first
+    (with their words), those of this kind of business before any business's; general
+    practice after, labelled so."""
     negative = sorted((m for m in mentions if m.touchpoint == touchpoint and m.sentiment < 0), key=lambda m: m.sentiment)
     kinds = [k for k, _ in friction_of([m.quote for m in negative]).most_common() if k in LIBRARY]
-    first = [(k, idea) for k in kinds for idea in LIBRARY[k][:PER_KIND]]
-    rest = [(k, idea) for k in kinds for idea in LIBRARY[k][PER_KIND:]]
+    library = {k: BY_TYPE.get(business, {}).get(k, []) + LIBRARY[k] for k in kinds}
+    first = [(k, idea) for k in kinds for idea in library[k][:PER_KIND]]
+    rest = [(k, idea) for k in kinds for idea in library[k][PER_KIND:]]
     chosen = (first + rest)[:n]
     chosen += [("general practice", idea) for idea in GENERAL][:n - len(chosen)]
     records = len({m.record_id for m in negative})
