@@ -70,6 +70,21 @@ class RunStore:
                               "(SELECT run_id FROM artefacts) ORDER BY finished_at DESC, rowid DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
+    def all(self) -> list[RunInfo]:
+        """Every run, newest first, finished or not."""
+        rows = self.db.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, rowid DESC")
+        return [_info(row) for row in rows.fetchall()]
+
+    def get(self, run_id: str) -> RunReader:
+        """A finished run by its id, or by a unique start of it (`run-3f2a`)."""
+        ids = [r for (r,) in self.db.execute("SELECT run_id FROM runs WHERE status = 'done' AND run_id LIKE ? "
+                                             "AND run_id IN (SELECT run_id FROM artefacts)", (f"{run_id}%",))]
+        if len(ids) != 1:
+            known = ", ".join(i.run_id for i in self.all()[:5]) or "none yet"
+            raise ValuestoryError(f"{'No' if not ids else 'More than one'} finished run {run_id!r} in this project "
+                                  f"(latest: {known}); `valuestory runs list` shows them all")
+        return RunReader(self.ledger, ids[0])
+
     def has_runs(self) -> bool:
         return self._latest_id() is not None
 
@@ -81,6 +96,15 @@ class RunStore:
         return RunReader(self.ledger, run_id)
 
 
+def _info(row: tuple) -> RunInfo:
+    values = dict(zip(RUN_COLUMNS, row, strict=True))
+    for k in ("prompts", "inputs", "summary"):
+        values[k] = json.loads(values[k]) if values[k] else None
+    values["prompts"] = values["prompts"] or {}
+    values["inputs"] = values["inputs"] or {}
+    return RunInfo(**values)
+
+
 class RunReader:
     """The artefacts of one finished run, typed as their stages produced them."""
 
@@ -89,12 +113,7 @@ class RunReader:
         row = ledger.db.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise ValuestoryError(f"No run {run_id!r} in this project")
-        values = dict(zip(RUN_COLUMNS, row, strict=True))
-        for k in ("prompts", "inputs", "summary"):
-            values[k] = json.loads(values[k]) if values[k] else None
-        values["prompts"] = values["prompts"] or {}
-        values["inputs"] = values["inputs"] or {}
-        self.info = RunInfo(**values)
+        self.info = _info(row)
         self._cache: dict[str, BaseModel] = {}
 
     def artefact(self, stage: str) -> BaseModel:

@@ -9,7 +9,7 @@ import typer
 
 from valuestory import __version__
 
-from . import audit, export, run, store
+from . import audit, export, run, runs, store
 from . import eval as eval_commands
 from .common import console
 
@@ -21,10 +21,12 @@ app = typer.Typer(
 )
 TOP = ("ingest", "run", "report", "search", "audit", "eval")  # what users type most, listed first
 _commands = [c for m in (store, run, audit, eval_commands) for c in m.app.registered_commands]
+_commands += runs.diff_app.registered_commands
 _commands.sort(key=lambda c: TOP.index(c.name or c.callback.__name__) if (c.name or c.callback.__name__) in TOP
                else len(TOP))
 app.registered_commands.extend(_commands)
 app.add_typer(export.app, name="export")
+app.add_typer(runs.app, name="runs")
 
 
 def _version(value: bool) -> None:

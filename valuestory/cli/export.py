@@ -13,9 +13,9 @@ import typer
 from valuestory.project import find_project
 from valuestory.render.exports import KINDS, spreadsheet_safe
 from valuestory.render.exports import rows as export_rows
-from valuestory.stores.runs import RunStore
 
 from .common import Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, handles_errors
+from .runs import RunOpt, reader_of
 
 app = typer.Typer(help="Export what the project holds, as CSV or JSON.", no_args_is_help=True)
 
@@ -76,8 +76,9 @@ def write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str)
 
 
 def _command(what: str):
-    def command(fmt: FormatOpt = Format.csv, output: OutputOpt = None, project_dir: ProjectOpt = None) -> None:
-        reader = RunStore(find_project(project_dir).require().ledger).latest()
+    def command(fmt: FormatOpt = Format.csv, output: OutputOpt = None, run_id: RunOpt = None,
+                project_dir: ProjectOpt = None) -> None:
+        reader = reader_of(find_project(project_dir).require(), run_id)
         write_rows(export_rows(reader, what, csv=fmt is Format.csv), fmt, output, what)
     command.__doc__ = HELP[what]
     command.__name__ = f"export_{what}"

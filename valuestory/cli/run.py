@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from valuestory.project import Project, find_project
+from valuestory.stores.runs import RunStore
 
 from .common import ChromaOpt, LlmOpt, ProjectOpt, console, handles_errors, progress
 
@@ -26,6 +29,8 @@ def run(
     llm: LlmOpt = None,
     codebook: CodebookOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the planned calls, tokens and cost; call nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON (with its run_id), "
+                                          "for schedulers and scripts.")] = False,
     project_dir: ProjectOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
@@ -42,6 +47,12 @@ def run(
         return
     with progress() as update:
         result = run_pipeline(project, spec, codebook, update)
+    if as_json:
+        info = RunStore(project.ledger).get(result.run_id).info
+        console.print_json(json.dumps({"run_id": result.run_id, "engine": result.engine, "model": result.model,
+                                       "summary": info.summary.model_dump() if info.summary else None,
+                                       "calls": result.calls, "groundedness": result.groundedness}))
+        return
     _print_run_summary(result)
     console.print("Next: `valuestory report` writes the value story map (HTML or Markdown).")
 
@@ -102,17 +113,26 @@ def report(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: "
                                                    "out/report.html or out/report.md in the project).",
                                                    show_default=False)] = None,
+    run_id: Annotated[Optional[str], typer.Option("--run", help="The run to report (its id or a unique start); "
+                                                  "default: the latest.", show_default=False)] = None,
     project_dir: ProjectOpt = None,
 ) -> None:
-    """Write the value story map of the latest run: summary and the three touchpoints to fix
-    first, the journey per persona, the scorecard with charts, the touchpoint network,
-    sensemaking hypotheses, the customer value map, opportunities, and an appendix where
-    every quote is shown in its record."""
+    """Write the value story map of a run (the latest by default): summary and the three
+    touchpoints to fix first, the journey per persona, the scorecard with charts, the
+    touchpoint network, sensemaking hypotheses, the customer value map, opportunities, and an
+    appendix where every quote is shown in its record. Each run's report is kept
+    (out/report-RUN.html) and the latest run's is also out/report.html."""
     from valuestory.render.report import write
-    from valuestory.stores.runs import RunStore
+
+    from .runs import reader_of
     project = find_project(project_dir).require()
-    reader = RunStore(project.ledger).latest()
-    path = write(project, output or project.root / "out" / f"report.{fmt.value}", fmt.value, reader)
+    reader = reader_of(project, run_id)
+    if output:
+        path = write(project, output, fmt.value, reader)
+    else:
+        path = write(project, project.root / "out" / f"report-{reader.run_id}.{fmt.value}", fmt.value, reader)
+        if reader.run_id == RunStore(project.ledger).latest().run_id:
+            shutil.copyfile(path, project.root / "out" / f"report.{fmt.value}")
     console.print(f"Report written: {path}")
     _print_top_three(reader.info.summary.model_dump() if reader.info.summary else {})
 

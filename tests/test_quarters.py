@@ -1,0 +1,84 @@
+"""Research ops, quarter to quarter: runs listed and shown, reports and exports of any run,
+and `diff` between two runs or two periods of one run flagging the change planted in the data
+and not the control touchpoint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from valuestory.pipeline.changes import Side, compare, period_range, within
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYOUT_Q2 = ["Payouts are slow, it took a week", "My payout took nine days, terrible", "Payouts take forever",
+             "The payout was late again", "Waiting days for payouts is awful", "Slow payouts hurt my cash flow"]
+PAYOUT_Q3 = ["Instant payouts are brilliant", "Payouts arrive in minutes now, love it", "Fast payouts, great",
+             "The new instant payout is a relief", "Payouts are quick and easy now", "Great payouts, money the same day"]
+CONTROL = ["The invoices are fine", "Invoices look okay", "Invoices work as expected", "The invoice is fine",
+           "Invoices are alright", "Invoicing is fine"]
+
+
+def cli(*args: str, cwd: Path, check: int | None = 0) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("valuestory")
+    done = subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd)
+    if check is not None:
+        assert done.returncode == check, done.stdout + done.stderr
+    return done
+
+
+def write_quarter(path: Path, quarter: str, start: int, payouts: list[str]) -> None:
+    month = {"Q2": "05", "Q3": "08"}[quarter]
+    rows = ["id,date,score,comment"]
+    for i, (p, c) in enumerate(zip(payouts, CONTROL, strict=True)):
+        rows.append(f"{start + i},2026-{month}-{10 + i},{3 if quarter == 'Q2' else 9},\"{p}. {c}.\"")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_q2_then_q3_diff_flags_the_planted_change_and_not_the_control(tmp_path):
+    write_quarter(tmp_path / "q2.csv", "Q2", 100, PAYOUT_Q2)
+    cli("ingest", "q2.csv", cwd=tmp_path)
+    first = json.loads(cli("run", "--json", cwd=tmp_path).stdout)
+    write_quarter(tmp_path / "q3.csv", "Q3", 200, PAYOUT_Q3)
+    cli("ingest", "q3.csv", cwd=tmp_path)
+    second = json.loads(cli("run", "--json", cwd=tmp_path).stdout)
+    assert first["run_id"] != second["run_id"] and second["summary"]["mentions"] > first["summary"]["mentions"]
+    listed = cli("runs", "list", cwd=tmp_path).stdout
+    assert first["run_id"] in listed and second["run_id"] in listed
+    shown = cli("runs", "show", first["run_id"][:10], cwd=tmp_path).stdout
+    assert f"run {first['run_id']}: done" in shown and "mentions 12" in shown and "engine offline" in shown
+    # reports and exports of either run; each run's report kept, the latest also under a stable name
+    cli("report", "--run", first["run_id"], cwd=tmp_path)
+    cli("report", cwd=tmp_path)
+    out = tmp_path / "out"
+    assert (out / f"report-{first['run_id']}.html").exists() and (out / f"report-{second['run_id']}.html").exists()
+    assert (out / "report.html").read_bytes() == (out / f"report-{second['run_id']}.html").read_bytes()
+    early = json.loads(cli("export", "mentions", "--run", first["run_id"], "-f", "json", cwd=tmp_path).stdout)
+    assert {m["run_id"] for m in early} == {first["run_id"]}
+    # two runs: payouts flagged (negative to positive), the invoices control not; exit 3 for schedulers
+    done = cli("diff", first["run_id"], second["run_id"], "--json", cwd=tmp_path, check=3)
+    changes = json.loads(done.stdout)
+    by_tp = {c["touchpoint"]: c for c in changes["touchpoints"]}
+    payouts = next(c for tp, c in by_tp.items() if "ayout" in tp)
+    assert payouts["flagged"] and payouts["difference"]["low"] > 0 and payouts["quotes"]
+    control = [c for tp, c in by_tp.items() if "nvoic" in tp]
+    assert control and not any(c["flagged"] for c in control)
+    # two periods of the latest run, by record date: the same finding
+    periods = json.loads(cli("diff", "--period", "2026Q2", "--vs", "2026Q3", "--json", cwd=tmp_path, check=3).stdout)
+    assert periods["records_before"] == 6 and periods["records_after"] == 6
+    assert any(c["flagged"] and "ayout" in c["touchpoint"] for c in periods["touchpoints"])
+    text = cli("diff", "--period", "2026Q2", "--vs", "2026Q3", cwd=tmp_path, check=3).stdout
+    assert "changed" in text and "2026Q2" in text
+    bad = cli("diff", "--period", "2026Q5", "--vs", "2026Q3", cwd=tmp_path, check=2)
+    assert "not a period" in bad.stderr
+    none = cli("diff", "--period", "2026Q2", "--vs", "2026Q2", cwd=tmp_path, check=0)
+    assert "No change is flagged" in none.stdout
+
+
+def test_periods_and_a_side_without_dates():
+    assert period_range("2026Q4") == (period_range("2026-10")[0], period_range("2027")[0])
+    assert period_range("2026-02")[1].isoformat() == "2026-03-01"
+    empty = Side(label="x", records=[], mentions=[])
+    assert within(empty, None, None, "y").records == []
+    assert compare(empty, empty).touchpoints == [] and compare(empty, empty).flagged == []
