@@ -9,6 +9,8 @@ model: the requests each stage would send, priced by the runner.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from valuestory import prompts
 from valuestory.codebook import load_codebook
 from valuestory.errors import ValuestoryError
 from valuestory.llm.models import ChatModel, OpenAIChat, make_model
@@ -28,7 +31,7 @@ from valuestory.stores.lock import writing
 from valuestory.stores.runs import RunStore
 
 from . import METHOD
-from .artefacts import Coding, Provenance, RunSummary, Scorecard
+from .artefacts import ARTEFACTS, Coding, Provenance, RunSummary, Scorecard
 from .contract import ChunkRef, Corpus, Stage, stages
 
 Progress = Callable[[str, int, int], None]
@@ -135,13 +138,23 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     try:
         runner = _runner(project, model, run_id, on_progress) if model else None
         artefacts: dict[str, object] = {"corpus": corpus}
+        made_from: dict[str, str] = {"corpus": corpus_hash(corpus)}
         outputs = []
         for number, stage in enumerate(resolved, start=1):
             label = f"{number}/{len(resolved)} {stage.name}"  # a bar per stage; a model's calls advance it
             if on_progress:
                 on_progress(label, 0, 1)
-            provenance, artefacts[stage.name] = run_stage(stage, artefacts, runner, corpus.embedding)
-            outputs.append((provenance, artefacts[stage.name]))
+            made_from[stage.name] = key = stage_key(stage, made_from, model.name if model else corpus.embedding)
+            # A stage made offline is made again only from other inputs; one on a model is
+            # always asked (its answers come from the cache, and one that failed is asked anew).
+            offline = runner is None or stage.model is None
+            if offline and (done := store.made_from(stage.name, key)) is not None:
+                data, made_by = done
+                artefacts[stage.name] = ARTEFACTS[stage.name].model_validate_json(data)
+                provenance = Provenance(stage=stage.name, seconds=0.0, **made_by)
+            else:
+                provenance, artefacts[stage.name] = run_stage(stage, artefacts, runner, corpus.embedding)
+            outputs.append((provenance, artefacts[stage.name], key))
             if on_progress:
                 on_progress(label, 1, 1)
         coding, card = artefacts["catalogue"], artefacts["scores"]
@@ -156,6 +169,27 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
         raise
     return RunResult(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, coding, card,
                      summary.decisions, groundedness, dropped, project.ledger.call_totals(run_id))
+
+
+def corpus_hash(corpus: Corpus) -> str:
+    """What the corpus is, for the stages that read it: every record's content, the chunks and
+    their ingest batches, the codebook, the personas and the embedding."""
+    h = hashlib.sha256(corpus.embedding.encode())
+    for r in corpus.records:
+        h.update(r.content_hash().encode())
+    for c in corpus.chunks:
+        h.update(f"{c.chunk_id}|{c.start}|{c.end}|{c.batch}".encode())
+    h.update(json.dumps([t.model_dump(mode="json") for t in corpus.codebook or ()], sort_keys=True).encode())
+    h.update(json.dumps([p.model_dump(mode="json") for p in corpus.personas], sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def stage_key(stage: Stage, made_from: dict[str, str], engine: str) -> str:
+    """A stage's output is fixed by its version, its engine (with the prompt templates' own
+    hashes) and what its inputs were made from."""
+    templates = [prompts.digest(p) for p in stage.model.prompts] if stage.model else []
+    parts = [stage.name, stage.version, engine, *templates, *(f"{k}={made_from[k]}" for k in stage.needs)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def plan(project: Project, llm: str, codebook: Path | None = None, model: ChatModel | None = None) -> list[dict]:

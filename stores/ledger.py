@@ -96,6 +96,12 @@ MIGRATIONS = [
     ALTER TABLE sources ADD COLUMN origin TEXT;
     CREATE INDEX sources_origin ON sources(origin);
     """,
+    """
+    -- what a stage's output was made from (its inputs, version, engine): an unchanged re-run
+    -- takes the output of the run that made it instead of making it again
+    ALTER TABLE artefacts ADD COLUMN inputs_hash TEXT;
+    CREATE INDEX artefacts_inputs ON artefacts(stage, inputs_hash);
+    """,
 ]
 
 

@@ -44,13 +44,14 @@ class RunStore:
                         (run_id, _now(), None, engine, model, json.dumps(prompts), json.dumps(inputs),
                          codebook, "running", None))
 
-    def finish(self, run_id: str, outputs: list[tuple[Provenance, BaseModel]], summary: RunSummary) -> None:
-        """A run's outputs land together, or not at all."""
+    def finish(self, run_id: str, outputs: list[tuple[Provenance, BaseModel, str]], summary: RunSummary) -> None:
+        """A run's outputs land together, or not at all: (what made it, the output, the hash
+        of what it was made from)."""
         with self.ledger.transaction():
             self.db.executemany(
-                "INSERT INTO artefacts VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO artefacts VALUES (?,?,?,?,?,?,?,?,?)",
                 ((run_id, p.stage, p.engine, p.version, p.model, json.dumps(p.prompts), p.seconds,
-                  artefact.model_dump_json()) for p, artefact in outputs))
+                  artefact.model_dump_json(), made_from) for p, artefact, made_from in outputs))
             self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
                             (_now(), summary.model_dump_json(), run_id))
 
@@ -64,6 +65,17 @@ class RunStore:
     def fail(self, run_id: str, error: str) -> None:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
                         (_now(), f"failed: {error}"[:500], run_id))
+
+    def made_from(self, stage: str, inputs_hash: str) -> tuple[str, dict] | None:
+        """The output a finished run made from the very same inputs, with what made it."""
+        row = self.db.execute(
+            "SELECT a.data, a.engine, a.version, a.model, a.prompts FROM artefacts a JOIN runs r USING (run_id) "
+            "WHERE a.stage = ? AND a.inputs_hash = ? AND r.status = 'done' ORDER BY r.finished_at DESC LIMIT 1",
+            (stage, inputs_hash)).fetchone()
+        if row is None:
+            return None
+        data, engine, version, model, prompts = row
+        return data, {"engine": engine, "version": version, "model": model or "", "prompts": json.loads(prompts or "[]")}
 
     def _latest_id(self) -> str | None:
         row = self.db.execute("SELECT run_id FROM runs WHERE status = 'done' AND run_id IN "

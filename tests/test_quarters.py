@@ -82,3 +82,32 @@ def test_periods_and_a_side_without_dates():
     empty = Side(label="x", records=[], mentions=[])
     assert within(empty, None, None, "y").records == []
     assert compare(empty, empty).touchpoints == [] and compare(empty, empty).flagged == []
+
+
+def test_an_unchanged_rerun_takes_every_stage_from_the_run_that_made_it(tmp_path):
+    from valuestory.ingest.ingest import ingest
+    from valuestory.pipeline import METHOD
+    from valuestory.pipeline.run import run
+    from valuestory.project import Project
+    from valuestory.render.exports import KINDS, rows
+    from valuestory.stores.runs import RunStore
+
+    write_quarter(tmp_path / "q2.csv", "Q2", 100, PAYOUT_Q2)
+    project = Project(tmp_path / "p")
+    project.create()
+    ingest(project, [tmp_path / "q2.csv"])
+    first, second = run(project), run(project)
+    store = RunStore(project.ledger)
+    made, taken = store.get(first.run_id), store.get(second.run_id)
+    assert [p.stage for p in taken.provenance()] == list(METHOD)
+    assert all(p.seconds == 0.0 and p.engine == "offline" for p in taken.provenance())  # no stage made again
+    assert any(p.seconds > 0 for p in made.provenance())
+
+    def exported(reader):
+        return {k: [{c: v for c, v in r.items() if c != "run_id"} for r in rows(reader, k, csv=True)] for k in KINDS}
+    assert exported(made) == exported(taken)  # identical exports
+    write_quarter(tmp_path / "q3.csv", "Q3", 200, PAYOUT_Q3)
+    ingest(project, [tmp_path / "q3.csv"])
+    third = store.get(run(project).run_id)
+    assert next(p for p in third.provenance() if p.stage == "mentions").seconds > 0  # new records: made again
+    assert len(third.coding.mentions) > len(taken.coding.mentions)
