@@ -5,6 +5,7 @@ and not the control touchpoint."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,45 @@ def test_an_unchanged_rerun_takes_every_stage_from_the_run_that_made_it(tmp_path
     third = store.get(run(project).run_id)
     assert next(p for p in third.provenance() if p.stage == "mentions").seconds > 0  # new records: made again
     assert len(third.coding.mentions) > len(taken.coding.mentions)
+
+
+def test_declared_sources_a_schedule_in_a_temporary_crontab_and_overlapping_runs(tmp_path):
+    (tmp_path / "exports").mkdir()
+    write_quarter(tmp_path / "exports" / "nps_q2.csv", "Q2", 100, PAYOUT_Q2)
+    cli("init", ".", cwd=tmp_path)
+    assert "declares no [[sources]]" in cli("ingest", cwd=tmp_path, check=2).stderr
+    with (tmp_path / "valuestory.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[[sources]]\npath = "exports/nps_*.csv"\nkind = "nps"\n')
+    assert "1 stored" in cli("ingest", cwd=tmp_path).stdout  # no path: the declared sources
+    assert "1 unchanged" in cli("ingest", cwd=tmp_path).stdout
+    first = json.loads(cli("run", "--json", "--changes", cwd=tmp_path).stdout)
+    write_quarter(tmp_path / "exports" / "nps_q3.csv", "Q3", 200, PAYOUT_Q3)
+    told = tmp_path / "told.json"
+    done = cli("run", "--ingest", "--changes", "--json", "--notify", f"cat > {told}", cwd=tmp_path, check=3)
+    summary = json.loads(done.stdout)
+    assert summary["changes"]["since"] == first["run_id"] and summary["changes"]["flagged"]
+    assert json.loads(told.read_text())["run_id"] == summary["run_id"]  # the notification got the summary
+    # the schedule, into a temporary crontab file: shown first, then written, replaced, removed
+    tab = tmp_path / "crontab.txt"
+    tab.write_text("0 1 * * * echo keep me\n", encoding="utf-8")
+    shown = cli("schedule", "show", "--every", "quarterly", "--at", "07:15", cwd=tmp_path).stdout
+    assert "15 7 1 1,4,7,10 *" in " ".join(shown.split()) and not tab.read_text().count("valuestory")
+    cli("schedule", "install", "--every", "weekly", "--crontab", str(tab), cwd=tmp_path)
+    cli("schedule", "install", "--every", "quarterly", "--at", "07:15", "--crontab", str(tab), cwd=tmp_path)
+    lines = tab.read_text().splitlines()
+    assert lines[0] == "0 1 * * * echo keep me" and sum("valuestory schedule:" in x for x in lines) == 1
+    job = lines[-1]
+    assert job.startswith("15 7 1 1,4,7,10 * cd ") and "VALUESTORY_LOCK_WAIT=0" in job
+    assert "run --ingest --changes --json" in job and job.endswith("schedule.log 2>&1")
+    units = tmp_path / "units"
+    cli("schedule", "install", "--systemd", "--unit-dir", str(units), "--every", "monthly", cwd=tmp_path)
+    timer = next(units.glob("*.timer")).read_text()
+    assert "OnCalendar=*-*-01 06:00:00" in timer and "SuccessExitStatus=3" in next(units.glob("*.service")).read_text()
+    cli("schedule", "remove", "--crontab", str(tab), cwd=tmp_path)
+    assert tab.read_text() == "0 1 * * * echo keep me\n"
+    # two runs at once: the scheduled one does not wait, it says who is writing and exits 2
+    from valuestory.stores.lock import writing
+    with writing(tmp_path / ".valuestory", "run"):
+        env_cli = subprocess.run([str(Path(sys.executable).with_name("valuestory")), "run"], capture_output=True,
+                                 text=True, cwd=tmp_path, env={**os.environ, "VALUESTORY_LOCK_WAIT": "0"})
+    assert env_cli.returncode == 2 and "is writing to this project" in " ".join(env_cli.stderr.split())

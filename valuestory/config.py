@@ -60,6 +60,13 @@ class PersonaSection(_Section):
     where: dict[str, str | list[str]] = {}
 
 
+class SourceSection(_Section):
+    """A declared source: a path or glob (relative to the project), with how to read it."""
+    path: str
+    kind: str | None = None
+    map: dict[str, str] = {}  # field -> column, as `--map` gives it
+
+
 class RunSection(_Section):
     llm: str = "offline"
     timeout: float = Field(120.0, gt=0)  # seconds one model call may take
@@ -76,6 +83,7 @@ class Config(_Section):
     interviews: InterviewsSection = InterviewsSection()
     run: RunSection = RunSection()
     personas: list[PersonaSection] = []
+    sources: list[SourceSection] = []
 
     def collection_name(self) -> str:
         return self.store.collection or collection_name_for(self.project.name)
@@ -161,6 +169,13 @@ llm = "offline"
 
 # Personas: who the value stories are told for. Without any, every distinct segment with
 # enough records becomes one; without segments, everyone is one persona.
+# Sources `valuestory ingest` (with no path) and `valuestory run --ingest` read; paths and
+# globs are relative to this folder.
+# [[sources]]
+# path = "exports/nps_*.csv"
+# kind = "nps"
+# map = {{ score = "Q3", text = "Tell us why" }}
+
 # [[personas]]
 # name = "Solo tradesperson"
 # description = "Works alone; cash flow is everything"

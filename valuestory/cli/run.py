@@ -15,7 +15,8 @@ from rich.table import Table
 from valuestory.project import Project, find_project
 from valuestory.stores.runs import RunStore
 
-from .common import ChromaOpt, LlmOpt, ProjectOpt, console, handles_errors, progress
+from .common import ChromaOpt, LlmOpt, ProjectOpt, console, err, handles_errors, progress
+from .runs import FLAGGED_EXIT
 
 app = typer.Typer()
 CodebookOpt = Annotated[Optional[Path], typer.Option(
@@ -31,6 +32,15 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the planned calls, tokens and cost; call nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON (with its run_id), "
                                           "for schedulers and scripts.")] = False,
+    ingest_first: Annotated[bool, typer.Option("--ingest", help="Ingest the [[sources]] declared in valuestory.toml "
+                                               "first: what is new or changed.")] = False,
+    changes: Annotated[bool, typer.Option("--changes", help="Compare with the previous run (`valuestory diff`) and "
+                                          "exit 3 when a change is flagged.")] = False,
+    notify: Annotated[Optional[str], typer.Option("--notify", help="A command run with the JSON summary on its "
+                                                  "standard input, e.g. a mail or chat script.",
+                                                  show_default=False)] = None,
+    webhook: Annotated[Optional[str], typer.Option("--webhook", help="A URL the JSON summary is POSTed to.",
+                                                   show_default=False)] = None,
     project_dir: ProjectOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
@@ -45,16 +55,55 @@ def run(
     if dry_run:
         _dry_run(project, spec, codebook)
         return
+    if ingest_first:
+        from .store import _print_ingest_summary, ingest_declared
+        reports = ingest_declared(project)
+        if not as_json:
+            _print_ingest_summary(reports)
+    store = RunStore(project.ledger)
+    previous = store.latest() if changes and store.has_runs() else None
     with progress() as update:
         result = run_pipeline(project, spec, codebook, update)
+    info = store.get(result.run_id).info
+    report = {"run_id": result.run_id, "engine": result.engine, "model": result.model,
+              "summary": info.summary.model_dump() if info.summary else None, "calls": result.calls,
+              "groundedness": result.groundedness}
+    flagged = []
+    if previous is not None:
+        from .runs import changes_of
+        found = changes_of(project, [previous.run_id, result.run_id], None, None, None, None)
+        flagged = [c.model_dump(mode="json") for c in found.flagged]
+        report["changes"] = {"since": previous.run_id, "flagged": flagged, "new": found.new, "vanished": found.vanished}
+    if notify or webhook:
+        _tell(report, notify, webhook)
     if as_json:
-        info = RunStore(project.ledger).get(result.run_id).info
-        console.print_json(json.dumps({"run_id": result.run_id, "engine": result.engine, "model": result.model,
-                                       "summary": info.summary.model_dump() if info.summary else None,
-                                       "calls": result.calls, "groundedness": result.groundedness}))
-        return
-    _print_run_summary(result)
-    console.print("Next: `valuestory report` writes the value story map (HTML or Markdown).")
+        console.print_json(json.dumps(report))
+    else:
+        _print_run_summary(result)
+        if previous is not None:
+            console.print(f"Since {previous.run_id}: " + ("; ".join(
+                f"{c['touchpoint']} {c['difference']['value']:+.2f}" for c in flagged) or "no change is flagged"))
+        console.print("Next: `valuestory report` writes the value story map (HTML or Markdown).")
+    if flagged:
+        raise typer.Exit(FLAGGED_EXIT)
+
+
+def _tell(report: dict, command: str | None, url: str | None) -> None:
+    """The summary to a notification command (on its stdin) and a webhook (POSTed as JSON);
+    either failing is said, and does not fail the run."""
+    import subprocess
+    import urllib.request
+    body = json.dumps(report).encode()
+    if command:
+        done = subprocess.run(command, shell=True, input=body, capture_output=True, timeout=60)
+        if done.returncode:
+            err.print(f"[yellow]the notification command exited {done.returncode}[/yellow]", highlight=False)
+    if url:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST",
+                                                          headers={"Content-Type": "application/json"}), timeout=30)
+        except OSError as exc:
+            err.print(f"[yellow]the webhook could not be reached ({escape(str(exc))})[/yellow]", highlight=False)
 
 
 def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:

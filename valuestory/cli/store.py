@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from valuestory.errors import InputError
 from valuestory.project import ENV_VAR, Project, find_project
 
 from .common import ChromaOpt, Kind, KindOpt, ProjectOpt, console, err, handles_errors, progress, shown
@@ -39,7 +40,9 @@ def init(
 @app.command()
 @handles_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of research data.", show_default=False)],
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Files and folders of research data (default: the [[sources]] declared in valuestory.toml).",
+        show_default=False)] = None,
     kind: Annotated[Optional[Kind], typer.Option(
         "--kind", "-k", help="Read every file as this kind instead of detecting it from the "
                              "folder name, extension and headers.", show_default=False)] = None,
@@ -59,21 +62,45 @@ def ingest(
     records. A file is stored whole or not at all. Exits 1 if any file failed.
     """
     from valuestory.connectors.tabular import parse_mapping
-    from valuestory.ingest.ingest import ingest as run_ingest
     mapping = parse_mapping(map_ or [])
     project = find_project(project_dir, chroma_url)
     if project.create():
         console.print(f"Created project {project.root} (settings in {project.config_path.name})")
+    if paths:
+        reports = ingest_paths(project, paths, kind.value if kind else None, mapping)
+    else:
+        reports = ingest_declared(project)
+    _print_ingest_summary(reports)
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+
+
+def ingest_paths(project, paths: list[Path], kind: str | None, mapping: dict[str, str] | None) -> list:
+    from valuestory.ingest.ingest import ingest as run_ingest
     _ = project.vectors  # opens the store: a mismatched embedding fails before any work
     files = sum(1 for p in paths if p.is_file()) + sum(
         1 for p in paths if p.is_dir() for f in p.rglob("*") if f.is_file())
     with progress() as update:
         done = []
-        reports = run_ingest(project, paths, kind.value if kind else None, mapping,
-                             on_file=lambda r: (done.append(r), update("ingesting", len(done), files)))
-    _print_ingest_summary(reports)
-    if any(r.status == "failed" for r in reports):
-        raise typer.Exit(1)
+        return run_ingest(project, paths, kind, mapping,
+                          on_file=lambda r: (done.append(r), update("ingesting", len(done), files)))
+
+
+def ingest_declared(project) -> list:
+    """The [[sources]] of valuestory.toml, each glob expanded under the project folder."""
+    declared = project.config.sources
+    if not declared:
+        raise InputError("no paths given, and valuestory.toml declares no [[sources]]",
+                              hint='Give files or folders, or add [[sources]] path = "exports/*.csv" to valuestory.toml')
+    reports = []
+    for source in declared:
+        found = sorted(p for p in project.root.glob(source.path) if p.is_file()) if any(
+            c in source.path for c in "*?[") else [project.root / source.path]
+        if not found or not all(p.exists() for p in found):
+            raise InputError(f"the declared source {source.path!r} matches no file under {project.root}",
+                                  hint="Fix its path in valuestory.toml, or remove it")
+        reports += ingest_paths(project, found, source.kind, source.map or None)
+    return reports
 
 
 def _print_ingest_summary(reports) -> None:
