@@ -97,6 +97,13 @@ class RunStore:
                                   f"(latest: {known}); `valuestory runs list` shows them all")
         return RunReader(self.ledger, ids[0])
 
+    def before(self, run_id: str) -> RunReader | None:
+        """The finished run before this one, if any."""
+        row = self.db.execute(
+            "SELECT run_id FROM runs WHERE status = 'done' AND run_id IN (SELECT run_id FROM artefacts) AND rowid < "
+            "(SELECT rowid FROM runs WHERE run_id = ?) ORDER BY rowid DESC LIMIT 1", (run_id,)).fetchone()
+        return RunReader(self.ledger, row[0]) if row else None
+
     def has_runs(self) -> bool:
         return self._latest_id() is not None
 

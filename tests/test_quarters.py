@@ -55,6 +55,11 @@ def test_q2_then_q3_diff_flags_the_planted_change_and_not_the_control(tmp_path):
     out = tmp_path / "out"
     assert (out / f"report-{first['run_id']}.html").exists() and (out / f"report-{second['run_id']}.html").exists()
     assert (out / "report.html").read_bytes() == (out / f"report-{second['run_id']}.html").read_bytes()
+    latest = (out / "report.html").read_text()
+    section = latest[latest.index('<section id="changed">'):latest.index('<section id="scorecard">')]
+    assert f"Against run {first['run_id']}" in section and "<svg" in section
+    assert any(q.split(",")[0] in section for q in PAYOUT_Q3)  # the customers' words behind the change
+    assert '<section id="changed">' not in (out / f"report-{first['run_id']}.html").read_text()  # no run before it
     early = json.loads(cli("export", "mentions", "--run", first["run_id"], "-f", "json", cwd=tmp_path).stdout)
     assert {m["run_id"] for m in early} == {first["run_id"]}
     # two runs: payouts flagged (negative to positive), the invoices control not; exit 3 for schedulers

@@ -142,6 +142,36 @@ def nps_drivers(items: list[dict], title: str = "NPS impact with 95% intervals")
     return _svg(width, height, "".join(body), title)
 
 
+def dumbbell(items: list[dict], before: str, after: str, title: str = "What changed") -> str:
+    """Per touchpoint, emotional impact before (hollow) and after (filled), joined; a flagged
+    change (its interval excludes 0) is drawn bold. items: touchpoint, before, after, flagged."""
+    if not items:
+        return ""
+    row, left, right, top = 26, 250, 70, 34
+    width = 720
+    height = top + row * len(items) + 40
+    plot_w = width - left - right
+
+    def x(v: float) -> float:
+        return left + plot_w * (v + 1) / 2
+    body = [f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top - 10}" y2="{top + row * len(items)}" stroke="{GRID}"/>',
+            f'<text x="{left}" y="{top - 16}" fill="{MUTED}">○ {escape(before)}  ● {escape(after)}</text>']
+    for k, item in enumerate(items):
+        cy = top + row * k + row / 2
+        weight, bold = ("3", ' font-weight="bold"') if item["flagged"] else ("1.2", "")
+        body.append(f'<text x="{left - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}"{bold}>'
+                    f'{escape(_short(item["touchpoint"], 34))}</text>')
+        body.append(f'<line x1="{x(item["before"]):.1f}" x2="{x(item["after"]):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
+                    f'stroke="{GOOD if item["after"] > item["before"] else BAD}" stroke-width="{weight}"/>')
+        body.append(f'<circle cx="{x(item["before"]):.1f}" cy="{cy:.1f}" r="5" fill="#fff" stroke="{INK}"/>')
+        body.append(f'<circle cx="{x(item["after"]):.1f}" cy="{cy:.1f}" r="5" fill="{INK}"/>')
+        body.append(f'<text x="{width - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">'
+                    f'{item["after"] - item["before"]:+.2f}</text>')
+    body.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle" fill="{MUTED}">'
+                f'emotional impact (−1…+1); bold: the interval of the difference excludes 0</text>')
+    return _svg(width, height, "".join(body), title)
+
+
 def network(nodes: list[dict], edges: list[dict], phases: list[str], title: str = "Touchpoint network") -> str:
     """Touchpoints around a circle, grouped by the phase they sit in; lines for co-occurrence
     within records (width = records sharing both), arrows for the order within interviews;

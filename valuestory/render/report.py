@@ -188,6 +188,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "dates": (dates[0], dates[-1]) if dates else None,
         "personas": [{"name": p or "Unassigned", "records": len(_records_of(p, mentions, decisions))} for p in personas],
         "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
+        "changed": _changed(project, reader, cite),
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
         "max_score_rows": MAX_SCORE_ROWS,
@@ -286,6 +287,31 @@ def _network(mentions: list[dict], decisions: list[dict], steps: list[dict]) -> 
             "links": sorted(({"a": a, "b": b, "records": w} for (a, b), w in together.items()), key=lambda e: -e["records"])[:8],
             "sequences": [{"a": a, "b": b, "customers": w} for (a, b), w in order.most_common(5) if w >= MIN_STEP_CUSTOMERS],
             "decided": decided.most_common(5), "breaks": breaks.most_common(5)}
+
+
+CHANGES_SHOWN = 12  # touchpoints in the "what changed" chart: the flagged, then the largest
+
+
+def _changed(project: Project, reader: RunReader, cite: Citations) -> dict | None:
+    """What changed since the run before this one, when there is one."""
+    from valuestory.pipeline.changes import Side, compare
+    previous = RunStore(project.ledger).before(reader.run_id)
+    if previous is None:
+        return None
+    records = list(project.ledger.records())
+
+    def side(r: RunReader) -> Side:
+        return Side(label=r.run_id, records=records, mentions=r.coding.mentions, touchpoints=r.coding.touchpoints,
+                    decisions=r.journey.decisions, persona_of=r.personas.persona_of, emerging=r.coding.emerging)
+    changes = compare(side(previous), side(reader))
+    shown = changes.touchpoints[:CHANGES_SHOWN]
+    chart = charts.dumbbell([{"touchpoint": c.touchpoint, "before": c.before.value, "after": c.after.value,
+                              "flagged": c.flagged} for c in shown], previous.run_id, reader.run_id,
+                            "What changed since the previous run")
+    return {"since": previous.run_id, "since_at": previous.info.finished_at, "chart": Markup(chart),
+            "flagged": [{**c.model_dump(), "cited": [q for s in c.quotes if (q := _span(s.model_dump(), cite))]}
+                        for c in changes.flagged],
+            "new": changes.new, "vanished": changes.vanished, "measured": len(changes.touchpoints)}
 
 
 def _promises(reader: RunReader, cite: Citations) -> list[dict]:
