@@ -158,6 +158,12 @@ class Ledger:
     def record_hashes(self, path: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT record_id, content_hash FROM records WHERE source = ?", (path,)))
 
+    def record_contents(self, path: str) -> dict[str, str]:
+        """Each record of a source, by a hash of everything but the source it came from: the
+        same record in a moved or re-exported file is unchanged."""
+        return {rid: content_key(Record.model_validate_json(data))
+                for rid, data in self.db.execute("SELECT record_id, data FROM records WHERE source = ?", (path,))}
+
     def owners(self, record_ids: Iterable[str]) -> dict[str, str]:
         """Which source holds each of these record ids now (those stored at all)."""
         ids = list(record_ids)
@@ -301,7 +307,7 @@ class Ledger:
         return _Transaction(self.db)
 
     def replace_source(self, source: SourceRow, records: list[Record], chunks: list,
-                       settled: Iterable[str], leaving: Iterable[str], previous: str | None = None) -> None:
+                       settled: Iterable[str], leaving: Iterable[str], previous: Iterable[str] = ()) -> None:
         """Swap in a source's new records and chunks in one transaction. `settled` chunk ids
         (now in the vector store) leave the pending list; `leaving` ones join it until the
         vector store has deleted them."""
@@ -311,8 +317,11 @@ class Ledger:
             # the same file stored before under another path (redacted since, or before origins)
             if source.origin:
                 self.db.execute("DELETE FROM sources WHERE origin = ? AND path != ?", (source.origin, source.path))
-            if previous and previous != source.path:
-                self.db.execute("DELETE FROM sources WHERE path = ?", (previous,))
+            # what it was stored as before: its old path, or the sources it supersedes (moved, or
+            # re-exported cumulatively); their records go with them
+            for path in previous:
+                if path != source.path:
+                    self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
             self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                             tuple(source.__dict__.values()))
             self.db.executemany(
@@ -334,6 +343,10 @@ class Ledger:
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((c,) for c in ids))
             self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
         return ids
+
+
+def content_key(record: Record) -> str:
+    return record.model_copy(update={"source": ""}).content_hash()
 
 
 def _now() -> str:

@@ -159,3 +159,35 @@ def test_declared_sources_a_schedule_in_a_temporary_crontab_and_overlapping_runs
         env_cli = subprocess.run([str(Path(sys.executable).with_name("valuestory")), "run"], capture_output=True,
                                  text=True, cwd=tmp_path, env={**os.environ, "VALUESTORY_LOCK_WAIT": "0"})
     assert env_cli.returncode == 2 and "is writing to this project" in " ".join(env_cli.stderr.split())
+
+
+def test_a_moved_file_and_a_cumulative_reexport_are_matched_by_their_records_not_their_path(tmp_path):
+    from valuestory.ingest.ingest import ingest
+    from valuestory.project import Project
+
+    project = Project(tmp_path / "p")
+    project.create()
+    write_quarter(tmp_path / "q2.csv", "Q2", 100, PAYOUT_Q2)
+    [first] = ingest(project, [tmp_path / "q2.csv"], kind="nps")
+    assert first.status == "stored" and first.added == 6
+    # the same file moved to another folder: every record unchanged, nothing duplicated
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "q2.csv").rename(tmp_path / "archive" / "q2.csv")
+    [moved] = ingest(project, [tmp_path / "archive" / "q2.csv"], kind="nps")
+    assert (moved.status, moved.added, moved.changed, moved.removed) == ("stored", 0, 0, 0)
+    assert moved.superseded and project.ledger.record_count() == 6
+    # a cumulative export under a new name: Q2's six (one edited) and Q3's six
+    write_quarter(tmp_path / "q3.csv", "Q3", 200, PAYOUT_Q3)
+    old = (tmp_path / "archive" / "q2.csv").read_text().splitlines()
+    old[1] = old[1].replace("it took a week", "it took two weeks")
+    new = (tmp_path / "q3.csv").read_text().splitlines()[1:]
+    (tmp_path / "all_responses.csv").write_text("\n".join(old + new) + "\n", encoding="utf-8")
+    [cumulative] = ingest(project, [tmp_path / "all_responses.csv"], kind="nps")
+    assert (cumulative.status, cumulative.added, cumulative.changed, cumulative.removed) == ("stored", 6, 1, 0)
+    assert project.ledger.record_count() == 12 and len(list(project.ledger.sources())) == 1
+    edited = next(r for r in project.ledger.records() if r.record_id.endswith(":100"))
+    assert "two weeks" in edited.text
+    # a file holding only some of a source's records is not the same source: refused, nothing changed
+    (tmp_path / "part.csv").write_text("\n".join(old[:3]) + "\n", encoding="utf-8")
+    [part] = ingest(project, [tmp_path / "part.csv"], kind="nps")
+    assert part.status == "failed" and "already stored" in part.message and project.ledger.record_count() == 12

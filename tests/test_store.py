@@ -85,10 +85,18 @@ def test_one_bad_file_does_not_stop_the_others(project, write):
     assert reports["notes.pdf"].status == "skipped"
 
 
-def test_duplicate_ids_across_files_are_refused(project, write):
+def test_ids_another_source_holds_are_refused_unless_the_file_holds_all_of_them(project, write):
     ingest(project, [write("a.csv", NPS)])
-    [r] = ingest(project, [write("b.csv", NPS)])
+    some = NPS.splitlines()[0] + "\n" + NPS.splitlines()[1] + "\n9,5,Something else entirely,Solo\n"
+    [r] = ingest(project, [write("b.csv", some)])  # one of a.csv's records and another: not the same source
     assert r.status == "failed" and "already stored from" in r.message and "a.csv" in r.message
+    # every record of a.csv (a copy, a moved file, a cumulative export): it takes a.csv's place
+    [c] = ingest(project, [write("c.csv", NPS + "4,7,A new answer,Team\n")])
+    assert c.status == "stored" and (c.added, c.changed) == (1, 0) and [s.rsplit("/", 1)[-1] for s in c.superseded] == \
+        ["a.csv"]
+    assert project.ledger.record_count() == 4 and [s.path.rsplit("/", 1)[-1] for s in project.ledger.sources()] == \
+        ["c.csv"]
+    index_matches_ledger(project)
 
 
 def test_interrupted_ingest_is_cleaned_up(project, write):

@@ -115,7 +115,8 @@ def _print_ingest_summary(reports) -> None:
             change += [f"{r.changed} changed"] if r.changed else []
             change += [f"-{r.removed} removed"] if r.removed else []
             red = ", ".join(f"{n} {k}" for k, n in sorted(r.redactions.items()))
-            notes = "; ".join(filter(None, [", ".join(change), f"redacted {red}" if red else ""]))
+            moved = f"replaces {', '.join(shown(x) for x in r.superseded)} (moved or re-exported)" if r.superseded else ""
+            notes = "; ".join(filter(None, [", ".join(change), moved, f"redacted {red}" if red else ""]))
         table.add_row(escape(shown(r.path)), r.kind, f"[{style[r.status]}]{r.status}[/]",
                       str(r.records or ""), str(r.chunks or ""), r.encoding, escape(notes))
     console.print(table)

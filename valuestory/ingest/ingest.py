@@ -19,7 +19,7 @@ from valuestory.connectors.files import SourceFile
 from valuestory.errors import InputError, ValuestoryError
 from valuestory.project import Project
 from valuestory.records import Record
-from valuestory.stores.ledger import Ledger, SourceRow
+from valuestory.stores.ledger import Ledger, SourceRow, content_key
 from valuestory.stores.lock import writing
 from valuestory.stores.vectors import VectorStore
 
@@ -47,6 +47,7 @@ class FileReport:
     # record ids as the connector gave them -> as stored, where redaction changed them; kept
     # in memory only, for the evaluation harness to find labelled records
     renamed: dict[str, str] = field(default_factory=dict)
+    superseded: list[str] = field(default_factory=list)  # stored sources this file replaces (moved, re-exported)
 
 
 def settings_fingerprint(project: Project, kind: str, options: ParseOptions) -> str:
@@ -80,13 +81,15 @@ class Prepared:
     chunks: list[Chunk]
     new: list[Chunk]  # chunks the vector index does not hold yet
     stale: set[str]  # chunk ids of the file's previous version that are gone now
-    previous: str | None = None  # the path the file was stored under before
+    previous: list[str] = field(default_factory=list)  # what it was stored as before: its old path, sources it replaces
 
 
 def prepare_file(project: Project, path: Path, kind: str | None, options: ParseOptions,
-                 redactor: Redactor, claimed: dict[str, str], batch: str = "") -> Prepared | FileReport:
+                 redactor: Redactor, claimed: dict[str, str], batch: str = "",
+                 present: frozenset[str] = frozenset()) -> Prepared | FileReport:
     """Everything short of writing: a file that fails here leaves no trace. `claimed` holds
-    record ids of files prepared in this run but not yet written."""
+    record ids of files prepared in this run but not yet written; `present`, the origins of
+    the files this ingest reads (a source among them is not one that moved)."""
     ledger, display = project.ledger, project.relative(path)
     src = SourceFile(path, display)
     report = FileReport(display, "failed")
@@ -122,6 +125,13 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         owners = {**ledger.owners(ids), **{i: claimed[i] for i in ids if i in claimed}}
         own = {stored} | ({before.path} if before else set())
         clashes = {rid: owner for rid, owner in owners.items() if owner not in own}
+        # A file holding every record of a stored source whose own file is not read now (the
+        # same file moved, or a cumulative re-export under a new name) takes that source's
+        # place, matched by record ids. Two files read together that share ids stay refused.
+        superseded = {o for o in set(clashes.values())
+                      if (row := ledger.source(o)) is not None and row.kind == kind and row.origin not in present
+                      and set(ledger.record_hashes(o)) <= set(ids)}
+        clashes = {rid: owner for rid, owner in clashes.items() if owner not in superseded}
         if clashes:
             rid, owner = next(iter(clashes.items()))
             raise InputError(f"record id '{rid}' is already stored from {owner}"
@@ -138,10 +148,11 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         return report
 
     chunks = [c for r in records for c in chunk_record(r, project.config.chunking.max_tokens)]
-    previous = before.path if before else stored
-    old_hashes = ledger.record_hashes(previous)
-    new_hashes = {r.record_id: r.content_hash() for r in records}
-    old = ledger.chunk_ids_of_source(previous)
+    previous = sorted({before.path if before else stored} | superseded)
+    old_hashes = {rid: h for path in previous for rid, h in ledger.record_contents(path).items()}
+    new_hashes = {r.record_id: content_key(r) for r in records}
+    old = set().union(*(ledger.chunk_ids_of_source(path) for path in previous))
+    report.superseded = sorted(superseded)
     report.records, report.chunks = len(records), len(chunks)
     report.added = sum(1 for rid in new_hashes if rid not in old_hashes)
     report.changed = sum(1 for rid, h in new_hashes.items() if old_hashes.get(rid, h) != h)
@@ -258,8 +269,9 @@ def _ingest(project: Project, paths: list[Path], kind: str | None,
     redactor = Redactor(project.config.privacy)
     writer, claimed = Writer(project), {}
     batch = uuid.uuid4().hex[:12]
+    present = frozenset(redactor.digest(project.relative(p)) for p in files)
     for path in files:
-        result = prepare_file(project, path, kind, options, redactor, claimed, batch)
+        result = prepare_file(project, path, kind, options, redactor, claimed, batch, present)
         if isinstance(result, Prepared):
             writer.add(result)
             result = result.report
