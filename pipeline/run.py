@@ -106,25 +106,33 @@ def run_stage(stage: Stage, artefacts: dict[str, object], runner: Runner | None,
 
 
 def run(project: Project, llm: str = "offline", codebook: Path | None = None,
-        on_progress: Progress | None = None, model: ChatModel | None = None) -> RunResult:
+        on_progress: Progress | None = None, model: ChatModel | None = None, batch: bool = False) -> RunResult:
     """Run every stage of the method on the project's records and record the run. `model`
-    overrides `llm` with a chat model object (a test double, a plug-in's). Holds the
+    overrides `llm` with a chat model object (a test double, a plug-in's). With `batch`, a
+    model stage's uncached requests go to the OpenAI Batch API first (`llm.batch`). Holds the
     project's write lock: an ingest started meanwhile waits for the run."""
     with writing(project.store_dir, "run"):
-        return _run(project, llm, codebook, on_progress, model)
+        return _run(project, llm, codebook, on_progress, model, batch)
 
 
-def _runner(project: Project, model: ChatModel, run_id: str, on_progress: Progress | None) -> Runner:
+def _runner(project: Project, model: ChatModel, run_id: str, on_progress: Progress | None,
+            batch: bool = False) -> Runner:
     """The runner with the project's [run] settings; an HTTP model gets its timeout."""
     cfg = project.config.run
     if isinstance(model, OpenAIChat) and model.timeout != cfg.timeout:
         model = dataclasses.replace(model, timeout=cfg.timeout, client=None)
+    batcher = None
+    if batch:
+        if not isinstance(model, OpenAIChat):
+            raise ValuestoryError("--batch needs an OpenAI or compatible model (--llm openai:MODEL or compat:MODEL@URL)")
+        from valuestory.llm.batch import Batcher
+        batcher = Batcher(model, project.ledger)
     return Runner(model, project.ledger, run_id, concurrency=cfg.concurrency, retries=cfg.retries,
-                  backoff=cfg.backoff, on_progress=on_progress)
+                  backoff=cfg.backoff, on_progress=on_progress, batcher=batcher)
 
 
 def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progress | None,
-         model: ChatModel | None) -> RunResult:
+         model: ChatModel | None, batch: bool = False) -> RunResult:
     model = model or make_model(llm)
     store = RunStore(project.ledger)
     store.abandon_running()  # this run holds the write lock: any other `running` one was killed
@@ -136,7 +144,7 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     store.start(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, prompts,
                 project.ledger.inputs(), str(codebook) if codebook else None)
     try:
-        runner = _runner(project, model, run_id, on_progress) if model else None
+        runner = _runner(project, model, run_id, on_progress, batch) if model else None
         artefacts: dict[str, object] = {"corpus": corpus}
         made_from: dict[str, str] = {"corpus": corpus_hash(corpus)}
         outputs = []

@@ -7,6 +7,7 @@ The schema only grows, through numbered migrations.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -101,6 +102,12 @@ MIGRATIONS = [
     -- takes the output of the run that made it instead of making it again
     ALTER TABLE artefacts ADD COLUMN inputs_hash TEXT;
     CREATE INDEX artefacts_inputs ON artefacts(stage, inputs_hash);
+    """,
+    """
+    -- batches sent to the OpenAI Batch API: picked up by a later run
+    CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY, stage TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
+        submitted_at TEXT, keys TEXT NOT NULL);
     """,
 ]
 
@@ -334,6 +341,20 @@ class Ledger:
                 ((c.chunk_id, c.record_id, c.index, c.start, c.end, c.tokens, c.text) for c in chunks))
             self.db.executemany("DELETE FROM pending WHERE chunk_id = ?", ((c,) for c in settled))
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((c,) for c in leaving))
+
+    # --- batches sent to a batch API, picked up by a later run ------------------------
+
+    def open_batch(self, stage: str, model: str) -> tuple[str, list[str]] | None:
+        row = self.db.execute("SELECT batch_id, keys FROM batches WHERE stage = ? AND model = ? AND status = 'open' "
+                              "ORDER BY submitted_at DESC LIMIT 1", (stage, model)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def open_new_batch(self, batch_id: str, stage: str, model: str, keys: list[str]) -> None:
+        self.db.execute("INSERT INTO batches VALUES (?,?,?,?,?,?)",
+                        (batch_id, stage, model, "open", _now(), json.dumps(keys)))
+
+    def close_batch(self, batch_id: str, status: str) -> None:
+        self.db.execute("UPDATE batches SET status = ? WHERE batch_id = ?", (status, batch_id))
 
     def forget_source(self, path: str) -> set[str]:
         """Remove a source with its records and chunks; returns the chunk ids to delete

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,6 +21,7 @@ from .common import ChromaOpt, LlmOpt, ProjectOpt, console, err, handles_errors,
 from .runs import FLAGGED_EXIT
 
 app = typer.Typer()
+BATCH_POLL = float(os.environ.get("VALUESTORY_BATCH_POLL", "60"))  # seconds between checks with --wait
 CodebookOpt = Annotated[Optional[Path], typer.Option(
     "--codebook", "-c", help="Your touchpoints, YAML or CSV: name, description, examples, channel, owner, effort.",
     exists=True, dir_okay=False, show_default=False)]
@@ -41,6 +44,11 @@ def run(
                                                   show_default=False)] = None,
     webhook: Annotated[Optional[str], typer.Option("--webhook", help="A URL the JSON summary is POSTed to.",
                                                    show_default=False)] = None,
+    batch: Annotated[bool, typer.Option("--batch", help="Send a model stage's requests through the OpenAI Batch "
+                                        "API (half price, answered within a day): the run stops at the first stage "
+                                        "still waiting; run it again to pick the answers up.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="With --batch: keep checking until every batch is "
+                                       "answered, instead of stopping.")] = False,
     project_dir: ProjectOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
@@ -62,8 +70,18 @@ def run(
             _print_ingest_summary(reports)
     store = RunStore(project.ledger)
     previous = store.latest() if changes and store.has_runs() else None
-    with progress() as update:
-        result = run_pipeline(project, spec, codebook, update)
+    from valuestory.llm.batch import BatchPending
+    while True:
+        try:
+            with progress() as update:
+                result = run_pipeline(project, spec, codebook, update, batch=batch)
+            break
+        except BatchPending as pending:
+            if not wait:
+                console.print(escape(str(pending)))
+                return  # not an error: the batch is on its way
+            err.print(f"{escape(str(pending))}; checking again in {BATCH_POLL:g} s")
+            time.sleep(BATCH_POLL)
     info = store.get(result.run_id).info
     report = {"run_id": result.run_id, "engine": result.engine, "model": result.model,
               "summary": info.summary.model_dump() if info.summary else None, "calls": result.calls,

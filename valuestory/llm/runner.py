@@ -81,8 +81,9 @@ class Answer:
 class Runner:
     def __init__(self, model: ChatModel, ledger: Ledger, run_id: str, *, concurrency: int = 4,
                  retries: int = 5, reasks: int = 2, backoff: float = 1.0,
-                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
+                 on_progress: Callable[[str, int, int], None] | None = None, batcher=None) -> None:
         self.model, self.ledger, self.run_id = model, ledger, run_id
+        self.batcher = batcher  # llm.batch.Batcher: uncached requests go out as a batch first
         self.concurrency, self.retries, self.reasks, self.backoff = concurrency, retries, reasks, backoff
         self.on_progress = on_progress
         self._unreachable, self._lock = 0, threading.Lock()  # the circuit breaker's count
@@ -103,8 +104,19 @@ class Runner:
                 if hit:  # an entry that no longer parses or passes its checks is never used
                     self.ledger.forget_cached(key)
                 todo.append((i, key))
-        done = len(requests) - len(todo)
         stage = requests[0].stage if requests else ""
+        if self.batcher is not None and todo:
+            self.batcher.settle(stage, [(requests[i], key) for i, key in todo])  # or raises BatchPending
+            still = []
+            for i, key in todo:  # the batch's answers are in the cache now
+                hit = self.ledger.cached(key)
+                if hit and (answer := self._from_cache(requests[i], *hit)) is not None:
+                    answers[i] = answer
+                    self._log(answer)
+                else:
+                    still.append((i, key))
+            todo = still
+        done = len(requests) - len(todo)
         self._progress(stage, done, len(requests))
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             futures = {pool.submit(self._ask, requests[i]): (i, key) for i, key in todo}
