@@ -13,8 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from valuestory.testing import answer
 
+from .servers import InThread
 
-class FakeBatchAPI:
+
+class FakeBatchAPI(InThread):
     def __init__(self, checks: int = 1, fail_one: bool = True) -> None:
         self.checks, self.fail_one = checks, fail_one
         self.files: dict[str, list[dict]] = {}
@@ -23,18 +25,6 @@ class FakeBatchAPI:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def __enter__(self) -> FakeBatchAPI:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def _batch(self, batch_id: str) -> dict:
         b = self.batches[batch_id]

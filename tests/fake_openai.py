@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from valuestory.testing import answer
 
+from .servers import InThread
+
 FAULTS = ("rate_limit", "server_error", "unavailable", "hang", "truncated", "invalid_json",
           "wrong_schema", "invented_quote")
 
@@ -26,7 +28,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True  # servers in turn on one port: the model's name, and so the cache key, holds it
 
 
-class FaultyOpenAI:
+class FaultyOpenAI(InThread):
     def __init__(self, rate: float = 0.0, seed: int = 0, max_faults: int = 2, faults: tuple[str, ...] = FAULTS,
                  retry_after: float = 1.0, hang: float = 3.0, port: int = 0) -> None:
         self.rate, self.seed, self.max_faults, self.faults = rate, seed, max_faults, faults
@@ -41,18 +43,6 @@ class FaultyOpenAI:
         self.server.daemon_threads = True
         # a hung answer's client has gone by the time it is written: not an error of the test
         self.server.handle_error = lambda request, address: None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def __enter__(self) -> FaultyOpenAI:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def _fault(self, key: str) -> str | None:
         with self.lock:

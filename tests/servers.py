@@ -39,3 +39,23 @@ def running(command: list[str], ready_url: str, log_path: Path, timeout: float =
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+class InThread:
+    """A scripted HTTP server (`self.server`) on 127.0.0.1, serving in a thread for the
+    duration of a `with` block; `url` is its OpenAI-style base URL."""
+
+    server: object
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/v1"
+
+    def __enter__(self):
+        import threading
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
