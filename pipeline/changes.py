@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from valuestory.records import Record
-from valuestory.stats import RESAMPLES, SEED, Interval, bootstrap_mean, percentiles, resamples
+from valuestory.stats import RESAMPLES, SEED, Interval, bootstrap_mean, percentiles, resample_blocks
 
 from .artefacts import CitedSpan, Decision, EmergingTheme, Mention, TouchpointDef
 from .scores import score
@@ -125,7 +125,9 @@ def _mean(values: np.ndarray, rng: np.random.Generator, n: int) -> Interval:
 
 def _difference(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n: int) -> Interval:
     """after minus before, with a percentile interval from resampling each side on its own."""
-    replicates = b[resamples(len(b), n, rng)].mean(axis=1) - a[resamples(len(a), n, rng)].mean(axis=1)
+    after = np.concatenate([b[idx].mean(axis=1) for idx in resample_blocks(len(b), n, rng)])
+    before = np.concatenate([a[idx].mean(axis=1) for idx in resample_blocks(len(a), n, rng)])
+    replicates = after - before
     low, high = percentiles(replicates)
     return Interval(value=round(float(b.mean() - a.mean()), DIGITS), low=round(low, DIGITS), high=round(high, DIGITS),
                     n=len(a) + len(b))

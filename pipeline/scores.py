@@ -21,7 +21,7 @@ from collections import defaultdict
 import numpy as np
 
 from valuestory.records import Record, is_renewal
-from valuestory.stats import Interval, bootstrap_mean, percentiles, resamples, wilson
+from valuestory.stats import Interval, bootstrap_mean, percentiles, resample_blocks, wilson
 
 from .artefacts import Mention, Scorecard, TouchpointDef, TouchpointScore
 from .contract import Stage, stages
@@ -41,11 +41,13 @@ def _nps_impact(cats: np.ndarray, flags: np.ndarray, rng: np.random.Generator) -
     if flags.sum() == 0 or (~flags).sum() == 0:
         return Interval(value=None)
     value = nps(cats) - nps(cats[~flags])
-    idx = resamples(len(cats), seed=rng)
-    c, f = cats[idx], flags[idx]
-    overall = c.mean(axis=1) * 100
-    kept = np.where(~f, c, 0).sum(axis=1) / np.maximum((~f).sum(axis=1), 1) * 100
-    low, high = percentiles(overall - kept)
+    differences = []
+    for idx in resample_blocks(len(cats), seed=rng):
+        c, f = cats[idx], flags[idx]
+        overall = c.mean(axis=1) * 100
+        kept = np.where(~f, c, 0).sum(axis=1) / np.maximum((~f).sum(axis=1), 1) * 100
+        differences.append(overall - kept)
+    low, high = percentiles(np.concatenate(differences))
     return Interval(value=round(value, 1), low=round(low, 1), high=round(high, 1))
 
 

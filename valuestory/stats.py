@@ -4,7 +4,7 @@ uncertainty (scores, NPS impacts, evaluation metrics), and Wilson's interval for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -23,10 +23,21 @@ class Interval(BaseModel):
     n: int | None = None  # how many items (records, units, pairs) it rests on, where counted
 
 
+BLOCK_CELLS = 2_000_000  # indices held at once: a bootstrap of 200,000 items stays a few MiB
+
+
 def resamples(n_items: int, n: int = RESAMPLES, seed: int | np.random.Generator = SEED) -> np.ndarray:
     """(n, n_items) indices: each row one bootstrap resample of the items."""
+    return np.vstack(list(resample_blocks(n_items, n, seed)))
+
+
+def resample_blocks(n_items: int, n: int = RESAMPLES, seed: int | np.random.Generator = SEED) -> Iterator[np.ndarray]:
+    """The same resamples as `resamples`, a block of rows at a time, so that memory stays
+    bounded however many items there are (the generator yields the very same numbers)."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return rng.integers(0, n_items, size=(n, n_items))
+    rows = max(1, BLOCK_CELLS // max(1, n_items))
+    for start in range(0, n, rows):
+        yield rng.integers(0, n_items, size=(min(rows, n - start), n_items))
 
 
 def percentiles(replicates: Sequence[float] | np.ndarray, level: float = LEVEL) -> tuple[float, float]:
@@ -45,7 +56,7 @@ def bootstrap(metric: Callable[[list[T]], float | None], items: list[T], n: int 
     value = metric(items)
     if value is None:
         return Interval(value=None, n=len(items))
-    replicates = [v for row in resamples(len(items), n, seed)
+    replicates = [v for block in resample_blocks(len(items), n, seed) for row in block
                   if (v := metric([items[i] for i in row])) is not None]
     if not replicates:
         return Interval(value=value, n=len(items))
@@ -61,7 +72,7 @@ def bootstrap_mean(values: np.ndarray, rng: np.random.Generator, digits: int = 3
     mean = float(values.mean())
     if len(values) == 1:
         return Interval(value=round(mean, digits))
-    low, high = percentiles(values[resamples(len(values), RESAMPLES, rng)].mean(axis=1))
+    low, high = percentiles(np.concatenate([values[idx].mean(axis=1) for idx in resample_blocks(len(values), RESAMPLES, rng)]))
     return Interval(value=round(mean, digits), low=round(low, digits), high=round(high, digits))
 
 
