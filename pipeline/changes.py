@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from valuestory.records import Record
 from valuestory.stats import RESAMPLES, SEED, Interval, bootstrap_mean, percentiles, resample_blocks
 
-from .artefacts import CitedSpan, Decision, EmergingTheme, Mention, TouchpointDef
+from .artefacts import CitedSpan, Coding, Decision, EmergingTheme, Journey, Mention, Personas, TouchpointDef
 from .scores import score
 from .text import NOT_EVIDENCE, NOTE_KINDS
 
@@ -40,6 +40,12 @@ class Side:
     decisions: list[Decision] = field(default_factory=list)
     persona_of: dict[str, str] = field(default_factory=dict)
     emerging: list[EmergingTheme] = field(default_factory=list)
+
+
+def side_of(label: str, records: list[Record], coding: Coding, journey: Journey, personas: Personas) -> Side:
+    """A run's side, from its artefacts."""
+    return Side(label=label, records=records, mentions=coding.mentions, touchpoints=coding.touchpoints,
+                decisions=journey.decisions, persona_of=personas.persona_of, emerging=coding.emerging)
 
 
 class ScoreChange(BaseModel):
@@ -100,7 +106,7 @@ def compare(before: Side, after: Side, n: int = RESAMPLES) -> Changes:
         own = [m for m in ms_b[tp] if m.kind not in NOTE_KINDS and not NOT_EVIDENCE.search(m.quote)]
         toward = sorted(own, key=lambda m: -m.sentiment if (diff.value or 0) > 0 else m.sentiment)
         quotes = list({m.record_id: m.span for m in reversed(toward)}.values())[::-1][:QUOTES] if flagged else []
-        out.append(ScoreChange(touchpoint=tp, before=_mean(a, rng, n), after=_mean(b, rng, n), difference=diff,
+        out.append(ScoreChange(touchpoint=tp, before=_mean(a, rng), after=_mean(b, rng), difference=diff,
                                flagged=flagged, rank_before=rank_a.get(tp), rank_after=rank_b.get(tp), quotes=quotes))
     out.sort(key=lambda c: (not c.flagged, -abs(c.difference.value or 0), c.touchpoint))
     seen_a = {tp for tp, ms in ms_a.items() if len(ms) >= MIN_MENTIONS}
@@ -118,7 +124,7 @@ def _by_touchpoint(mentions: list[Mention]) -> dict[str, list[Mention]]:
     return out
 
 
-def _mean(values: np.ndarray, rng: np.random.Generator, n: int) -> Interval:
+def _mean(values: np.ndarray, rng: np.random.Generator) -> Interval:
     interval = bootstrap_mean(values, rng, DIGITS)
     return interval.model_copy(update={"n": len(values)})
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from valuestory.errors import InputError
-from valuestory.pipeline.changes import Changes, Side, compare, period_range, within
+from valuestory.pipeline.changes import Changes, Side, compare, period_range, side_of, within
 from valuestory.project import find_project
 from valuestory.stores.runs import RunReader, RunStore
 
@@ -68,11 +68,8 @@ def show_run(run_id: Annotated[str, typer.Argument(help="A run id, or its unique
     console.print("\n".join(escape(line) for line in lines))
 
 
-def _side(reader: RunReader, label: str) -> Side:
-    records = list(reader.ledger.records())
-    return Side(label=label, records=records, mentions=reader.coding.mentions, touchpoints=reader.coding.touchpoints,
-                decisions=reader.journey.decisions, persona_of=reader.personas.persona_of,
-                emerging=reader.coding.emerging)
+def _side(reader: RunReader, label: str, records: list) -> Side:
+    return side_of(label, records, reader.coding, reader.journey, reader.personas)
 
 
 def changes_of(project, runs: list[str], period: str | None, vs: str | None, since: str | None,
@@ -84,8 +81,9 @@ def changes_of(project, runs: list[str], period: str | None, vs: str | None, sin
             raise InputError("give two runs (`diff A B`), or periods of one run (`--period 2026Q2 --vs 2026Q3`, "
                              "`--since 2026-07-01`)")
         a, b = (RunStore(project.ledger).get(r) for r in runs)
-        return compare(_side(a, a.run_id), _side(b, b.run_id))
-    side = _side(reader_of(project, run_id), "")
+        records = list(project.ledger.records())  # read once: both runs read the same records
+        return compare(_side(a, a.run_id, records), _side(b, b.run_id, records))
+    side = _side(reader_of(project, run_id), "", list(project.ledger.records()))
     try:
         if since:
             cut = date.fromisoformat(since)

@@ -140,9 +140,10 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
     ledger = project.ledger
     reader = reader or RunStore(ledger).latest()
     run = reader.info.model_dump()
+    stored = list(ledger.records())
     records = {r.record_id: {"record_id": r.record_id, "kind": r.kind, "source": r.source, "locator": r.locator,
                              "segment": r.segment, "date": r.date, "score": r.score, "text": r.text}
-               for r in ledger.records()}
+               for r in stored}
     cite = Citations(records)
     coding, journey = reader.coding, reader.journey
     mentions = [{**m.model_dump(include={"record_id", "touchpoint", "quote", "start", "end", "sentiment", "polarity",
@@ -188,7 +189,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "dates": (dates[0], dates[-1]) if dates else None,
         "personas": [{"name": p or "Unassigned", "records": len(_records_of(p, mentions, decisions))} for p in personas],
         "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
-        "changed": _changed(project, reader, cite),
+        "changed": _changed(project, reader, stored, cite),
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
         "max_score_rows": MAX_SCORE_ROWS,
@@ -292,18 +293,13 @@ def _network(mentions: list[dict], decisions: list[dict], steps: list[dict]) -> 
 CHANGES_SHOWN = 12  # touchpoints in the "what changed" chart: the flagged, then the largest
 
 
-def _changed(project: Project, reader: RunReader, cite: Citations) -> dict | None:
+def _changed(project: Project, reader: RunReader, records: list, cite: Citations) -> dict | None:
     """What changed since the run before this one, when there is one."""
-    from valuestory.pipeline.changes import Side, compare
+    from valuestory.pipeline.changes import compare, side_of
     previous = RunStore(project.ledger).before(reader.run_id)
     if previous is None:
         return None
-    records = list(project.ledger.records())
-
-    def side(r: RunReader) -> Side:
-        return Side(label=r.run_id, records=records, mentions=r.coding.mentions, touchpoints=r.coding.touchpoints,
-                    decisions=r.journey.decisions, persona_of=r.personas.persona_of, emerging=r.coding.emerging)
-    changes = compare(side(previous), side(reader))
+    changes = compare(*(side_of(r.run_id, records, r.coding, r.journey, r.personas) for r in (previous, reader)))
     shown = changes.touchpoints[:CHANGES_SHOWN]
     chart = charts.dumbbell([{"touchpoint": c.touchpoint, "before": c.before.value, "after": c.after.value,
                               "flagged": c.flagged} for c in shown], previous.run_id, reader.run_id,
