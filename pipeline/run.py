@@ -140,6 +140,9 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     resolved = [stages.get(name) for name in METHOD]
     prompts = {s.name: list(s.model.prompts) for s in resolved if s.model} if model else {}
     corpus = corpus_from(project, codebook)
+    if not corpus.records:
+        raise ValuestoryError("nothing to run: the project holds no records yet. Ingest research files first: "
+                              "`valuestory ingest FILES_OR_FOLDERS`, or declare [[sources]] in valuestory.toml")
     # the model that made it: the chat model, or for the offline engine the embedding it read with
     store.start(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, prompts,
                 project.ledger.inputs(), str(codebook) if codebook else None)

@@ -51,7 +51,8 @@ class Format(str, Enum):
 KindOpt = Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Only this kind of source.",
                                                  show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="csv or json.")]
-OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: standard output).",
+STDOUT = "-"  # as a file name: standard output, as Unix tools take it
+OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default, or -: standard output).",
                                                    show_default=False)]
 
 

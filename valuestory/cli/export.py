@@ -14,7 +14,7 @@ from valuestory.project import find_project
 from valuestory.render.exports import KINDS, spreadsheet_safe
 from valuestory.render.exports import rows as export_rows
 
-from .common import Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, handles_errors
+from .common import STDOUT, Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, handles_errors
 from .runs import RunOpt, reader_of
 
 app = typer.Typer(help="Export what the project holds, as CSV or JSON.", no_args_is_help=True)
@@ -59,6 +59,8 @@ processes, opportunities and value promise. JSON adds each persona's empathy map
 
 
 def write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str) -> None:
+    if output is not None and str(output) == STDOUT:
+        output = None
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt is Format.json:

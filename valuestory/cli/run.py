@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from enum import Enum
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.table import Table
 from valuestory.project import Project, find_project
 from valuestory.stores.runs import RunStore
 
-from .common import ChromaOpt, LlmOpt, ProjectOpt, console, err, handles_errors, progress
+from .common import STDOUT, ChromaOpt, LlmOpt, ProjectOpt, console, err, handles_errors, progress
 from .runs import FLAGGED_EXIT
 
 app = typer.Typer()
@@ -159,8 +160,10 @@ def _print_run_summary(result) -> None:
     console.print(f"Fix first: {', '.join(card.fix_first) or 'nothing ranks yet'}")
     console.print(f"Easy fixes: {', '.join(card.easy_fixes) or 'none found'}")
     calls = result.calls
-    console.print(f"{len(result.coding.mentions)} mentions of {len(result.coding.touchpoints)} touchpoints; groundedness "
-                  f"{result.groundedness:.1%} ({result.dropped_quotes} ungrounded quotes dropped); "
+    # offline, every quote is a span of its record by construction: a groundedness figure says nothing
+    grounded = (f"groundedness {result.groundedness:.1%} ({result.dropped_quotes} ungrounded quotes dropped); "
+                if result.engine == "llm" else "")
+    console.print(f"{len(result.coding.mentions)} mentions of {len(result.coding.touchpoints)} touchpoints; {grounded}"
                   f"{calls['calls']} model calls ({calls['cache_hits']} cached"
                   + (f"; structured output by {', '.join(calls['modes'])}" if calls["modes"] else "") + "), "
                   f"{calls['tokens_in']:,} tokens in, {calls['tokens_out']:,} out; run {result.run_id}")
@@ -178,7 +181,7 @@ def report(
         "--format", "-f", help="html: one self-contained file that opens offline; md: the same content as Markdown."
     )] = ReportFormat.html,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: "
-                                                   "out/report.html or out/report.md in the project).",
+                                                   "out/report.html or out/report.md in the project; - for standard output).",
                                                    show_default=False)] = None,
     run_id: Annotated[Optional[str], typer.Option("--run", help="The run to report (its id or a unique start); "
                                                   "default: the latest.", show_default=False)] = None,
@@ -189,11 +192,14 @@ def report(
     touchpoint network, sensemaking hypotheses, the customer value map, opportunities, and an
     appendix where every quote is shown in its record. Each run's report is kept
     (out/report-RUN.html) and the latest run's is also out/report.html."""
-    from valuestory.render.report import write
+    from valuestory.render.report import render, write
 
     from .runs import reader_of
     project = find_project(project_dir).require()
     reader = reader_of(project, run_id)
+    if output is not None and str(output) == STDOUT:
+        sys.stdout.write(render(project, fmt.value, reader))
+        return
     if output:
         path = write(project, output, fmt.value, reader)
     else:

@@ -106,7 +106,9 @@ def ingest_declared(project) -> list:
 def _print_ingest_summary(reports) -> None:
     table = Table(title="Ingest summary", show_lines=False)
     for col in ("file", "kind", "status", "records", "chunks", "encoding", "notes"):
-        table.add_column(col, justify="right" if col in ("records", "chunks") else "left")
+        # a path is never cut short: two interviews in one folder differ only at the end
+        table.add_column(col, justify="right" if col in ("records", "chunks") else "left",
+                         overflow="fold" if col in ("file", "notes") else "ellipsis")
     style = {"stored": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow", "repaired": "yellow"}
     for r in reports:
         notes = r.message
@@ -145,9 +147,11 @@ def sources(project_dir: ProjectOpt = None, chroma_url: ChromaOpt = None) -> Non
     console.print(table)
     files = Table(title="sources")
     for col in ("source", "kind", "records", "chunks", "encoding", "ingested"):
-        files.add_column(col, justify="right" if col in ("records", "chunks") else "left")
+        files.add_column(col, justify="right" if col in ("records", "chunks") else "left",
+                         overflow="fold")
     for s in ledger.sources():
-        files.add_row(escape(shown(s.path)), s.kind, str(s.records), str(s.chunks), s.encoding, s.ingested_at)
+        files.add_row(escape(shown(s.path)), s.kind, str(s.records), str(s.chunks), s.encoding,
+                      s.ingested_at[:16].replace("T", " "))
     console.print(files)
     console.print(f"vector index: {vectors.count()} chunks in '{vectors.name}' at {vectors.where}, "
                   f"embedding {vectors.embedder.name}")
