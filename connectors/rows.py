@@ -29,8 +29,13 @@ SEGMENT = FieldSpec(
 RESPONDENT = FieldSpec(
     exact=("email", "respondent", "respondent id", "respondent email", "customer id",
            "customer email", "user id", "user email", "contact", "contact email",
-           "customer", "customer name", "name", "requester", "requester email", "user"),
-    contains=("email", "respondent", "requester", "customer id", "user id"),
+           "customer", "customer name", "name", "requester", "requester email", "user",
+           # review sites and forms name the person who wrote it
+           "reviewer", "reviewer name", "author", "author name", "full name", "client", "client name",
+           "contact name", "participant", "participant name", "username", "user name", "display name",
+           "submitted by", "written by", "posted by"),
+    contains=("email", "respondent", "requester", "customer id", "user id", "reviewer", "author", "customer name",
+              "client name", "full name", "participant"),
 )
 
 

@@ -278,3 +278,45 @@ def test_a_file_name_holding_a_participants_name_in_lower_case_shows_only_their_
     assert label.startswith("interview:" + names["Bev"] + "~")
     assert r.label("interview:beverly_hills_visit", names) == "interview:beverly_hills_visit"  # a word, not the name
     assert "thornton" not in r.path("interviews/bev_thornton_2026-09-18.vtt", names)
+
+
+@pytest.mark.parametrize("stem,personal", [
+    ("jane_doe_call", True), ("2026-05-12_kowalski", True), ("exit-interview-zhang-wei", True),
+    ("p07_exit_interview_2026-09-09", False), ("interview_03", False), ("Zoom Recording 2026-10-01", False),
+])
+def test_an_interview_file_named_after_someone_nobody_names_becomes_a_pseudonym(stem, personal):
+    """Speakers labelled only 'Interviewer' and 'Customer': the name is in the file name alone."""
+    text, turns = assemble_turns([Turn(speaker="Interviewer", role="company", text="How was setup?"),
+                                  Turn(speaker="Customer", role="customer", text="An afternoon.")])
+    r = redactor()
+    rec = r.record(Record(record_id=f"interview:{stem}", kind="interview", source=f"{stem}.txt", text=text, turns=turns))
+    path = r.path(f"interviews/{stem}.txt", {}, personal=True)
+    if personal:
+        assert rec.record_id.startswith("interview:Participant-") and path == f"interviews/{rec.record_id[10:]}.txt"
+        assert not any(w in rec.record_id.lower() for w in ("jane", "doe", "kowalski", "zhang", "wei"))
+    else:
+        assert rec.record_id == f"interview:{stem}" and path == f"interviews/{stem}.txt"
+    assert rec.respondent is None or rec.respondent == "Customer"  # a role, not a person
+    assert redactor(file_names=False).label(f"interview:{stem}", {}, personal=True) == f"interview:{stem}"
+
+
+def test_reviewer_and_name_columns_are_respondents_and_never_stored_in_clear(tmp_path):
+    from valuestory.ingest.ingest import ingest
+    from valuestory.project import Project
+    people = {"Reviewer": ["Martha Stewart", "Bob K."], "Customer name": ["Peter Parker", "Aiko"],
+              "Author": ["Lena Fischer", "Jo"]}
+    for header, (a, b) in people.items():
+        (tmp_path / f"{header.replace(' ', '_')}.csv").write_text(
+            f"{header},Rating,Review\n{a},2,Waited twenty minutes for a coffee.\n{b},5,Lovely croissants.\n",
+            encoding="utf-8")
+    project = Project(tmp_path / "p")
+    project.create()
+    reports = ingest(project, sorted(tmp_path.glob("*.csv")))
+    assert all(r.status == "stored" for r in reports), [r.message for r in reports]
+    records = list(project.ledger.records())
+    assert len(records) == 6 and all(r.respondent and r.respondent.startswith("Respondent-") for r in records)
+    stored = b"".join(f.read_bytes() for f in project.store_dir.rglob("*") if f.is_file())
+    for names in people.values():
+        for name in names:
+            if len(name) >= 3:
+                assert name.encode() not in stored, name

@@ -44,6 +44,7 @@ class PrivacySection(_Section):
     ip_addresses: bool = True
     dates_of_birth: bool = True  # a date after "date of birth", "DOB" or "born"; other dates are data
     speaker_names: bool = True
+    file_names: bool = True  # an interview's file name may name its participant
     phone_regions: list[str] = ["US", "GB"]
     salt: str = ""
 
@@ -145,6 +146,7 @@ secrets = true        # API keys and tokens (sk-, AKIA, ghp_, xoxb-, JWTs) and "
 ip_addresses = true
 dates_of_birth = true # a date after "date of birth", "DOB" or "born"; other dates are data
 speaker_names = true  # participants' names become stable pseudonyms like Customer-3F9A
+file_names = true     # an interview file's name becomes a pseudonym (Participant-3F9A) when it may hold a name
 # Where phone numbers are written without a country code:
 phone_regions = ["US", "GB"]
 # Keeps pseudonyms stable across runs; keep it private, change it to re-pseudonymize.

@@ -115,7 +115,8 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
                              hint="Split the file (one interview or one response per record)")
         redactor.counts.clear()
         # the path as stored and shown: redacted, with the names of the file's own people
-        stored = redactor.path(display, redactor.names_of(records))
+        stored = redactor.path(display, redactor.names_of(records), personal=bool(records) and all(
+            r.kind == "interview" for r in records))
         redacted = [redactor.record(r).model_copy(update={"source": stored}) for r in records]
         report.renamed = {r.record_id: s.record_id for r, s in zip(records, redacted, strict=True)
                           if r.record_id != s.record_id}

@@ -206,7 +206,8 @@ class Redactor:
             person = split_label(turn.speaker)[1] or turn.speaker
             if person not in people and not is_generic_label(person):
                 people[person] = self.pseudonym(person, ROLE_PREFIX[turn.role])
-        if record.respondent and record.respondent not in people and _name_like(record.respondent):
+        if (record.respondent and record.respondent not in people and _name_like(record.respondent)
+                and not is_generic_label(record.respondent)):
             prefix = "Customer" if record.kind == "interview" else "Respondent"
             people[record.respondent] = self.pseudonym(record.respondent, prefix)
         names: dict[str, str] = {}
@@ -218,10 +219,12 @@ class Redactor:
                         names[part] = alias
         return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
-    def label(self, value: str, names: dict[str, str] | None = None) -> str:
+    def label(self, value: str, names: dict[str, str] | None = None, personal: bool = False) -> str:
         """An identifier shown to readers (a record id, a file name), redacted like text; when
         redaction changed it, a keyed digest of the original keeps two such labels apart
-        (`nps:[email]~3F2A1B`)."""
+        (`nps:[email]~3F2A1B`). A `personal` label names one participant's file (an
+        interview's): words in it other than dates, numbers and research words are taken for
+        the participant's name even when nobody says it, and the label becomes a pseudonym."""
         redacted = self.text(value, names)
         if self.settings.url_secrets:  # `reset?token=...` in a file name, without its URL
             redacted = URL_SECRET_PARAM.sub(r"\1[secret]", redacted)
@@ -239,6 +242,10 @@ class Redactor:
             spaced = value.replace("_", " ")
             once = self.text(spaced, names)
             redacted = value if once == spaced else once
+        if redacted == value and personal and self.settings.file_names and may_name_someone(value):
+            self.counts["name"] += 1
+            kind, sep, _ = value.rpartition(":")
+            return kind + sep + self.pseudonym(value, "Participant")  # its own digest keeps two apart
         return redacted if redacted == value else f"{redacted}~{self.digest(value)[:LABEL_DIGEST].upper()}"
 
     def names_of(self, records: list[Record]) -> dict[str, str]:
@@ -250,15 +257,16 @@ class Redactor:
             names.update(self.name_map(record))
         return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
-    def path(self, path: str, names: dict[str, str] | None = None) -> str:
+    def path(self, path: str, names: dict[str, str] | None = None, personal: bool = False) -> str:
         """A file's path as stored and shown: each folder and file name redacted, the
-        extension kept (`exports/nps-[email]~3F2A1B.csv`)."""
+        extension kept (`exports/nps-[email]~3F2A1B.csv`); the name of a `personal` file (one
+        participant's) as its record's id is."""
         if not self.settings.redact:
             return path
         parts = path.split("/")
         stem, dot, suffix = parts[-1].rpartition(".")
         stem, suffix = (stem, dot + suffix) if dot and stem else (parts[-1], "")
-        return "/".join([*(self.label(p, names) for p in parts[:-1]), self.label(stem, names) + suffix])
+        return "/".join([*(self.label(p, names) for p in parts[:-1]), self.label(stem, names, personal) + suffix])
 
     def record(self, record: Record) -> Record:
         if not self.settings.redact:
@@ -267,7 +275,8 @@ class Redactor:
         kind, sep, own_id = record.record_id.partition(":")
         update: dict = {
             # an id may be an email or a file name with a participant's name in it
-            "record_id": kind + sep + self.label(own_id, names) if sep else self.label(record.record_id, names),
+            "record_id": kind + sep + self.label(own_id, names, personal=record.kind == "interview") if sep
+            else self.label(record.record_id, names),
             # structured fields are text like any other: a respondent, account or segment that is
             # an email, a phone number or a participant's name never reaches the store in clear
             "respondent": names.get(record.respondent) or self.text(record.respondent, names)
@@ -288,5 +297,25 @@ class Redactor:
 
 
 def _name_like(value: str) -> bool:
-    """Emails and names are personal; an opaque id such as R_1a2b or 10422 is not."""
-    return "@" in value or bool(re.search(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}", value))
+    """Emails, names and handles are personal ('Bob K.', 'Martha'); an opaque id such as
+    R_1a2b, C-1042 or 10422 is not."""
+    return "@" in value or bool(re.search(r"[^\W\d_]{2,}\s+[^\W\d_]", value) or re.fullmatch(r"[^\W\d_]{2,}", value))
+
+
+# Words an interview's file name holds besides its participant's name: the kind of session,
+# the recording tool, the file's state, dates. Any other word may be the participant's name.
+FILE_WORDS = frozenset("""
+interview interviews int exit call calls transcript transcription transcribed notes note session sessions
+recording recorded record audio video meeting meet zoom teams otter gong fireflies grain chorus webex
+customer customers client participant participants user users respondent research discovery usability
+onboarding churn churned cancel cancellation cancelled canceled win loss won lost renewal debrief followup
+follow up kickoff demo sales support feedback survey nps csat final draft copy edited edit clean raw export
+summary synthesis part pt and the with of for new old v vs q jan feb mar apr may jun jul aug sep sept oct nov
+dec january february march april june july august september october november december mon tue wed thu fri
+""".split())
+
+
+def may_name_someone(label: str) -> bool:
+    """Whether a file-derived label holds a word that may be a person's name."""
+    words = re.split(r"[\W_]+", label.rpartition(":")[2])
+    return any(w.isalpha() and len(w) >= 2 and w.lower() not in FILE_WORDS for w in words)
