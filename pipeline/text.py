@@ -28,7 +28,7 @@ WORDS = re.compile(r"\w+")
 SEGMENT = re.compile(r"[,;:]|\s(?:and|but|while|whereas)\s", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Clause:
     record_id: str
     kind: str

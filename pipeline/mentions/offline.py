@@ -5,6 +5,7 @@ judged by CX cues; the catalogue is the library plus what the data keeps naming 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -81,43 +82,57 @@ class Catalogue:
 
 def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4096) -> list[Mention]:
     """Mentions for every clause that is about a touchpoint; quotes are the clauses
-    themselves, so they are verbatim by construction."""
-    all_clauses = [c for r in records for c in clauses(r)]
-    by_id = {r.record_id: r for r in records}
-    channels = {r.record_id: r.fields.get("channel", "") for r in records}
+    themselves, so they are verbatim by construction. Read in batches of about `batch`
+    clauses that never split a record, so what a clause's neighbours say is at hand and
+    memory holds one batch's clauses and vectors, not the corpus's."""
+    mentions: list[Mention] = []
+    for part in _record_batches(records, batch):
+        mentions += _batch_mentions(part, catalogue)
+    return mentions
+
+
+def _record_batches(records: list[Record], size: int) -> Iterator[list[tuple[Record, list[Clause]]]]:
+    """Records with their clauses, in batches of about `size` clauses."""
+    part: list[tuple[Record, list[Clause]]] = []
+    n = 0
+    for r in records:
+        if n >= size:
+            yield part
+            part, n = [], 0
+        own = clauses(r)
+        part.append((r, own))
+        n += len(own)
+    if part:
+        yield part
+
+
+def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogue) -> list[Mention]:
+    by_id = {r.record_id: r for r, _ in part}
+    all_clauses = [c for _, own in part for c in own]
+    if not all_clauses:
+        return []
     judged = [judge(c.text) for c in all_clauses]
-    hits_of: list[list[tuple[int, float]]] = []
-    for part in _batches(all_clauses, batch):
-        vectors = in_context(catalogue.embed([c.text for c in part]), [_passage(c, by_id[c.record_id]) for c in part])
-        sims = catalogue.similarities(vectors)
-        hits_of += catalogue.assign_all([c.text for c in part], sims)
+    vectors = in_context(catalogue.embed([c.text for c in all_clauses]),
+                         [_passage(c, by_id[c.record_id]) for c in all_clauses])
+    hits_of = catalogue.assign_all([c.text for c in all_clauses], catalogue.similarities(vectors))
     mentions = []
     for i, (clause, hits) in enumerate(zip(all_clauses, hits_of, strict=True)):
         if not hits:
             continue
+        record = by_id[clause.record_id]
         sentiment, did_job = judged[i]
         if abs(sentiment) < NEUTRAL:
-            sentiment = _from_context(i, all_clauses, judged, hits_of, by_id[clause.record_id])
+            sentiment = _from_context(i, all_clauses, judged, hits_of, record)
         for j, confidence in hits:
             t = catalogue.touchpoints[j]
             own = catalogue.local_sentiment(clause.text, j, len(hits))
             value = own if own is not None else sentiment
-            mentions.append(Mention(
+            mentions.append(Mention.trusted(
                 record_id=clause.record_id, kind=clause.kind, touchpoint=t.name,
-                channel=_channel(t, channels.get(clause.record_id, "")), quote=clause.text,
+                channel=_channel(t, record.fields.get("channel", "")), quote=clause.text,
                 start=clause.start, end=clause.end, sentiment=value, polarity=polarity(value),
                 did_job=did_job, confidence=confidence))
     return mentions
-
-
-def _batches(all_clauses: list[Clause], size: int) -> list[list[Clause]]:
-    """Clauses in batches of about `size` that never split a record."""
-    out: list[list[Clause]] = [[]]
-    for k, c in enumerate(all_clauses):
-        if len(out[-1]) >= size and all_clauses[k - 1].record_id != c.record_id:
-            out.append([])
-        out[-1].append(c)
-    return [b for b in out if b]
 
 
 def _passage(clause: Clause, record: Record) -> tuple[str, int]:
@@ -204,6 +219,7 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
     found = discover(records, {(m.record_id, m.start, m.end) for m in first}, library)
     if not found:
         return _used(library, first), first
+    del first  # read again below with the touchpoints found: one set of mentions in memory at a time
     catalogue = Catalogue(library + found, embed)
     mentions = offline_mentions(records, catalogue)
     return _used(library + found, mentions), mentions
