@@ -127,7 +127,8 @@ def load_dataset(root: Path) -> Dataset:
 
 def load_user_labels(path: Path) -> list[GoldUnit]:
     """A researcher's own coding of records in their project: columns `record_id, touchpoint,
-    polarity, phase` (any but record_id may be blank), one row per record and touchpoint."""
+    polarity, phase, decision` (any but record_id may be blank or absent), one row per record
+    and touchpoint; decisions separated by `;`."""
     units: dict[str, GoldUnit] = {}
     for line, row in enumerate(_rows(path, ["record_id"]), start=2):
         rid = row["record_id"].strip()
@@ -141,6 +142,11 @@ def load_user_labels(path: Path) -> list[GoldUnit]:
                 raise InputError(f"phase {phase!r} is not one of {', '.join(PHASES)}", path=str(path), line=line,
                                  column="phase", hint="Use one of the five phases, or leave it blank")
             unit.phase = phase
+        said = {d.strip().lower() for d in (row.get("decision") or row.get("decisions") or "").split(";") if d.strip()}
+        if unknown := said - set(DECISIONS):
+            raise InputError(f"decision {sorted(unknown)[0]!r} is not one of {', '.join(DECISIONS)}", path=str(path),
+                             line=line, column="decision", hint="Use those names, separated by ;, or leave it blank")
+        unit.decisions |= said
         name = (row.get("touchpoint") or "").strip()
         if name:
             polarity = (row.get("polarity") or "").strip().lower()

@@ -46,6 +46,9 @@ class Predicted:
     phase: str = "unknown"
     decisions: set[str] = field(default_factory=set)
     outcomes: list[tuple[float, bool]] = field(default_factory=list)  # per mention: (confidence, right)
+    quotes: dict[str, str] = field(default_factory=dict)  # gold name (or the run's, unmatched) -> a quote
+    run_names: dict[str, str] = field(default_factory=dict)  # gold name -> the run's name for it
+    unmatched: dict[str, str] = field(default_factory=dict)  # the run's names no gold name fits -> a quote
 
 
 class NameMatcher:
@@ -63,14 +66,22 @@ class NameMatcher:
         self.words = [(_words(g), _words(descriptions.get(g, ""))) for g in gold]
         self.by_lower = {g.lower(): g for g in gold}
         self.cache: dict[str, str | None] = {}
+        self.how: dict[str, tuple[str, float | None]] = {}  # name -> how it matched, and the similarity
 
     def __call__(self, name: str) -> str | None:
         if name not in self.cache:
             self.cache[name] = self._match(name)
         return self.cache[name]
 
+    def matches(self) -> list[dict]:
+        """Every name seen, what it matched and how: `name`, `words` (its words in a gold name or
+        description) or `meaning` (with the similarity), or `none` (the closest was too far)."""
+        return [{"name": name, "matched": self.cache[name], "how": how, "similarity": sim}
+                for name, (how, sim) in sorted(self.how.items())]
+
     def _match(self, name: str) -> str | None:
         if exact := self.by_lower.get(name.lower()):
+            self.how[name] = ("name", None)
             return exact
         words = _words(name)
         sims = self.vectors @ self.embed([name])[0] if self.vectors is not None else None
@@ -79,11 +90,15 @@ class NameMatcher:
             if fits:
                 closeness = [-float(sims[i + part * len(self.gold)]) if sims is not None else 0.0 for i in fits]
                 extra = [len(self.words[i][part] - words) if part == 0 else 0 for i in fits]
+                self.how[name] = ("words", None)
                 return self.gold[fits[min(range(len(fits)), key=lambda k: (extra[k], closeness[k]))]]
         if sims is None:
+            self.how[name] = ("none", None)
             return None
         best = int(np.argmax(sims))
-        return self.gold[best % len(self.gold)] if sims[best] >= self.threshold else None
+        close = round(float(sims[best]), 3)
+        self.how[name] = ("meaning" if close >= self.threshold else "none", close)
+        return self.gold[best % len(self.gold)] if close >= self.threshold else None
 
 
 FUNCTION_WORDS = {"and", "the", "of", "a", "an", "to", "or", "in"}
@@ -111,11 +126,18 @@ def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameM
     sentiments: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     phases: dict[str, Counter] = defaultdict(Counter)
     coded: dict[str, list[tuple[str | None, float]]] = defaultdict(list)
+    quotes: dict[str, dict[str, str]] = defaultdict(dict)
+    run_names: dict[str, dict[str, str]] = defaultdict(dict)
+    unmatched: dict[str, dict[str, str]] = defaultdict(dict)
     for m, place in zip(run.coding.mentions, run.journey.placements, strict=True):
         unit = unit_of(m.record_id, m.start)
         coded[unit].append((name := match(m.touchpoint), m.confidence))
         if name is not None:
             sentiments[unit][name].append(m.sentiment)
+            quotes[unit].setdefault(name, m.quote)
+            run_names[unit].setdefault(name, m.touchpoint)
+        else:
+            unmatched[unit].setdefault(m.touchpoint, m.quote)
         if place.phase != "unknown":
             phases[unit][place.phase] += 1
     decisions: dict[str, list[str]] = defaultdict(list)
@@ -128,7 +150,8 @@ def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameM
         phase = DECISION_PHASE[said[0]] if said else (phases[u.unit].most_common(1)[0][0] if phases[u.unit]
                                                        else SOURCE_PHASE.get(u.kind, "unknown"))
         out[u.unit] = Predicted({n: float(np.mean(v)) for n, v in sentiments[u.unit].items()}, phase, set(said),
-                                [(c, name in u.touchpoints) for name, c in coded[u.unit]])
+                                [(c, name in u.touchpoints) for name, c in coded[u.unit]], quotes[u.unit],
+                                run_names[u.unit], unmatched[u.unit])
     return out
 
 
@@ -384,15 +407,79 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
     match = NameMatcher(names, embed)
     predicted = predict(project, run, labels, match)
     pairs = [(u, predicted[u.unit]) for u in labels]
-    metrics = unit_metrics(pairs, n)
-    metrics["groundedness"] = groundedness(project, run, {u.record_id for u in labels}, n)
+    coded = coded_columns(labels)
+    metrics = only_coded(unit_metrics(pairs, n), coded)
+    if run.info.engine == "llm":  # offline, every quote is a span of its record by construction
+        metrics["groundedness"] = groundedness(project, run, {u.record_id for u in labels}, n)
     if judge_llm:
         metrics |= judge_with(project, run, judge_llm)
-    report = {"units": len(labels), "metrics": metrics,
-              "by_kind": {k: unit_metrics([(g, p) for g, p in pairs if g.kind == k], n)
+    texts = {r.record_id: r.text for r in project.ledger.records()}
+    report = {"units": len(labels), "metrics": metrics, "coded": sorted(coded),
+              "by_kind": {k: only_coded(unit_metrics([(g, p) for g, p in pairs if g.kind == k], n), coded)
                           for k in sorted({u.kind for u in labels})},
+              "disagreements": disagreements(pairs, coded, texts),
+              "matches": match.matches(),
               "matching": {"touchpoint_name_threshold": NAME_MATCH}}
     return record(report, dataset=source, split="labels", engine=run.info.engine, model=run.info.model,
                   prompts=run.info.prompts, stages=_versions(run), run_id=run.run_id,
                   labels_hash=hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16],
                   seconds=time.perf_counter() - started)
+
+
+# which metrics each column of a researcher's coding makes meaningful
+METRICS_OF = {"touchpoint": ("touchpoint_", "confidence_ece"), "polarity": ("polarity_", "sentiment_mae"),
+              "phase": ("phase_",), "decision": ("decision_",)}
+QUOTE_CHARS = 160  # a record's opening shown where the run quoted nothing
+
+
+def coded_columns(labels: list[GoldUnit]) -> set[str]:
+    """The columns a researcher actually filled in."""
+    coded = set()
+    if any(u.touchpoints for u in labels):
+        coded.add("touchpoint")
+    if any(v is not None for u in labels for v in u.touchpoints.values()):
+        coded.add("polarity")
+    if any(u.phase for u in labels):
+        coded.add("phase")
+    if any(u.decisions for u in labels):
+        coded.add("decision")
+    return coded
+
+
+def only_coded(metrics: dict, coded: set[str]) -> dict:
+    """The metrics of the columns coded: none for a column left blank."""
+    def wanted(name: str) -> bool:
+        owners = [col for col, prefixes in METRICS_OF.items() if name.startswith(prefixes)]
+        return not owners or owners[0] in coded
+    return {k: v for k, v in metrics.items() if wanted(k) and (k != "touchpoint_pairs" or "touchpoint" in coded)}
+
+
+def disagreements(pairs: list[Pair], coded: set[str], texts: dict[str, str]) -> list[dict]:
+    """Each place the researcher and the run differ: record, what, the researcher's code, the
+    run's code (its own name, with the researcher's it matched), and the words behind it."""
+    def sign(x: float | None) -> str:
+        return "" if x is None else "negative" if x < 0 else "positive" if x > 0 else "neutral"
+
+    out = []
+    for g, p in pairs:
+        opening = " ".join(texts.get(g.record_id, "").split())[:QUOTE_CHARS]
+
+        def row(what: str, user: str, ran: str, quote: str, g: GoldUnit = g) -> dict:
+            return {"record_id": g.record_id, "unit": g.unit, "what": what, "user": user, "run": ran, "quote": quote}
+        if "touchpoint" in coded:
+            for name in sorted(set(g.touchpoints) - set(p.touchpoints)):
+                out.append(row("touchpoint", name, "", opening))
+            for name in sorted(set(p.touchpoints) - set(g.touchpoints)):
+                out.append(row("touchpoint", "", f"{p.run_names[name]} (= {name})", p.quotes.get(name, "")))
+            for name, quote in sorted(p.unmatched.items()):
+                out.append(row("touchpoint", "", name, quote))
+        if "polarity" in coded:
+            for name in sorted(set(g.touchpoints) & set(p.touchpoints)):
+                said, ran = sign(g.touchpoints[name]), sign(p.touchpoints[name])
+                if said and said != ran:
+                    out.append(row("polarity", f"{name}: {said}", f"{p.run_names[name]}: {ran}", p.quotes.get(name, "")))
+        if "phase" in coded and g.phase and g.phase != p.phase:
+            out.append(row("phase", g.phase, p.phase, opening))
+        if "decision" in coded and g.decisions != p.decisions:
+            out.append(row("decision", ", ".join(sorted(g.decisions)), ", ".join(sorted(p.decisions)), opening))
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from valuestory.records import Record
-from valuestory.stats import RESAMPLES, SEED, Interval, bootstrap_mean, percentiles, resample_blocks
+from valuestory.stats import RESAMPLES, SEED, Interval, bootstrap_difference, bootstrap_mean, excludes_zero
 
 from .artefacts import CitedSpan, Coding, Decision, EmergingTheme, Journey, Mention, Personas, TouchpointDef
 from .scores import score
@@ -100,8 +100,8 @@ def compare(before: Side, after: Side, n: int = RESAMPLES) -> Changes:
         b = np.array([m.sentiment for m in ms_b[tp]])
         if len(a) < MIN_MENTIONS or len(b) < MIN_MENTIONS:
             continue
-        diff = _difference(a, b, rng, n)
-        flagged = diff.low is not None and (diff.low > 0 or diff.high < 0)
+        diff = bootstrap_difference(a, b, rng, n, DIGITS)
+        flagged = excludes_zero(diff)
         # the quotes behind a change are customers' own words: no rep's notes, no lines addressed to an AI
         own = [m for m in ms_b[tp] if m.kind not in NOTE_KINDS and not NOT_EVIDENCE.search(m.quote)]
         toward = sorted(own, key=lambda m: -m.sentiment if (diff.value or 0) > 0 else m.sentiment)
@@ -127,16 +127,6 @@ def _by_touchpoint(mentions: list[Mention]) -> dict[str, list[Mention]]:
 def _mean(values: np.ndarray, rng: np.random.Generator) -> Interval:
     interval = bootstrap_mean(values, rng, DIGITS)
     return interval.model_copy(update={"n": len(values)})
-
-
-def _difference(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n: int) -> Interval:
-    """after minus before, with a percentile interval from resampling each side on its own."""
-    after = np.concatenate([b[idx].mean(axis=1) for idx in resample_blocks(len(b), n, rng)])
-    before = np.concatenate([a[idx].mean(axis=1) for idx in resample_blocks(len(a), n, rng)])
-    replicates = after - before
-    low, high = percentiles(replicates)
-    return Interval(value=round(float(b.mean() - a.mean()), DIGITS), low=round(low, DIGITS), high=round(high, DIGITS),
-                    n=len(a) + len(b))
 
 
 def _ranks(side: Side) -> dict[str, int]:

@@ -7,7 +7,9 @@ Nothing here is asked of a model. Per touchpoint, overall and per source kind:
 - frequency: records and respondents mentioning it, and their share of all records;
 - business impact: NPS of respondents who mention it against the rest, and its impact on
   overall NPS (overall NPS minus NPS without its mentioners, so negative means it costs NPS
-  points), with bootstrap intervals; the lost-deal rate of sales records mentioning it
+  points), with bootstrap intervals; where records carry star ratings or CSAT (reviews,
+  feedback with a score), the mean rating of its mentioners against the rest, with a
+  bootstrap interval of the difference; the lost-deal rate of sales records mentioning it
   against all decided deals. `business_impact` folds these into 0 (minimal) .. 1 (critical).
 Then a priority ranking, the three touchpoints to fix first, and the most negative
 touchpoints that are easy to fix.
@@ -16,12 +18,12 @@ touchpoints that are easy to fix.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
 from valuestory.records import Record, is_renewal
-from valuestory.stats import Interval, bootstrap_mean, percentiles, resample_blocks, wilson
+from valuestory.stats import Interval, bootstrap_difference, bootstrap_mean, percentiles, resample_blocks, wilson
 
 from .artefacts import Mention, Scorecard, TouchpointDef, TouchpointScore
 from .contract import Stage, stages
@@ -29,6 +31,9 @@ from .contract import Stage, stages
 MIN_MENTIONS = 3  # fewer and a touchpoint is listed but not ranked
 EASY_FIX_EMOTION = -0.1  # an easy fix is a low-effort touchpoint at least this negative
 NPS_CRITICAL = 5  # NPS points at stake that make a touchpoint's business impact critical
+# Rating points at stake (the mean rating minus the mean without its mentioners) that make it
+# critical: the share of the scale NPS_CRITICAL is of NPS's 200 points (0.1 star of 1-5).
+RATING_CRITICAL = NPS_CRITICAL / 200
 
 
 def nps(categories: np.ndarray) -> float | None:
@@ -58,11 +63,15 @@ def _category(score: float) -> int:
 def score(mentions: list[Mention], records: list[Record], touchpoints: list[TouchpointDef],
           seed: int = 7) -> Scorecard:
     rng = np.random.default_rng(seed)
+    rating_rng = np.random.default_rng(seed + 1)  # its own draws: the other intervals stay as they were
     effort = {t.name: t.effort for t in touchpoints}
     by_record: dict[str, Record] = {r.record_id: r for r in records}
     nps_records = [r for r in records if r.kind == "nps" and r.score is not None]
     nps_ids = np.array([r.record_id for r in nps_records])
     cats = np.array([_category(r.score) for r in nps_records], dtype=float)
+    rated, scale = ratings_of(records)
+    rated_ids = np.array([r.record_id for r in rated])
+    ratings = np.array([r.score for r in rated], dtype=float)
     decided = [r for r in records if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost")]
     lost_all = _lost_rate(decided)
     renewals = [r for r in decided if is_renewal(r)]
@@ -92,13 +101,23 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
             if flags.any():
                 s.nps_mentioners, s.nps_others = nps(cats[flags]), nps(cats[~flags])
                 s.nps_impact = _nps_impact(cats, flags, rng)
+        if scope in ("overall", "feedback") and len(ratings):
+            flags = np.isin(rated_ids, list(record_ids))
+            s.rated_mentioners = int(flags.sum())
+            if s.rated_mentioners and (~flags).any():
+                s.rating_mentioners = round(float(ratings[flags].mean()), 2)
+                s.rating_others = round(float(ratings[~flags].mean()), 2)
+                s.rating_scale = scale
+                if s.rated_mentioners >= MIN_MENTIONS and (~flags).sum() >= MIN_MENTIONS:
+                    # a gap between one review and the rest has no interval worth showing
+                    s.rating_impact = bootstrap_difference(ratings[~flags], ratings[flags], rating_rng, digits=2)
         deals = [by_record[i] for i in record_ids if i in by_record and by_record[i] in decided]
         if scope in ("overall", "sales") and deals:
             s.lost_deal_rate, s.lost_deal_rate_all = _lost_rate(deals), lost_all
             renewed = [r for r in deals if is_renewal(r)]
             if renewed:
                 s.churn_rate, s.churn_rate_all = _lost_rate(renewed), churn_all
-        s.business_impact = _business_impact(s)
+        s.business_impact = _business_impact(s, float(ratings.mean()) if len(ratings) else None)
         scores.append(s)
     _rank([s for s in scores if s.scope == "overall"])
     overall = sorted((s for s in scores if s.scope == "overall"), key=lambda s: (s.rank or 10**6, -s.mentions))
@@ -108,7 +127,18 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
                   key=lambda s: s.emotional_impact.value)
     return Scorecard(scores=overall + rest, fix_first=[s.touchpoint for s in ranked[:3]],
                      easy_fixes=[s.touchpoint for s in easy[:3]], overall_nps=nps(cats),
-                     nps_respondents=len(cats))
+                     nps_respondents=len(cats), overall_rating=round(float(ratings.mean()), 2) if len(ratings) else None,
+                     rating_respondents=len(ratings), rating_scale=scale)
+
+
+def ratings_of(records: list[Record]) -> tuple[list[Record], str | None]:
+    """The records with a star rating or CSAT score (not NPS), on the scale most of them use:
+    two scales are not averaged together."""
+    rated = [r for r in records if r.kind != "nps" and r.score is not None and r.fields.get("score_scale")]
+    if not rated:
+        return [], None
+    scale = Counter(r.fields["score_scale"] for r in rated).most_common(1)[0][0]
+    return [r for r in rated if r.fields["score_scale"] == scale], scale
 
 
 def _lost_rate(deals: list[Record]) -> float | None:
@@ -122,11 +152,16 @@ def _lift(rate: float | None, base: float | None) -> float | None:
     return min(1.0, max(0.0, rate - base) / max(0.05, base))
 
 
-def _business_impact(s: TouchpointScore) -> float:
-    """0..1: reach, NPS points at stake (5 points is critical), lost-deal and churn lift."""
+def _business_impact(s: TouchpointScore, overall_rating: float | None = None) -> float:
+    """0..1: reach, NPS points at stake (5 points is critical), rating points at stake (the
+    same share of its scale), lost-deal and churn lift. Points at stake grow with how many
+    mention it: two one-star reviews move a mean rating less than forty do."""
     parts = [min(1.0, s.frequency * 4)]
     if s.nps_impact.value is not None:
         parts.append(min(1.0, abs(s.nps_impact.value) / NPS_CRITICAL))
+    if s.rating_impact.value is not None and s.rating_others is not None and overall_rating is not None and s.rating_scale:
+        low, high = (float(x) for x in s.rating_scale.split("-"))
+        parts.append(min(1.0, abs(overall_rating - s.rating_others) / (RATING_CRITICAL * (high - low))))
     parts += [x for x in (_lift(s.lost_deal_rate, s.lost_deal_rate_all), _lift(s.churn_rate, s.churn_rate_all))
               if x is not None]
     return round(float(np.mean(parts)), 3)

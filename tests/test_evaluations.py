@@ -215,6 +215,36 @@ def test_eval_cli_records_compares_and_checks_a_users_own_labels(tmp_path):
     mine = json.loads((tmp_path / "mine.json").read_text())
     assert mine["split"] == "labels" and mine["units"] == 4 and "polarity_kappa" in mine["metrics"]
     assert mine["metrics"]["touchpoint_recall"]["value"] >= 0.5 and "phase_kappa" in own.stdout
+    # only what was coded: no decision column, and offline groundedness is true by construction
+    assert not any(k.startswith("decision_") or k == "groundedness" for k in mine["metrics"])
+    assert mine["coded"] == ["phase", "polarity", "touchpoint"]
+    # how each of the run's names met the user's, and where the two differ, with the words
+    how = {m["name"]: (m["matched"], m["how"]) for m in mine["matches"]}
+    assert how and all(h in ("name", "words", "meaning", "none") for _, h in how.values())
+    assert {matched for matched, h in how.values() if h != "none"} <= {"Payouts", "Chat support", "Login", "Price increase"}
+    assert "How the run's touchpoint names were matched to yours" in own.stdout and "Disagreements" in own.stdout
+    records = {r["record_id"]: r["text"] for r in json.loads(cli("export", "records", "-f", "json", cwd=tmp_path).stdout)}
+    for d in mine["disagreements"]:
+        assert d["record_id"] in {"nps:3-70413", "nps:3-70427", "nps:3-70447", "nps:3-70422"}
+        assert d["quote"] and d["quote"][:40] in " ".join(records[d["record_id"]].split())
+        assert d["user"] or d["run"]
+    # every code of the user's that the run did not match is listed as a disagreement
+    listed = {(d["record_id"], d["user"]) for d in mine["disagreements"] if d["what"] == "touchpoint"}
+    for rid, name in [("nps:3-70413", "Payouts"), ("nps:3-70427", "Chat support"), ("nps:3-70447", "Login"),
+                      ("nps:3-70422", "Price increase")]:
+        ran = {m["matched"] for m in mine["matches"]}
+        assert name in ran or (rid, name) in listed
+    (tmp_path / "tps.csv").write_text("record_id,touchpoint\nnps:3-70413,Payouts\nnps:3-70427,Chat support\n")
+    cli("eval", "--labels", "tps.csv", "--json", "tps.json", cwd=tmp_path)
+    only = json.loads((tmp_path / "tps.json").read_text())
+    assert "touchpoint_f1" in only["metrics"] and not any(
+        k.startswith(("polarity_", "sentiment_", "phase_", "decision_")) for k in only["metrics"])
+    (tmp_path / "dec.csv").write_text("record_id,decision\nnps:3-70413,churn\n")
+    cli("eval", "--labels", "dec.csv", "--json", "dec.json", cwd=tmp_path)
+    dec = json.loads((tmp_path / "dec.json").read_text())
+    assert set(k for k in dec["metrics"] if k != "touchpoint_pairs") >= {"decision_f1"} and "touchpoint_f1" not in dec["metrics"]
+    (tmp_path / "bad_dec.csv").write_text("record_id,decision\nnps:3-70413,leaving\n")
+    assert "decision 'leaving' is not one of" in cli("eval", "--labels", "bad_dec.csv", cwd=tmp_path, check=2).stderr
     assert "--codebook codes a --dataset" in cli("eval", "--labels", "mine.csv", "--codebook", cwd=tmp_path, check=2).stderr
     (tmp_path / "bad.csv").write_text("record_id,touchpoint\nnps:nope,Payouts\n")
     assert "not in this project" in cli("eval", "--labels", "bad.csv", cwd=tmp_path, check=2).stderr

@@ -68,3 +68,33 @@ def test_churn_among_renewals():
 def test_too_few_mentions_are_listed_but_not_ranked():
     card = score([mention(0, "Fax", -0.9)], [nps_record(0, 1)], [])
     assert card.scores[0].rank is None and card.fix_first == []
+
+
+def review(i: int, stars: float, scale: str = "1-5") -> Record:
+    return Record(record_id=f"feedback:{i}", kind="feedback", source="r.csv", text=f"review {i}", score=stars,
+                  fields={"score_scale": scale})
+
+
+def test_star_ratings_give_a_rating_impact_with_an_interval_where_there_is_no_nps():
+    # 40 reviews: the 12 that mention waiting average 1.5 stars, the rest 4.5; cakes are
+    # mentioned across the board and should show no gap
+    records = [review(i, (1 + i % 2) if i < 12 else (4 + i % 2)) for i in range(40)]
+    mentions = [mention(i, "Waiting", -0.5, kind="feedback") for i in range(12)]
+    mentions += [mention(i, "Cakes", 0.6, kind="feedback") for i in range(0, 40, 4)]
+    # a 0-10 rated row among them is on another scale and is left out of the mean
+    records.append(review(99, 0, scale="0-10"))
+    defs = [TouchpointDef(name="Waiting", channel="in person", effort="low"),
+            TouchpointDef(name="Cakes", channel="product", effort="medium")]
+    card = score(mentions, records, defs)
+    assert card.overall_nps is None and card.rating_respondents == 40 and card.rating_scale == "1-5"
+    assert card.overall_rating == round(np.mean([r.score for r in records[:40]]), 2)
+    waiting = next(s for s in card.scores if s.touchpoint == "Waiting" and s.scope == "overall")
+    assert (waiting.rating_mentioners, waiting.rating_others) == (1.5, 4.5) and waiting.rating_impact.value == -3.0
+    assert waiting.rating_impact.high < 0 and waiting.rating_impact.n == 40  # the interval excludes 0
+    assert waiting.nps_impact.value is None and waiting.business_impact > 0.5
+    cakes = next(s for s in card.scores if s.touchpoint == "Cakes" and s.scope == "overall")
+    assert cakes.rating_impact.low <= 0 <= cakes.rating_impact.high  # no gap: the interval says so
+    assert card.fix_first[0] == "Waiting"
+    # per kind too, and nothing for a scope without ratings
+    assert next(s for s in card.scores if s.touchpoint == "Waiting" and s.scope == "feedback").rating_impact.value == -3.0
+    assert score(mentions, [r.model_copy(update={"score": None}) for r in records], defs).rating_scale is None

@@ -76,6 +76,22 @@ def bootstrap_mean(values: np.ndarray, rng: np.random.Generator, digits: int = 3
     return Interval(value=round(mean, digits), low=round(low, digits), high=round(high, digits))
 
 
+def bootstrap_difference(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n: int = RESAMPLES,
+                         digits: int = 3) -> Interval:
+    """mean(b) - mean(a), with a percentile interval from resampling each group on its own:
+    two periods, two personas, or a touchpoint's mentioners against the rest."""
+    after = np.concatenate([b[idx].mean(axis=1) for idx in resample_blocks(len(b), n, rng)])
+    before = np.concatenate([a[idx].mean(axis=1) for idx in resample_blocks(len(a), n, rng)])
+    low, high = percentiles(after - before)
+    return Interval(value=round(float(b.mean() - a.mean()), digits), low=round(low, digits), high=round(high, digits),
+                    n=len(a) + len(b))
+
+
+def excludes_zero(interval: Interval) -> bool:
+    """A difference the interval says is real: both ends on the same side of 0."""
+    return interval.low is not None and interval.high is not None and (interval.low > 0 or interval.high < 0)
+
+
 def wilson(successes: int, n: int, z: float = 1.96) -> Interval:
     if n == 0:
         return Interval(value=None)

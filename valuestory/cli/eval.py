@@ -124,10 +124,35 @@ def _print_eval(report: dict) -> None:
         table.add_row(name, _fmt(report["metrics"][name]),
                       *[(_fmt(report["by_kind"][k].get(name)).split(" [")[0]) for k in kinds])
     console.print(table)
+    if "disagreements" in report:  # a researcher's own coding: where they and the run differ, and why names met
+        _print_labels(report)
+        return
     m = report.get("matching", {})
     console.print(f"touchpoint names matched to the gold catalogue by name, words, then meaning "
                   f"(threshold {m.get('touchpoint_name_threshold')}); jobs by meaning (threshold "
                   f"{m.get('job_threshold', '-')}); {report.get('seconds', 0):.1f} s")
+
+
+def _print_labels(report: dict) -> None:
+    coded = report.get("coded") or []
+    console.print(f"scored only what you coded: {', '.join(coded) or 'nothing (every column is blank)'}")
+    matches = Table(title="How the run's touchpoint names were matched to yours")
+    for col in ("run's name", "your name", "how", "similarity"):
+        matches.add_column(col, overflow="fold")
+    for m in report.get("matches", []):
+        matches.add_row(escape(m["name"]), escape(m["matched"] or "(none)"), m["how"],
+                        f"{m['similarity']:.2f}" if m["similarity"] is not None else "")
+    console.print(matches)
+    rows = report["disagreements"]
+    if not rows:
+        console.print("Disagreements: none; the run codes every record as you did")
+        return
+    table = Table(title=f"Disagreements: {len(rows)} (record, your code, the run's code, the words)", show_lines=True)
+    for col in ("record", "what", "yours", "the run's", "quote"):
+        table.add_column(col, overflow="fold")
+    for d in rows:
+        table.add_row(escape(d["unit"]), d["what"], escape(d["user"] or "-"), escape(d["run"] or "-"), escape(d["quote"]))
+    console.print(table)
 
 
 def _print_comparison(rows: list[dict], names: tuple[str, str]) -> None:

@@ -144,18 +144,25 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
         console.print(f"estimated cost: ${total_cost:.2f} (output estimated at 30% of input)")
 
 
+def _interval(i, digits: int) -> str:
+    if i.value is None:
+        return ""
+    return f"{i.value:+.{digits}f} [{i.low:+.{digits}f}, {i.high:+.{digits}f}]" if i.low is not None else f"{i.value:+.{digits}f}"
+
+
 def _print_run_summary(result) -> None:
     card = result.scorecard
     table = Table(title=f"Touchpoints by priority ({result.engine}, {result.model})")
-    for col in ("rank", "touchpoint", "mentions", "emotional impact", "did its job", "NPS impact", "priority"):
+    # business impact as the data holds it: NPS, star ratings or CSAT, or both
+    impacts = [("NPS impact", "nps_impact", 1)] * bool(card.nps_respondents)
+    impacts += [(f"rating impact ({card.rating_scale})", "rating_impact", 2)] * bool(card.rating_respondents)
+    for col in ("rank", "touchpoint", "mentions", "emotional impact", "did its job", *(i[0] for i in impacts), "priority"):
         table.add_column(col, justify="left" if col == "touchpoint" else "right")
     for s in [s for s in card.scores if s.scope == "overall" and s.rank is not None][:10]:
-        ei, fp, ni = s.emotional_impact, s.functional_performance, s.nps_impact
-        table.add_row(str(s.rank), escape(s.touchpoint), str(s.mentions),
-                      f"{ei.value:+.2f} [{ei.low:+.2f}, {ei.high:+.2f}]" if ei.low is not None else f"{ei.value:+.2f}",
+        ei, fp = s.emotional_impact, s.functional_performance
+        table.add_row(str(s.rank), escape(s.touchpoint), str(s.mentions), _interval(ei, 2),
                       f"{fp.value:.0%}" if fp.value is not None else "",
-                      f"{ni.value:+.1f} [{ni.low:+.1f}, {ni.high:+.1f}]" if ni.value is not None else "",
-                      f"{s.priority:.3f}")
+                      *(_interval(getattr(s, field), digits) for _, field, digits in impacts), f"{s.priority:.3f}")
     console.print(table)
     console.print(f"Fix first: {', '.join(card.fix_first) or 'nothing ranks yet'}")
     console.print(f"Easy fixes: {', '.join(card.easy_fixes) or 'none found'}")

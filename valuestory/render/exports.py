@@ -134,7 +134,11 @@ def _scores(reader: RunReader) -> list[dict]:
                     "frequency": s.frequency, "mentions": s.mentions, "respondents": s.respondents,
                     "business_impact": s.business_impact, "nps_impact": s.nps_impact.value,
                     "nps_impact_low": s.nps_impact.low, "nps_impact_high": s.nps_impact.high,
-                    "nps_mentioners": s.nps_mentioners, "lost_deal_rate": s.lost_deal_rate,
+                    "nps_mentioners": s.nps_mentioners, "rating_impact": s.rating_impact.value,
+                    "rating_impact_low": s.rating_impact.low, "rating_impact_high": s.rating_impact.high,
+                    "rating_mentioners": s.rating_mentioners, "rating_others": s.rating_others,
+                    "rated_mentioners": s.rated_mentioners,
+                    "rating_scale": s.rating_scale, "lost_deal_rate": s.lost_deal_rate,
                     "churn_rate": s.churn_rate, "effort": s.effort, "priority": s.priority, "rank": s.rank})
     return out
 

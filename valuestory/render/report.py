@@ -183,7 +183,10 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "generated": time.strftime("%Y-%m-%d %H:%M"),
         "run": {**run, "prompts": {k: ", ".join(v) if isinstance(v, list) else v for k, v in run["prompts"].items()}},
         "summary": summary,
-        "groundedness": summary.get("groundedness"),
+        "card": {"nps_respondents": reader.scores.nps_respondents, "overall_rating": reader.scores.overall_rating,
+                 "rating_respondents": reader.scores.rating_respondents, "rating_scale": reader.scores.rating_scale},
+        # offline, every quote is a span of its record by construction: the figure says nothing there
+        "groundedness": None if reader.info.offline else summary.get("groundedness"),
         "sources": [{"kind": k, "files": f, "records": n} for k, f, n, _, _ in ledger.counts_by_kind()],
         "records": len(records),
         "dates": (dates[0], dates[-1]) if dates else None,
@@ -225,7 +228,8 @@ def _records_of(persona: str, mentions: list[dict], decisions: list[dict]) -> se
 def _score_row(s: dict) -> dict:
     return {"touchpoint": s["touchpoint"], "rank": s.get("rank"), "mentions": s["mentions"],
             "frequency": s.get("frequency"), "emotional": s["emotional_impact"], "functional": s["functional_performance"],
-            "nps": s["nps_impact"], "business": s.get("business_impact"), "priority": s.get("priority"),
+            "nps": s["nps_impact"], "rating": s["rating_impact"], "business": s.get("business_impact"),
+            "priority": s.get("priority"),
             "effort": s.get("effort")}
 
 
