@@ -152,6 +152,21 @@ class Scorecard(BaseModel):
     rating_scale: str | None = None  # "1-5" or "0-10"
 
 
+class PersonaScore(BaseModel):
+    """A touchpoint as one persona's records score it, and how its emotional impact differs
+    from the other personas' mentions (this persona minus the rest)."""
+    persona: str
+    score: TouchpointScore
+    versus_rest: Interval = Interval(value=None)
+    differs: bool = False  # the interval of the difference excludes 0
+
+
+class PersonaScorecards(BaseModel):
+    personas: list[str]
+    scores: list[PersonaScore]
+    fix_first: dict[str, list[str]]  # persona -> its three to fix first
+
+
 # --- 4. personas -----------------------------------------------------------------------------
 class Personas(BaseModel):
     names: list[str]
@@ -379,6 +394,7 @@ class RunSummary(BaseModel):
     overall_nps: float | None
     touchpoints: int
     decisions: int
+    slice: str = ""  # the records the run (or this reading of it) covers, when not all of them
 
 
 class RunInfo(BaseModel):

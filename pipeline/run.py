@@ -33,6 +33,7 @@ from valuestory.stores.runs import RunStore
 from . import METHOD
 from .artefacts import ARTEFACTS, Coding, Provenance, RunSummary, Scorecard
 from .contract import ChunkRef, Corpus, Stage, stages
+from .slices import Slice, cut_corpus
 
 Progress = Callable[[str, int, int], None]
 
@@ -106,13 +107,14 @@ def run_stage(stage: Stage, artefacts: dict[str, object], runner: Runner | None,
 
 
 def run(project: Project, llm: str = "offline", codebook: Path | None = None,
-        on_progress: Progress | None = None, model: ChatModel | None = None, batch: bool = False) -> RunResult:
-    """Run every stage of the method on the project's records and record the run. `model`
-    overrides `llm` with a chat model object (a test double, a plug-in's). With `batch`, a
-    model stage's uncached requests go to the OpenAI Batch API first (`llm.batch`). Holds the
-    project's write lock: an ingest started meanwhile waits for the run."""
+        on_progress: Progress | None = None, model: ChatModel | None = None, batch: bool = False,
+        cut: Slice | None = None) -> RunResult:
+    """Run every stage of the method on the project's records (or a slice of them) and record
+    the run. `model` overrides `llm` with a chat model object (a test double, a plug-in's).
+    With `batch`, a model stage's uncached requests go to the OpenAI Batch API first
+    (`llm.batch`). Holds the project's write lock: an ingest started meanwhile waits."""
     with writing(project.store_dir, "run"):
-        return _run(project, llm, codebook, on_progress, model, batch)
+        return _run(project, llm, codebook, on_progress, model, batch, cut)
 
 
 def _runner(project: Project, model: ChatModel, run_id: str, on_progress: Progress | None,
@@ -132,7 +134,7 @@ def _runner(project: Project, model: ChatModel, run_id: str, on_progress: Progre
 
 
 def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progress | None,
-         model: ChatModel | None, batch: bool = False) -> RunResult:
+         model: ChatModel | None, batch: bool = False, cut: Slice | None = None) -> RunResult:
     model = model or make_model(llm)
     store = RunStore(project.ledger)
     store.abandon_running()  # this run holds the write lock: any other `running` one was killed
@@ -143,6 +145,8 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     if not corpus.records:
         raise ValuestoryError("nothing to run: the project holds no records yet. Ingest research files first: "
                               "`valuestory ingest FILES_OR_FOLDERS`, or declare [[sources]] in valuestory.toml")
+    if cut:  # a persona is a whole-corpus notion: assigned first, then the records cut
+        corpus = cut_corpus(corpus, cut, stages.get("personas").offline(corpus=corpus).persona_of)
     # the model that made it: the chat model, or for the offline engine the embedding it read with
     store.start(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, prompts,
                 project.ledger.inputs(), str(codebook) if codebook else None)
@@ -173,7 +177,8 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
         groundedness = shown / (shown + dropped) if shown + dropped else 1.0
         summary = RunSummary(mentions=shown, dropped_quotes=dropped, groundedness=round(groundedness, 4),
                              fix_first=card.fix_first, easy_fixes=card.easy_fixes, overall_nps=card.overall_nps,
-                             touchpoints=len(coding.touchpoints), decisions=len(artefacts["journey"].decisions))
+                             touchpoints=len(coding.touchpoints), decisions=len(artefacts["journey"].decisions),
+                             slice=cut.label if cut else "")
         store.finish(run_id, outputs, summary)
     except BaseException as exc:
         store.fail(run_id, f"{type(exc).__name__}: {exc}")

@@ -23,9 +23,17 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from valuestory.records import Record, is_renewal
-from valuestory.stats import Interval, bootstrap_difference, bootstrap_mean, percentiles, resample_blocks, wilson
+from valuestory.stats import (
+    Interval,
+    bootstrap_difference,
+    bootstrap_mean,
+    excludes_zero,
+    percentiles,
+    resample_blocks,
+    wilson,
+)
 
-from .artefacts import Mention, Scorecard, TouchpointDef, TouchpointScore
+from .artefacts import Mention, PersonaScore, PersonaScorecards, Scorecard, TouchpointDef, TouchpointScore
 from .contract import Stage, stages
 
 MIN_MENTIONS = 3  # fewer and a touchpoint is listed but not ranked
@@ -129,6 +137,41 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
                      easy_fixes=[s.touchpoint for s in easy[:3]], overall_nps=nps(cats),
                      nps_respondents=len(cats), overall_rating=round(float(ratings.mean()), 2) if len(ratings) else None,
                      rating_respondents=len(ratings), rating_scale=scale)
+
+
+def by_persona(mentions: list[Mention], records: list[Record], touchpoints: list[TouchpointDef],
+               persona_of: dict[str, str], seed: int = 7) -> PersonaScorecards:
+    """Each persona's own scorecard (its records and their mentions, ranked among
+    themselves), and per touchpoint the difference of its emotional impact from the other
+    personas' mentions, flagged only when the interval of the difference excludes 0."""
+    rng = np.random.default_rng(seed)
+    names = sorted({persona_of.get(r.record_id) or "" for r in records} - {""})
+    by_touchpoint: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # touchpoint -> (personas, sentiments)
+    for name, ms in _grouped(mentions).items():
+        by_touchpoint[name] = (np.array([persona_of.get(m.record_id, "") for m in ms]),
+                               np.array([m.sentiment for m in ms]))
+    out, fix_first = [], {}
+    for name in names:
+        mine = {r.record_id for r in records if persona_of.get(r.record_id) == name}
+        card = score([m for m in mentions if m.record_id in mine], [r for r in records if r.record_id in mine],
+                     touchpoints, seed)
+        fix_first[name] = card.fix_first
+        for s in card.scores:
+            if s.scope != "overall":
+                continue
+            who, sentiments = by_touchpoint[s.touchpoint]
+            here, rest = sentiments[who == name], sentiments[who != name]
+            versus = (bootstrap_difference(rest, here, rng) if len(here) >= MIN_MENTIONS and len(rest) >= MIN_MENTIONS
+                      else Interval(value=None))
+            out.append(PersonaScore(persona=name, score=s, versus_rest=versus, differs=excludes_zero(versus)))
+    return PersonaScorecards(personas=names, scores=out, fix_first=fix_first)
+
+
+def _grouped(mentions: list[Mention]) -> dict[str, list[Mention]]:
+    out: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        out[m.touchpoint].append(m)
+    return out
 
 
 def ratings_of(records: list[Record]) -> tuple[list[Record], str | None]:

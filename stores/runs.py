@@ -27,6 +27,8 @@ from valuestory.pipeline.artefacts import (
     Stories,
     ValueMaps,
 )
+from valuestory.pipeline.slices import Slice, cut_artefacts
+from valuestory.records import Record
 
 from .ledger import Ledger, _now
 
@@ -134,6 +136,23 @@ class RunReader:
             raise ValuestoryError(f"No run {run_id!r} in this project")
         self.info = _info(row)
         self._cache: dict[str, BaseModel] = {}
+        self.slice: Slice | None = None
+
+    def sliced(self, cut: Slice, records: list[Record]) -> RunReader:
+        """The same run read through a slice of its records (see `pipeline.slices`): its
+        summary's fix-first and easy fixes are the slice's own."""
+        view = RunReader(self.ledger, self.run_id)
+        view._cache = cut_artefacts({stage: self.artefact(stage) for stage in ARTEFACTS}, records, cut)
+        view.slice = cut
+        card: Scorecard = view._cache["scores"]  # type: ignore[assignment]
+        if self.info.summary:
+            coding: Coding = view._cache["catalogue"]  # type: ignore[assignment]
+            journey: Journey = view._cache["journey"]  # type: ignore[assignment]
+            view.info = self.info.model_copy(update={"summary": self.info.summary.model_copy(update={
+                "fix_first": card.fix_first, "easy_fixes": card.easy_fixes, "overall_nps": card.overall_nps,
+                "mentions": len(coding.mentions), "touchpoints": len(coding.touchpoints),
+                "decisions": len(journey.decisions), "slice": cut.label})})
+        return view
 
     def artefact(self, stage: str) -> BaseModel:
         if stage not in self._cache:

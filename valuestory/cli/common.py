@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from valuestory.errors import ValuestoryError
+from valuestory.pipeline.slices import Slice
 from valuestory.project import ENV_VAR
 
 console = Console()
@@ -51,6 +52,22 @@ class Format(str, Enum):
 KindOpt = Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Only this kind of source.",
                                                  show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="csv or json.")]
+SegmentOpt = Annotated[Optional[str], typer.Option("--segment", help="Only records of this segment (as `valuestory "
+                                                   "export records` shows it).", show_default=False)]
+PersonaOpt = Annotated[Optional[str], typer.Option("--persona", help="Only records of this persona.", show_default=False)]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only records dated on or after this date "
+                                                 "(2026-07-01) or from the start of a period (2026Q3, 2026-07, 2026); "
+                                                 "undated records are left out.", show_default=False)]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only records dated up to this date (inclusive) "
+                                                 "or the end of a period.", show_default=False)]
+
+
+def slice_of(segment: str | None, persona: str | None, kind: Kind | None, since: str | None,
+             until: str | None) -> Slice | None:
+    """The slice the options name, or None for every record."""
+    cut = Slice(segment=segment, persona=persona, kind=kind.value if kind else None, since=since, until=until)
+    cut.bounds()  # a bad date fails here, before any work
+    return cut or None
 STDOUT = "-"  # as a file name: standard output, as Unix tools take it
 OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default, or -: standard output).",
                                                    show_default=False)]

@@ -14,7 +14,21 @@ from valuestory.project import find_project
 from valuestory.render.exports import KINDS, spreadsheet_safe
 from valuestory.render.exports import rows as export_rows
 
-from .common import STDOUT, Format, FormatOpt, KindOpt, OutputOpt, ProjectOpt, err, handles_errors
+from .common import (
+    STDOUT,
+    Format,
+    FormatOpt,
+    KindOpt,
+    OutputOpt,
+    PersonaOpt,
+    ProjectOpt,
+    SegmentOpt,
+    SinceOpt,
+    UntilOpt,
+    err,
+    handles_errors,
+    slice_of,
+)
 from .runs import RunOpt, reader_of
 
 app = typer.Typer(help="Export what the project holds, as CSV or JSON.", no_args_is_help=True)
@@ -27,6 +41,10 @@ their record ids. They are never in mentions or scores until you add them to the
 verbatim quote with its character span in the record.""",
     "touchpoints": """The latest run's touchpoint catalogue: name, description, channel, mentions, respondents.""",
     "scores": """The latest run's scores per touchpoint, overall and per source kind, with intervals.""",
+    "personas": """Per-persona scorecards: for each persona and touchpoint, the four dimensions and the
+priority rank among that persona's touchpoints, with intervals, and `versus_rest`: its
+emotional impact minus the other personas', with a 95% bootstrap interval;
+`differs_from_rest` is 1 only when that interval excludes 0.""",
     "decisions": """The latest run's pivotal decisions: persona, record, decision (inciting incident,
 intention, investment, interpretation, integration, churn), phase, verbatim quote with its
 span, position in the respondent's journey, and the touchpoints involved.""",
@@ -79,8 +97,12 @@ def write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str)
 
 def _command(what: str):
     def command(fmt: FormatOpt = Format.csv, output: OutputOpt = None, run_id: RunOpt = None,
-                project_dir: ProjectOpt = None) -> None:
-        reader = reader_of(find_project(project_dir).require(), run_id)
+                segment: SegmentOpt = None, persona: PersonaOpt = None, kind: KindOpt = None, since: SinceOpt = None,
+                until: UntilOpt = None, project_dir: ProjectOpt = None) -> None:
+        project = find_project(project_dir).require()
+        reader = reader_of(project, run_id)
+        if cut := slice_of(segment, persona, kind, since, until):
+            reader = reader.sliced(cut, list(project.ledger.records()))
         write_rows(export_rows(reader, what, csv=fmt is Format.csv), fmt, output, what)
     command.__doc__ = HELP[what]
     command.__name__ = f"export_{what}"
@@ -97,12 +119,18 @@ def export_records(
     fmt: FormatOpt = Format.csv,
     output: OutputOpt = None,
     kind: KindOpt = None,
+    segment: SegmentOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     project_dir: ProjectOpt = None,
 ) -> None:
     """Every stored record (text as stored, i.e. redacted): record_id, kind, source, text and
     the normalized fields. JSON also carries the speaker turns with their offsets."""
     project = find_project(project_dir).require()
     records = list(project.ledger.records(kind.value if kind else None))
+    if cut := slice_of(segment, None, None, since, until):
+        keep = cut.record_ids(records, {})
+        records = [r for r in records if r.record_id in keep]
     if fmt is Format.json:
         rows = [r.model_dump() for r in records]
     else:

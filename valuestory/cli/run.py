@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -18,7 +19,22 @@ from rich.table import Table
 from valuestory.project import Project, find_project
 from valuestory.stores.runs import RunStore
 
-from .common import STDOUT, ChromaOpt, LlmOpt, ProjectOpt, console, err, handles_errors, progress
+from .common import (
+    STDOUT,
+    ChromaOpt,
+    KindOpt,
+    LlmOpt,
+    PersonaOpt,
+    ProjectOpt,
+    SegmentOpt,
+    SinceOpt,
+    UntilOpt,
+    console,
+    err,
+    handles_errors,
+    progress,
+    slice_of,
+)
 from .runs import FLAGGED_EXIT
 
 app = typer.Typer()
@@ -50,6 +66,11 @@ def run(
                                         "still waiting; run it again to pick the answers up.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="With --batch: keep checking until every batch is "
                                        "answered, instead of stopping.")] = False,
+    segment: SegmentOpt = None,
+    persona: PersonaOpt = None,
+    kind: KindOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     project_dir: ProjectOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
@@ -57,10 +78,13 @@ def run(
     catalogue, computed scores (emotional impact, functional performance, frequency, business
     impact) with the three touchpoints to fix first, personas, journeys and pivotal decisions,
     sensemaking stories, roles, improvement hypotheses and the value map. Re-running on
-    unchanged data costs nothing: model answers are cached by model, prompt template and prompt."""
+    unchanged data costs nothing: model answers are cached by model, prompt template and prompt.
+    --segment, --persona, --kind, --since and --until run on a slice of the records only
+    (to read a whole run through a slice, give them to `report` or `export` instead)."""
     from valuestory.pipeline.run import run as run_pipeline
     project = find_project(project_dir, chroma_url).require()
     spec = llm or project.config.run.llm
+    cut = slice_of(segment, persona, kind, since, until)
     if dry_run:
         _dry_run(project, spec, codebook)
         return
@@ -75,7 +99,7 @@ def run(
     while True:
         try:
             with progress() as update:
-                result = run_pipeline(project, spec, codebook, update, batch=batch)
+                result = run_pipeline(project, spec, codebook, update, batch=batch, cut=cut)
             break
         except BatchPending as pending:
             if not wait:
@@ -192,23 +216,35 @@ def report(
                                                    show_default=False)] = None,
     run_id: Annotated[Optional[str], typer.Option("--run", help="The run to report (its id or a unique start); "
                                                   "default: the latest.", show_default=False)] = None,
+    segment: SegmentOpt = None,
+    persona: PersonaOpt = None,
+    kind: KindOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     project_dir: ProjectOpt = None,
 ) -> None:
     """Write the value story map of a run (the latest by default): summary and the three
     touchpoints to fix first, the journey per persona, the scorecard with charts, the
     touchpoint network, sensemaking hypotheses, the customer value map, opportunities, and an
     appendix where every quote is shown in its record. Each run's report is kept
-    (out/report-RUN.html) and the latest run's is also out/report.html."""
+    (out/report-RUN.html) and the latest run's is also out/report.html. With --segment,
+    --persona, --kind, --since or --until it reports the run as a slice of its records sees
+    it (scores and fix-first computed again for the slice), to out/report-RUN-SLICE.html."""
     from valuestory.render.report import render, write
 
     from .runs import reader_of
     project = find_project(project_dir).require()
     reader = reader_of(project, run_id)
+    if cut := slice_of(segment, persona, kind, since, until):
+        reader = reader.sliced(cut, list(project.ledger.records()))
     if output is not None and str(output) == STDOUT:
         sys.stdout.write(render(project, fmt.value, reader))
         return
     if output:
         path = write(project, output, fmt.value, reader)
+    elif cut:
+        name = re.sub(r"[^\w.-]+", "-", cut.label).strip("-")
+        path = write(project, project.root / "out" / f"report-{reader.run_id}-{name}.{fmt.value}", fmt.value, reader)
     else:
         path = write(project, project.root / "out" / f"report-{reader.run_id}.{fmt.value}", fmt.value, reader)
         if reader.run_id == RunStore(project.ledger).latest().run_id:

@@ -36,12 +36,13 @@ def list_runs(project_dir: ProjectOpt = None) -> None:
     """Every run, newest first: when, engine and model, status, mentions, model calls and tokens."""
     project = find_project(project_dir).require()
     table = Table(box=None)
-    for col in ("run", "started", "engine", "model", "status", "mentions", "calls", "tokens in/out"):
+    for col in ("run", "started", "engine", "model", "status", "slice", "mentions", "calls", "tokens in/out"):
         table.add_column(col, no_wrap=col in ("run", "started"))
     for info in RunStore(project.ledger).all():
         totals = project.ledger.call_totals(info.run_id)
         table.add_row(info.run_id, (info.started_at or "")[:19], info.engine, escape(info.model or "–"),
-                      escape(info.status[:40]), str(info.summary.mentions) if info.summary else "–",
+                      escape(info.status[:40]), escape(info.summary.slice or "all") if info.summary else "",
+                      str(info.summary.mentions) if info.summary else "–",
                       str(totals["calls"] - totals["cache_hits"]), f"{totals['tokens_in']}/{totals['tokens_out']}")
     console.print(table)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from valuestory.pipeline.artefacts import CitedItem, CitedSpan
+from valuestory.pipeline.artefacts import CitedItem, CitedSpan, PersonaScorecards
 from valuestory.pipeline.journey import PHASES
+from valuestory.pipeline.scores import by_persona
 from valuestory.stores.runs import RunReader
 
 MENTION_COLUMNS = ["record_id", "kind", "touchpoint", "channel", "sentiment", "polarity", "did_job", "confidence",
@@ -32,7 +33,8 @@ PROMISE_COLUMNS = ["touchpoint", "source", "promise", "promise_record", "intende
                    "match", "reports"]
 BRIEF_COLUMNS = ["persona", "profile", "focus_phase", "focus_decision", "focus_reason", "time_to_value_days",
                  "time_to_value", "storyline", "storyline_draft", "engine"]
-KINDS = ("mentions", "touchpoints", "scores", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises", "briefs", "steps")
+KINDS = ("mentions", "touchpoints", "scores", "personas", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises",
+         "briefs", "steps")
 
 
 def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
@@ -41,16 +43,12 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
         return [{**{c: getattr(m, c) for c in MENTION_COLUMNS},
                  "did_job": None if m.did_job is None else int(m.did_job), "run_id": reader.run_id}
                 for m in reader.coding.mentions]
-    if what == "touchpoints":
-        return _touchpoints(reader)
-    if what == "scores":
-        return _scores(reader)
+    if what in COMPUTED:
+        return COMPUTED[what](reader)
     if what == "decisions":
         decisions = sorted(reader.journey.decisions, key=lambda d: (d.persona, d.record_id, d.position))
         return [{**{c: getattr(d, c) for c in DECISION_COLUMNS}, "touchpoints": json.dumps(d.touchpoints)}
                 for d in decisions]
-    if what == "journeys":
-        return _journeys(reader)
     if what == "promises":
         items = reader.promises.items
         if not csv:
@@ -143,6 +141,28 @@ def _scores(reader: RunReader) -> list[dict]:
     return out
 
 
+def persona_scorecards(reader: RunReader, records: list | None = None) -> PersonaScorecards:
+    """Each persona's scorecard for a run (or its slice), computed from its artefacts."""
+    records = records if records is not None else [
+        r for r in reader.ledger.records() if r.record_id in reader.personas.persona_of]
+    return by_persona(reader.coding.mentions, records, reader.coding.touchpoints, reader.personas.persona_of)
+
+
+def _persona_scores(reader: RunReader) -> list[dict]:
+    out = []
+    for p in persona_scorecards(reader).scores:
+        s, v = p.score, p.versus_rest
+        out.append({"persona": p.persona, "touchpoint": s.touchpoint, "rank": s.rank, "mentions": s.mentions,
+                    "respondents": s.respondents, "emotional_impact": s.emotional_impact.value,
+                    "emotional_impact_low": s.emotional_impact.low, "emotional_impact_high": s.emotional_impact.high,
+                    "functional_performance": s.functional_performance.value, "frequency": s.frequency,
+                    "nps_impact": s.nps_impact.value, "rating_impact": s.rating_impact.value,
+                    "business_impact": s.business_impact, "priority": s.priority,
+                    "versus_rest": v.value, "versus_rest_low": v.low, "versus_rest_high": v.high,
+                    "differs_from_rest": int(p.differs)})
+    return out
+
+
 def _journeys(reader: RunReader) -> list[dict]:
     """Per persona, phase, stage and touchpoint: emotional impact, mentions and records."""
     groups: dict[tuple, list] = defaultdict(list)
@@ -154,3 +174,6 @@ def _journeys(reader: RunReader) -> list[dict]:
             "records": len({m.record_id for m in ms})}
            for (persona, phase, stage, purchase, touchpoint), ms in sorted(groups.items())]
     return sorted(out, key=lambda r: (r["persona"], order.get(r["phase"], len(order) + 1), -r["mentions"]))
+
+
+COMPUTED = {"touchpoints": _touchpoints, "scores": _scores, "personas": _persona_scores, "journeys": _journeys}

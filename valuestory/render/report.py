@@ -25,9 +25,11 @@ from valuestory.pipeline.grounding import locate
 from valuestory.pipeline.journey import PHASES
 from valuestory.pipeline.roles import verdict
 from valuestory.project import Project
+from valuestory.records import Record
 from valuestory.stores.runs import RunReader, RunStore
 
 from . import charts
+from .exports import persona_scorecards
 
 PHASE_ORDER = list(PHASES)
 MAX_SCORE_ROWS = 25  # shown; the rest collapse
@@ -141,6 +143,8 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
     reader = reader or RunStore(ledger).latest()
     run = reader.info.model_dump()
     stored = list(ledger.records())
+    if reader.slice:  # the slice's records only: its personas hold exactly them
+        stored = [r for r in stored if r.record_id in reader.personas.persona_of]
     records = {r.record_id: {"record_id": r.record_id, "kind": r.kind, "source": r.source, "locator": r.locator,
                              "segment": r.segment, "date": r.date, "score": r.score, "text": r.text}
                for r in stored}
@@ -187,15 +191,18 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
                  "rating_respondents": reader.scores.rating_respondents, "rating_scale": reader.scores.rating_scale},
         # offline, every quote is a span of its record by construction: the figure says nothing there
         "groundedness": None if reader.info.offline else summary.get("groundedness"),
-        "sources": [{"kind": k, "files": f, "records": n} for k, f, n, _, _ in ledger.counts_by_kind()],
+        "sources": _sources(stored) if reader.slice else
+        [{"kind": k, "files": f, "records": n} for k, f, n, _, _ in ledger.counts_by_kind()],
+        "slice": reader.slice.label if reader.slice else "",
         "records": len(records),
         "dates": (dates[0], dates[-1]) if dates else None,
         "personas": [{"name": p or "Unassigned", "records": len(_records_of(p, mentions, decisions))} for p in personas],
         "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
-        "changed": _changed(project, reader, stored, cite),
+        "changed": None if reader.slice else _changed(project, reader, stored, cite),
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
         "max_score_rows": MAX_SCORE_ROWS,
+        "persona_cards": _persona_cards(reader, stored, ranked),
         "matrix": Markup(charts.impact_matrix([
             {"touchpoint": s["touchpoint"], "rank": s["rank"], "emotional": s["emotional_impact"]["value"] or 0.0,
              "business": s.get("business_impact") or 0.0, "mentions": s["mentions"],
@@ -219,6 +226,27 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
     context["appendix"] = cite.appendix()
     context["dropped_quotes"] = cite.dropped
     return context
+
+
+PERSONA_ROWS = 12  # touchpoints compared across personas: the run's top ranks, then any that differ
+
+
+def _persona_cards(reader: RunReader, stored: list[Record], ranked: list[dict]) -> dict:
+    """The personas' scorecards side by side: per touchpoint, each persona's emotional impact
+    with its interval and rank, marked where it differs from the other personas'."""
+    cards = persona_scorecards(reader, stored)
+    cell = {(p.persona, p.score.touchpoint): p for p in cards.scores}
+    order = [s["touchpoint"] for s in ranked[:PERSONA_ROWS]]
+    order += sorted({p.score.touchpoint for p in cards.scores if p.differs} - set(order))
+    rows = [{"touchpoint": t, "cells": [cell.get((name, t)) for name in cards.personas]} for t in order]
+    return {"personas": cards.personas, "rows": rows, "fix_first": cards.fix_first,
+            "differ": sum(p.differs for p in cards.scores)}
+
+
+def _sources(records: list[Record]) -> list[dict]:
+    kinds = Counter(r.kind for r in records)
+    files = {k: len({r.source for r in records if r.kind == k}) for k in kinds}
+    return [{"kind": k, "files": files[k], "records": n} for k, n in sorted(kinds.items())]
 
 
 def _records_of(persona: str, mentions: list[dict], decisions: list[dict]) -> set[str]:
