@@ -45,8 +45,9 @@ class TouchpointDef(BaseModel):
     examples: tuple[str, ...] = ()
     effort: str = "medium"  # how hard it usually is to improve: low | medium | high
     owner: str = ""
-    origin: str = "library"  # library | codebook | discovered | emerging
+    origin: str = "library"  # library | codebook | discovered | emerging | recoded
     intended: str = ""  # the experience the company intends here (a codebook's `intended` column)
+    tags: tuple[str, ...] = ()  # the researcher's own (`valuestory code tag`)
 
 
 class Mention(BaseModel):
@@ -109,6 +110,8 @@ class Coding(BaseModel):
     mentions: list[Mention]
     dropped: int = 0
     emerging: list[EmergingTheme] = []
+    recoded: dict[int, int] = {}  # the researcher's decision number -> mentions it changed in this run
+    rejected: int = 0  # mentions the researcher rejected
 
 
 # --- 3. scores -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from valuestory.records import Record
 from valuestory.registry import Registry
 
 from .artefacts import TouchpointDef
+from .recode import Recode
 from .text import customer_spans, passage_around, sentences
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -65,6 +66,7 @@ class Corpus:
     codebook: tuple[TouchpointDef, ...] | None = None
     personas: tuple[PersonaSection, ...] = ()
     embedding: str = ""  # the embedding's name, part of the offline engine's provenance
+    recodes: tuple[Recode, ...] = ()  # the researcher's recoding decisions, in order
 
     @cached_property
     def by_id(self) -> dict[str, Record]:
@@ -127,6 +129,9 @@ class Stage:
     version: str
     offline: Callable[..., BaseModel]
     model: ModelEngine | None = None
+    # applies the corpus's recoding decisions: they are part of its inputs (and only its:
+    # a recode does not make the stages before it run again)
+    recoded: bool = False
 
 
 stages: Registry[Stage] = Registry("stage", "valuestory.stages")

@@ -28,6 +28,7 @@ from valuestory.llm.runner import Answer, Runner
 from valuestory.project import Project
 from valuestory.stores.embeddings import make_embedder
 from valuestory.stores.lock import writing
+from valuestory.stores.recodes import RecodeStore
 from valuestory.stores.runs import RunStore
 
 from . import METHOD
@@ -65,7 +66,8 @@ def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
     return Corpus(records=tuple(ledger.records()), embed=embedder.embed,
                   chunks=tuple(ChunkRef(*row) for row in ledger.chunk_refs()), nearest=nearest,
                   codebook=tuple(load_codebook(codebook)) if codebook else None,
-                  personas=tuple(project.config.personas), embedding=embedder.name)
+                  personas=tuple(project.config.personas), embedding=embedder.name,
+                  recodes=tuple(RecodeStore(ledger).active()))
 
 
 class IncompleteRun(ValuestoryError):
@@ -153,7 +155,7 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     try:
         runner = _runner(project, model, run_id, on_progress, batch) if model else None
         artefacts: dict[str, object] = {"corpus": corpus}
-        made_from: dict[str, str] = {"corpus": corpus_hash(corpus)}
+        made_from: dict[str, str] = {"corpus": corpus_hash(corpus), "recodes": recodes_hash(corpus)}
         outputs = []
         for number, stage in enumerate(resolved, start=1):
             label = f"{number}/{len(resolved)} {stage.name}"  # a bar per stage; a model's calls advance it
@@ -200,11 +202,18 @@ def corpus_hash(corpus: Corpus) -> str:
     return h.hexdigest()
 
 
+def recodes_hash(corpus: Corpus) -> str:
+    return hashlib.sha256(json.dumps([r.model_dump(mode="json") for r in corpus.recodes]).encode()).hexdigest()
+
+
 def stage_key(stage: Stage, made_from: dict[str, str], engine: str) -> str:
     """A stage's output is fixed by its version, its engine (with the prompt templates' own
-    hashes) and what its inputs were made from."""
+    hashes), what its inputs were made from, and for the stage that applies them the
+    researcher's recoding decisions."""
     templates = [prompts.digest(p) for p in stage.model.prompts] if stage.model else []
     parts = [stage.name, stage.version, engine, *templates, *(f"{k}={made_from[k]}" for k in stage.needs)]
+    if stage.recoded:
+        parts.append(f"recodes={made_from['recodes']}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -109,6 +109,11 @@ MIGRATIONS = [
         batch_id TEXT PRIMARY KEY, stage TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
         submitted_at TEXT, keys TEXT NOT NULL);
     """,
+    """
+    -- the researcher's recoding decisions, applied to every run's coding in order; undone ones are kept
+    CREATE TABLE recodes (
+        number INTEGER PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL, undone_at TEXT);
+    """,
 ]
 
 

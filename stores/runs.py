@@ -8,8 +8,9 @@ the artefacts of one finished run. Nothing else reads or writes a run's results.
 from __future__ import annotations
 
 import json
+import zlib
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from valuestory.errors import ValuestoryError
 from valuestory.pipeline.artefacts import (
@@ -53,7 +54,7 @@ class RunStore:
             self.db.executemany(
                 "INSERT INTO artefacts VALUES (?,?,?,?,?,?,?,?,?)",
                 ((run_id, p.stage, p.engine, p.version, p.model, json.dumps(p.prompts), p.seconds,
-                  artefact.model_dump_json(), made_from) for p, artefact, made_from in outputs))
+                  packed(artefact), made_from) for p, artefact, made_from in outputs))
             self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
                             (_now(), summary.model_dump_json(), run_id))
 
@@ -68,7 +69,7 @@ class RunStore:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
                         (_now(), f"failed: {error}"[:500], run_id))
 
-    def made_from(self, stage: str, inputs_hash: str) -> tuple[str, dict] | None:
+    def made_from(self, stage: str, inputs_hash: str) -> tuple[bytes | str, dict] | None:
         """The output a finished run made from the very same inputs, with what made it."""
         row = self.db.execute(
             "SELECT a.data, a.engine, a.version, a.model, a.prompts FROM artefacts a JOIN runs r USING (run_id) "
@@ -77,7 +78,8 @@ class RunStore:
         if row is None:
             return None
         data, engine, version, model, prompts = row
-        return data, {"engine": engine, "version": version, "model": model or "", "prompts": json.loads(prompts or "[]")}
+        made_by = {"engine": engine, "version": version, "model": model or "", "prompts": json.loads(prompts or "[]")}
+        return unpacked(data), made_by
 
     def _latest_id(self) -> str | None:
         row = self.db.execute("SELECT run_id FROM runs WHERE status = 'done' AND run_id IN "
@@ -161,7 +163,7 @@ class RunReader:
             if row is None:
                 raise ValuestoryError(f"Run {self.run_id} has no {stage} output: it was made by an earlier "
                                       "version of valuestory; run `valuestory run` again")
-            self._cache[stage] = ARTEFACTS[stage].model_validate_json(row[0])
+            self._cache[stage] = ARTEFACTS[stage].model_validate_json(unpacked(row[0]))
         return self._cache[stage]
 
     @property
@@ -205,3 +207,35 @@ class RunReader:
                                       "WHERE run_id = ? ORDER BY rowid", (self.run_id,)).fetchall()
         return [Provenance(stage=s, engine=e, version=v, model=m or "", prompts=json.loads(p or "[]"), seconds=t or 0)
                 for s, e, v, m, p, t in rows]
+
+
+PACK_ITEMS = 10_000  # list items serialised at a time: a 400,000-mention list never sits whole as JSON
+
+
+def packed(artefact: BaseModel) -> bytes:
+    """An artefact as stored: its JSON, zlib-compressed as it is written, a long list a block
+    of items at a time. The JSON of a 200,000-response run's mentions is some 150 MB; built
+    whole, it and its copies added 600 MiB to the run's peak memory, and it filled the ledger."""
+    z = zlib.compressobj()
+    out = [z.compress(b"{")]
+    for i, name in enumerate(type(artefact).model_fields):
+        value = getattr(artefact, name)
+        key = json.dumps(name).encode()
+        out.append(z.compress((b"," if i else b"") + key + b":"))
+        if isinstance(value, list) and len(value) > PACK_ITEMS:
+            adapter = TypeAdapter(list[type(value[0])])  # type: ignore[misc]
+            out.append(z.compress(b"["))
+            for k in range(0, len(value), PACK_ITEMS):
+                out.append(z.compress((b"," if k else b"") + adapter.dump_json(value[k:k + PACK_ITEMS])[1:-1]))
+            out.append(z.compress(b"]"))
+        else:
+            whole = artefact.__pydantic_serializer__.to_json(artefact, include={name})
+            out.append(z.compress(whole[len(key) + 2:-1]))  # {"name":VALUE} -> VALUE
+    out.append(z.compress(b"}"))
+    out.append(z.flush())
+    return b"".join(out)
+
+
+def unpacked(data: bytes | str) -> bytes | str:
+    """The JSON of a stored artefact (runs before compression stored it as text)."""
+    return zlib.decompress(data) if isinstance(data, bytes) else data

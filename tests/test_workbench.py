@@ -182,3 +182,113 @@ def test_slices_from_the_command_line(sample):
     assert {p["persona"] for p in personas} >= {"Owner-operator", "Small crew", "Multi-crew"}
     assert all(p["differs_from_rest"] == int(p["versus_rest_low"] is not None and (
         p["versus_rest_low"] > 0 or p["versus_rest_high"] < 0)) for p in personas)
+
+
+# --- recoding ------------------------------------------------------------------------------------
+
+def _coding():
+    from valuestory.pipeline.artefacts import Coding, Mention, TouchpointDef
+
+    def said(i: int, tp: str, quote: str) -> Mention:
+        return Mention(record_id=f"nps:{i}", kind="nps", touchpoint=tp, quote=quote, start=0, end=len(quote),
+                       sentiment=-0.5, polarity="negative", confidence=0.8)
+    mentions = [said(1, "Mobile app", "The app crashes"), said(2, "iOS app", "iPhone app is slow"),
+                said(3, "Payments", "The card reader failed"), said(4, "Payments", "Checkout was fine"),
+                said(5, "Invoices", "The card reader printed no invoice"), said(5, "Payments", "Paid twice")]
+    defs = [TouchpointDef(name=n, channel="product", effort="low") for n in ("Mobile app", "iOS app", "Payments", "Invoices")]
+    return Coding(touchpoints=defs, mentions=mentions)
+
+
+def test_each_recoding_decision_does_what_it_says_and_twice_is_once():
+    from valuestory.pipeline.recode import Recode, apply
+    decisions = [
+        Recode(number=1, action="merge", touchpoints=["Mobile app", "iOS app"], into="Mobile app"),
+        Recode(number=2, action="split", touchpoints=["Payments"], into="Card reader", words=["card reader"]),
+        Recode(number=3, action="rename", touchpoints=["Invoices"], into="Billing"),
+        Recode(number=4, action="reassign", touchpoints=["Billing"], into="Card reader", record_id="nps:5", quote="reader"),
+        Recode(number=5, action="reject", touchpoints=["Payments"], record_id="nps:5"),
+        Recode(number=6, action="tag", touchpoints=["Card reader"], tag="hardware"),
+    ]
+    done = apply(_coding(), decisions)
+    by = {(m.record_id, m.touchpoint) for m in done.mentions}
+    assert by == {("nps:1", "Mobile app"), ("nps:2", "Mobile app"), ("nps:3", "Card reader"), ("nps:4", "Payments"),
+                  ("nps:5", "Card reader")}
+    names = {t.name: t for t in done.touchpoints}
+    assert set(names) == {"Mobile app", "Payments", "Card reader"}  # iOS app merged away; Billing emptied by the reassign
+    assert names["Card reader"].tags == ("hardware",) and names["Card reader"].origin == "recoded"
+    assert names["Card reader"].examples == ("card reader",) and names["Card reader"].effort == "low"
+    assert done.recoded == {1: 2, 2: 1, 3: 1, 4: 1, 5: 1, 6: 2} and done.rejected == 1
+    again = apply(done, decisions)
+    assert [m.model_dump() for m in again.mentions] == [m.model_dump() for m in done.mentions]
+    assert again.touchpoints == done.touchpoints
+
+
+def test_recoding_lasts_across_runs_on_either_engine_and_can_be_undone(sample):
+    from valuestory.pipeline.recode import Recode
+    from valuestory.pipeline.run import run
+    from valuestory.render.exports import rows
+    from valuestory.stores.recodes import RecodeStore
+    from valuestory.testing import ScriptedModel, answer
+    before = _latest(sample).coding
+    app = sum(m.touchpoint == "Mobile app" for m in before.mentions)
+    assert app
+    store = RecodeStore(sample.ledger)
+    rename = store.add(Recode(action="rename", touchpoints=["Mobile app"], into="Field app"))
+    store.add(Recode(action="tag", touchpoints=["Field app"], tag="q4"))
+    run(sample)
+    offline = _latest(sample)
+    assert sum(m.touchpoint == "Field app" for m in offline.coding.mentions) == app
+    assert not any(m.touchpoint == "Mobile app" for m in offline.coding.mentions)
+    assert "Field app" in {s.touchpoint for s in offline.scores.scores} and offline.coding.recoded[rename.number] == app
+    codebook = {r["name"]: r for r in rows(offline, "codebook", csv=True)}
+    assert codebook["Field app"]["tags"] == "q4" and "Mobile app" not in codebook
+    # on a model the catalogue is the model's, and the decisions still hold
+    run(sample, "offline", model=ScriptedModel(name="scripted", on_call=answer))
+    modelled = _latest(sample)
+    assert modelled.info.engine == "llm" and "Field app" in {m.touchpoint for m in modelled.coding.mentions}
+    assert "Mobile app" not in {m.touchpoint for m in modelled.coding.mentions}
+    # undone, the next run codes as before
+    store.undo()
+    store.undo(rename.number)
+    assert not store.active() and len(store.all()) == 2
+    run(sample)
+    back = _latest(sample).coding
+    assert sum(m.touchpoint == "Mobile app" for m in back.mentions) == app and not back.recoded
+
+
+def test_code_from_the_command_line_checks_names_and_lists_decisions(sample):
+    root = sample.root
+    wrong = cli("code", "rename", "Mobil app", "X", cwd=root, check=2).stderr
+    assert "no touchpoint 'Mobil app'" in wrong and "Did you mean 'Mobile app'" in wrong
+    mentions = json.loads(cli("export", "mentions", "-f", "json", cwd=root).stdout)
+    m = next(x for x in mentions if x["touchpoint"] == "Payouts and refunds")
+    assert "no mention of" in cli("code", "reject", m["record_id"], "-t", "Payouts and refunds", "-q", "zzz nothing",
+                                  cwd=root, check=2).stderr
+    made = cli("code", "reject", m["record_id"], "-t", "Payouts and refunds", "-q", m["quote"][:12], cwd=root).stdout
+    number = made.split(".")[0]
+    taken = sum(1 for x in mentions if x["record_id"] == m["record_id"] and x["touchpoint"] == "Payouts and refunds"
+                and m["quote"][:12].casefold() in x["quote"].casefold())
+    assert made.startswith(f"{number}. reject Payouts and refunds in {m['record_id']}")
+    cli("run", cwd=root)
+    listed = cli("code", "list", cwd=root).stdout
+    row = next(line for line in listed.splitlines() if line.startswith(f"│ {number} "))
+    assert "in force" in row and row.rstrip(" │").endswith(f"│ {taken}")  # the mentions it took in the latest run
+    after = json.loads(cli("export", "mentions", "-f", "json", cwd=root).stdout)
+    assert len(after) == len(mentions) - taken
+    assert f"undone {number}. reject" in cli("code", "undo", cwd=root).stdout
+    assert "undone" in cli("code", "list", cwd=root).stdout
+    cli("run", cwd=root)
+    assert len(json.loads(cli("export", "mentions", "-f", "json", cwd=root).stdout)) == len(mentions)
+
+
+def test_artefacts_are_stored_compressed_as_the_same_json_written_in_blocks(monkeypatch):
+    import valuestory.stores.runs as runs
+    from valuestory.pipeline.artefacts import Coding, Mention, TouchpointDef
+    mentions = [Mention(record_id=f"nps:{i}", kind="nps", touchpoint="Payouts", quote=f"paid “late” {i} ✓", start=0,
+                        end=9, sentiment=-0.5, polarity="negative", confidence=0.5) for i in range(25)]
+    coding = Coding(touchpoints=[TouchpointDef(name="Payouts")], mentions=mentions, recoded={1: 2}, rejected=1)
+    monkeypatch.setattr(runs, "PACK_ITEMS", 7)  # blocks of 7: 25 items cross three boundaries
+    stored = runs.packed(coding)
+    assert runs.unpacked(stored) == coding.model_dump_json().encode() and len(stored) < len(coding.model_dump_json())
+    assert Coding.model_validate_json(runs.unpacked(stored)) == coding
+    assert runs.unpacked('{"a": 1}') == '{"a": 1}'  # a run stored before compression still reads

@@ -17,8 +17,8 @@ NAME_COLUMNS = ("name", "touchpoint")  # a labels catalogue (touchpoint, code, d
 
 def load_codebook(path: Path) -> list[TouchpointDef]:
     """A codebook as YAML (a list of {name, description, examples, channel, owner, effort,
-    intended}) or CSV with those columns (examples separated by ' | '; the name column may be
-    called `touchpoint`). Only the name is required."""
+    intended, tags}) or CSV with those columns (examples and tags separated by ' | '; the name
+    column may be called `touchpoint`). Only the name is required."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -36,6 +36,7 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
         for e in entries:
             e["name"] = e.get(name_column, "")
             e["examples"] = [x.strip() for x in e.get("examples", "").split(" | ") if x.strip()]
+            e["tags"] = [x.strip() for x in e.get("tags", "").split(" | ") if x.strip()]
     else:
         try:
             data = yaml.safe_load(text)
@@ -58,6 +59,8 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
         seen.add(name.lower())
         examples = e.get("examples") or []
         examples = [examples] if isinstance(examples, str) else [str(x) for x in examples]
+        tags = e.get("tags") or []
+        tags = [tags] if isinstance(tags, str) else [str(x) for x in tags]
         effort = str(e.get("effort") or "medium").lower()
         if effort not in ("low", "medium", "high"):
             raise InputError(f"touchpoint '{name}': effort '{effort}' is not low, medium or high",
@@ -65,7 +68,7 @@ def load_codebook(path: Path) -> list[TouchpointDef]:
         out.append(TouchpointDef(name=name, channel=str(e.get("channel") or "unknown"),
                                  description=str(e.get("description") or name),
                                  examples=tuple(examples), effort=effort, owner=str(e.get("owner") or ""),
-                                 intended=str(e.get("intended") or "").strip(), origin="codebook"))
+                                 intended=str(e.get("intended") or "").strip(), tags=tuple(tags), origin="codebook"))
     return out
 
 

@@ -9,7 +9,8 @@ and describes.
 from __future__ import annotations
 
 from ..artefacts import Coding, Mentions
-from ..contract import ModelEngine, Stage, stages
+from ..contract import Corpus, ModelEngine, Stage, stages
+from ..recode import apply
 from . import llm
 
 
@@ -18,7 +19,12 @@ def settled(mentions: Mentions) -> Coding:
                   emerging=mentions.emerging)
 
 
+def _parse(answers, fallback, corpus: Corpus, mentions: Mentions) -> Coding:
+    # the fallback is the offline engine's, recoded already: applying the decisions again changes nothing
+    return apply(llm.parse(answers, fallback, corpus=corpus, mentions=mentions), corpus.recodes)
+
+
 STAGE = stages.register("catalogue")(Stage(
     name="catalogue", needs=("corpus", "mentions"), produces=Coding, version="catalogue.1",
-    offline=lambda corpus, mentions: settled(mentions),
-    model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))
+    offline=lambda corpus, mentions: apply(settled(mentions), corpus.recodes),
+    model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=_parse), recoded=True))

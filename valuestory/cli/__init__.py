@@ -9,7 +9,7 @@ import typer
 
 from valuestory import __version__
 
-from . import audit, export, run, runs, schedule, store
+from . import audit, code, export, run, runs, schedule, store
 from . import eval as eval_commands
 from .common import console
 
@@ -27,6 +27,7 @@ _commands.sort(key=lambda c: TOP.index(c.name or c.callback.__name__) if (c.name
 app.registered_commands.extend(_commands)
 app.add_typer(export.app, name="export")
 app.add_typer(runs.app, name="runs")
+app.add_typer(code.app, name="code")
 app.add_typer(schedule.app, name="schedule")
 
 

@@ -40,6 +40,9 @@ their record ids. They are never in mentions or scores until you add them to the
     "mentions": """The latest run's mentions: record, touchpoint, sentiment, polarity, confidence and the
 verbatim quote with its character span in the record.""",
     "touchpoints": """The latest run's touchpoint catalogue: name, description, channel, mentions, respondents.""",
+    "codebook": """The codebook as you have shaped it (your renames, merges, splits and tags applied):
+name, description, examples, channel, owner, effort, intended, tags, origin and mentions.
+Give it to `valuestory run --codebook FILE` to code against it.""",
     "scores": """The latest run's scores per touchpoint, overall and per source kind, with intervals.""",
     "personas": """Per-persona scorecards: for each persona and touchpoint, the four dimensions and the
 priority rank among that persona's touchpoints, with intervals, and `versus_rest`: its

@@ -33,8 +33,8 @@ PROMISE_COLUMNS = ["touchpoint", "source", "promise", "promise_record", "intende
                    "match", "reports"]
 BRIEF_COLUMNS = ["persona", "profile", "focus_phase", "focus_decision", "focus_reason", "time_to_value_days",
                  "time_to_value", "storyline", "storyline_draft", "engine"]
-KINDS = ("mentions", "touchpoints", "scores", "personas", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging", "promises",
-         "briefs", "steps")
+KINDS = ("mentions", "touchpoints", "codebook", "scores", "personas", "decisions", "journeys", *OUTPUT_COLUMNS, "emerging",
+         "promises", "briefs", "steps")
 
 
 def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
@@ -118,7 +118,8 @@ def _touchpoints(reader: RunReader) -> list[dict]:
     out = [{"touchpoint": t.name, "description": t.description, "channel": t.channel,
             "mentions": overall[t.name].mentions if t.name in overall else 0,
             "respondents": overall[t.name].respondents if t.name in overall else 0,
-            "owner": t.owner, "effort": t.effort, "origin": t.origin} for t in reader.coding.touchpoints]
+            "owner": t.owner, "effort": t.effort, "origin": t.origin, "tags": " | ".join(t.tags)}
+           for t in reader.coding.touchpoints]
     return sorted(out, key=lambda r: -r["mentions"])
 
 
@@ -176,4 +177,16 @@ def _journeys(reader: RunReader) -> list[dict]:
     return sorted(out, key=lambda r: (r["persona"], order.get(r["phase"], len(order) + 1), -r["mentions"]))
 
 
-COMPUTED = {"touchpoints": _touchpoints, "scores": _scores, "personas": _persona_scores, "journeys": _journeys}
+def _codebook(reader: RunReader) -> list[dict]:
+    """The catalogue as the researcher has shaped it, in the codebook's own columns: give it
+    back with `valuestory run --codebook FILE`."""
+    counts = defaultdict(int)
+    for m in reader.coding.mentions:
+        counts[m.touchpoint] += 1
+    return [{"name": t.name, "description": t.description, "examples": " | ".join(t.examples), "channel": t.channel,
+             "owner": t.owner, "effort": t.effort, "intended": t.intended, "tags": " | ".join(t.tags),
+             "origin": t.origin, "mentions": counts[t.name]} for t in reader.coding.touchpoints]
+
+
+COMPUTED = {"touchpoints": _touchpoints, "scores": _scores, "personas": _persona_scores, "journeys": _journeys,
+            "codebook": _codebook}
