@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def timed_run(project: Project, codebook: Path | None = None) -> tuple[float, int]:
     start = time.perf_counter()
     result = run(project, codebook=codebook)
-    return time.perf_counter() - start, len(result.coding.mentions)
+    return time.perf_counter() - start, result.summary.mentions
 
 
 def main() -> None:

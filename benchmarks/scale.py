@@ -39,7 +39,7 @@ if sys.argv[1] == "ingest":
 else:
     from valuestory.pipeline.run import run
     result = run(project)
-    done = {"mentions": len(result.coding.mentions)}
+    done = {"mentions": result.summary.mentions}
 done["seconds"] = time.perf_counter() - started
 done["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(done))

@@ -32,11 +32,28 @@ from valuestory.stores.recodes import RecodeStore
 from valuestory.stores.runs import RunStore
 
 from . import METHOD
-from .artefacts import ARTEFACTS, Coding, Provenance, RunSummary, Scorecard
+from .artefacts import Coding, Provenance, RunSummary, Scorecard
 from .contract import ChunkRef, Corpus, Stage, stages
 from .slices import Slice, cut_corpus
 
 Progress = Callable[[str, int, int], None]
+
+
+class Artefacts(dict):
+    """The stages' outputs by name, the corpus first. One taken unchanged from an earlier run
+    is read from the ledger only when something asks for it: an unchanged re-run of a large
+    corpus copies its outputs without holding them."""
+
+    def __init__(self, corpus: Corpus, store: RunStore) -> None:
+        super().__init__(corpus=corpus)
+        self.store = store
+        self.earlier: dict[str, str] = {}  # stage -> the run whose output it takes
+
+    def __missing__(self, stage: str) -> BaseModel:
+        if stage not in self.earlier:
+            raise KeyError(stage)
+        self[stage] = output = self.store.output(self.earlier[stage], stage)
+        return output
 
 
 @dataclass
@@ -44,12 +61,25 @@ class RunResult:
     run_id: str
     engine: str
     model: str
-    coding: Coding
-    scorecard: Scorecard
-    decisions: int
-    groundedness: float
-    dropped_quotes: int
+    summary: RunSummary
     calls: dict
+    artefacts: Artefacts
+
+    @property
+    def coding(self) -> Coding:
+        return self.artefacts["catalogue"]
+
+    @property
+    def scorecard(self) -> Scorecard:
+        return self.artefacts["scores"]
+
+    @property
+    def groundedness(self) -> float:
+        return self.summary.groundedness
+
+    @property
+    def dropped_quotes(self) -> int:
+        return self.summary.dropped_quotes
 
 
 def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
@@ -154,9 +184,10 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
                 project.ledger.inputs(), str(codebook) if codebook else None)
     try:
         runner = _runner(project, model, run_id, on_progress, batch) if model else None
-        artefacts: dict[str, object] = {"corpus": corpus}
+        artefacts = Artefacts(corpus, store)
         made_from: dict[str, str] = {"corpus": corpus_hash(corpus), "recodes": recodes_hash(corpus)}
-        outputs = []
+        outputs: list[tuple[Provenance, BaseModel | str, str]] = []
+        earlier: dict[str, RunSummary | None] = {}  # a stage taken from an earlier run: that run's summary
         for number, stage in enumerate(resolved, start=1):
             label = f"{number}/{len(resolved)} {stage.name}"  # a bar per stage; a model's calls advance it
             if on_progress:
@@ -166,27 +197,38 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
             # always asked (its answers come from the cache, and one that failed is asked anew).
             offline = runner is None or stage.model is None
             if offline and (done := store.made_from(stage.name, key)) is not None:
-                data, made_by = done
-                artefacts[stage.name] = ARTEFACTS[stage.name].model_validate_json(data)
-                provenance = Provenance(stage=stage.name, seconds=0.0, **made_by)
+                source, made_by, earlier[stage.name] = done
+                artefacts.earlier[stage.name] = source
+                outputs.append((Provenance(stage=stage.name, seconds=0.0, **made_by), source, key))
             else:
                 provenance, artefacts[stage.name] = run_stage(stage, artefacts, runner, corpus.embedding)
-            outputs.append((provenance, artefacts[stage.name], key))
+                outputs.append((provenance, artefacts[stage.name], key))
             if on_progress:
                 on_progress(label, 1, 1)
-        coding, card = artefacts["catalogue"], artefacts["scores"]
-        shown, dropped = len(coding.mentions), coding.dropped
-        groundedness = shown / (shown + dropped) if shown + dropped else 1.0
-        summary = RunSummary(mentions=shown, dropped_quotes=dropped, groundedness=round(groundedness, 4),
-                             fix_first=card.fix_first, easy_fixes=card.easy_fixes, overall_nps=card.overall_nps,
-                             touchpoints=len(coding.touchpoints), decisions=len(artefacts["journey"].decisions),
-                             slice=cut.label if cut else "")
+        summary = _summary(artefacts, earlier, cut)
         store.finish(run_id, outputs, summary)
     except BaseException as exc:
         store.fail(run_id, f"{type(exc).__name__}: {exc}")
         raise
-    return RunResult(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, coding, card,
-                     summary.decisions, groundedness, dropped, project.ledger.call_totals(run_id))
+    return RunResult(run_id, "llm" if model else "offline", model.name if model else corpus.embedding, summary,
+                     project.ledger.call_totals(run_id), artefacts)
+
+
+def _summary(artefacts: Artefacts, earlier: dict[str, RunSummary | None], cut: Slice | None) -> RunSummary:
+    """The run's summary; counts of an output taken from an earlier run are that run's (the
+    same output), so it need not be read."""
+    card: Scorecard = artefacts["scores"]
+    if (taken := earlier.get("catalogue")) and "catalogue" not in artefacts:
+        shown, dropped, touchpoints = taken.mentions, taken.dropped_quotes, taken.touchpoints
+    else:
+        coding: Coding = artefacts["catalogue"]
+        shown, dropped, touchpoints = len(coding.mentions), coding.dropped, len(coding.touchpoints)
+    journey = earlier.get("journey")
+    decisions = journey.decisions if journey and "journey" not in artefacts else len(artefacts["journey"].decisions)
+    groundedness = shown / (shown + dropped) if shown + dropped else 1.0
+    return RunSummary(mentions=shown, dropped_quotes=dropped, groundedness=round(groundedness, 4),
+                      fix_first=card.fix_first, easy_fixes=card.easy_fixes, overall_nps=card.overall_nps,
+                      touchpoints=touchpoints, decisions=decisions, slice=cut.label if cut else "")
 
 
 def corpus_hash(corpus: Corpus) -> str:

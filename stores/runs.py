@@ -47,14 +47,19 @@ class RunStore:
                         (run_id, _now(), None, engine, model, json.dumps(prompts), json.dumps(inputs),
                          codebook, "running", None))
 
-    def finish(self, run_id: str, outputs: list[tuple[Provenance, BaseModel, str]], summary: RunSummary) -> None:
+    def finish(self, run_id: str, outputs: list[tuple[Provenance, BaseModel | str, str]], summary: RunSummary) -> None:
         """A run's outputs land together, or not at all: (what made it, the output, the hash
-        of what it was made from)."""
+        of what it was made from). An output taken unchanged from an earlier run is given as
+        that run's id, and copied within the ledger without being read."""
         with self.ledger.transaction():
-            self.db.executemany(
-                "INSERT INTO artefacts VALUES (?,?,?,?,?,?,?,?,?)",
-                ((run_id, p.stage, p.engine, p.version, p.model, json.dumps(p.prompts), p.seconds,
-                  packed(artefact), made_from) for p, artefact, made_from in outputs))
+            for p, artefact, made_from in outputs:
+                if isinstance(artefact, str):
+                    self.db.execute("INSERT INTO artefacts SELECT ?, stage, engine, version, model, prompts, 0.0, data, "
+                                    "inputs_hash FROM artefacts WHERE run_id = ? AND stage = ?", (run_id, artefact, p.stage))
+                else:
+                    self.db.execute("INSERT INTO artefacts VALUES (?,?,?,?,?,?,?,?,?)",
+                                    (run_id, p.stage, p.engine, p.version, p.model, json.dumps(p.prompts), p.seconds,
+                                     packed(artefact), made_from))
             self.db.execute("UPDATE runs SET finished_at = ?, status = 'done', summary = ? WHERE run_id = ?",
                             (_now(), summary.model_dump_json(), run_id))
 
@@ -69,17 +74,24 @@ class RunStore:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = NULL WHERE run_id = ?",
                         (_now(), f"failed: {error}"[:500], run_id))
 
-    def made_from(self, stage: str, inputs_hash: str) -> tuple[bytes | str, dict] | None:
-        """The output a finished run made from the very same inputs, with what made it."""
+    def made_from(self, stage: str, inputs_hash: str) -> tuple[str, dict, RunSummary | None] | None:
+        """The finished run that made this stage's output from the very same inputs: its id,
+        what made the output, and that run's summary. The output itself is read only if asked
+        for (`output`): an unchanged re-run copies it without reading it."""
         row = self.db.execute(
-            "SELECT a.data, a.engine, a.version, a.model, a.prompts FROM artefacts a JOIN runs r USING (run_id) "
-            "WHERE a.stage = ? AND a.inputs_hash = ? AND r.status = 'done' ORDER BY r.finished_at DESC LIMIT 1",
-            (stage, inputs_hash)).fetchone()
+            "SELECT r.run_id, a.engine, a.version, a.model, a.prompts, r.summary FROM artefacts a JOIN runs r "
+            "USING (run_id) WHERE a.stage = ? AND a.inputs_hash = ? AND r.status = 'done' "
+            "ORDER BY r.finished_at DESC LIMIT 1", (stage, inputs_hash)).fetchone()
         if row is None:
             return None
-        data, engine, version, model, prompts = row
+        run_id, engine, version, model, prompts, summary = row
         made_by = {"engine": engine, "version": version, "model": model or "", "prompts": json.loads(prompts or "[]")}
-        return unpacked(data), made_by
+        return run_id, made_by, RunSummary.model_validate_json(summary) if summary else None
+
+    def output(self, run_id: str, stage: str) -> BaseModel:
+        """One stage's output of a finished run."""
+        row = self.db.execute("SELECT data FROM artefacts WHERE run_id = ? AND stage = ?", (run_id, stage)).fetchone()
+        return ARTEFACTS[stage].model_validate_json(unpacked(row[0]))
 
     def _latest_id(self) -> str | None:
         row = self.db.execute("SELECT run_id FROM runs WHERE status = 'done' AND run_id IN "

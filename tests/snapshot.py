@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV_EXPORTS = ("mentions", "touchpoints", "scores", "decisions", "journeys", "roles", "opportunities",
-               "stories", "valuemap", "promises", "briefs", "steps")
+               "stories", "valuemap", "promises", "briefs", "steps", "personas", "codebook")
 JSON_EXPORTS = ("opportunities", "stories", "valuemap", "briefs")
 VOLATILE = ("run_id",)  # differs from run to run by design
 

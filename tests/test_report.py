@@ -125,7 +125,9 @@ def test_the_report_renders_in_headless_chromium_offline(sample, tmp_path):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(report.as_uri(), wait_until="load")
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
             heights = {s: page.locator(f"#{s}").bounding_box()["height"] for s in SECTIONS}
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = false)")
             page.click('a.ref[href="#q1"]')
             target = page.evaluate("location.hash")
             shot = tmp_path / "report.png"
@@ -150,3 +152,62 @@ def test_a_quote_that_is_not_in_its_record_is_never_shown():
     assert cite.find("The app is great", ["nps:1"]) is None and cite.dropped == 2
     [entry] = cite.appendix()
     assert [p["text"] for p in entry["pieces"] if p.get("mark")] == ["Payouts take  five days", "Support is slow"]
+
+
+WIDTHS = (390, 1024, 1400)
+
+
+def test_the_report_reads_at_three_widths(sample, tmp_path):
+    """At a phone's 390 px, a laptop's 1024 and a wide 1400: the first screen says what to fix
+    and why; every section is reachable from the table of contents (it opens the folded
+    section and brings it into view); no width scrolls the page sideways, with every section
+    open; no bubble of the 2×2 hides another; folded, the report prints in a few pages."""
+    import itertools
+    import os
+    playwright = pytest.importorskip("playwright.sync_api")
+    project, _ = sample
+    report = project / "out" / "report.html"
+    shots = Path(os.environ.get("VALUESTORY_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    scores = json.loads(run("export", "scores", "-p", str(project), "-f", "json", cwd=project).stdout)
+    fix = [s["touchpoint"] for s in sorted((s for s in scores if s["scope"] == "overall" and s["rank"]),
+                                           key=lambda s: s["rank"])[:3]]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for width in WIDTHS:
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(report.as_uri(), wait_until="load")
+                page.screenshot(path=str(shots / f"report-top-{width}.png"))
+                first = page.evaluate("""[...document.querySelectorAll('main *')].filter(e =>
+                    e.getBoundingClientRect().top < innerHeight && e.children.length === 0).map(e => e.textContent).join(' ')""")
+                if width >= 1024:  # a phone shows the first fix on its first screen, a laptop all three
+                    assert "Fix these three first" in first and all(name in first for name in fix), first[:400]
+                    assert first.count("mentions by") == len(fix)
+                links = page.eval_on_selector_all("nav a", "as => as.map(a => a.getAttribute('href'))")
+                assert set(SECTIONS) <= {h[1:] for h in links} and "#personas-compared" in links
+                for href in links:
+                    page.click(f'nav a[href="{href}"]')
+                    page.wait_for_timeout(50)
+                    opened = page.evaluate("h => { const d = document.querySelector(h).closest('details');"
+                                           " return d === null || d.open; }", href)
+                    box = page.locator(href).bounding_box()
+                    assert opened and box and box["height"] > 0 and -5 <= box["y"] < 900, (width, href, box)
+                page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, f"{width} px scrolls sideways ({wide} px)"
+                page.locator("#scorecard").scroll_into_view_if_needed()
+                page.screenshot(path=str(shots / f"report-scorecard-{width}.png"))
+                page.close()
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(report.as_uri(), wait_until="load")
+            page_bubbles = page.eval_on_selector_all(
+                "circle.bubble", "cs => cs.map(c => [+c.getAttribute('cx'), +c.getAttribute('cy'), +c.getAttribute('r')])")
+            bubbles = len(page_bubbles)
+            pdf = page.pdf(format="A4")
+        finally:
+            browser.close()
+    assert bubbles >= 10
+    for a, b in itertools.combinations(page_bubbles, 2):
+        assert ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5 >= a[2] + b[2], (a, b)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 5

@@ -98,4 +98,4 @@ def wilson(successes: int, n: int, z: float = 1.96) -> Interval:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(value=round(p, 3), low=round(max(0.0, centre - half), 3), high=round(min(1.0, centre + half), 3))
+    return Interval(value=round(p, 3), low=round(max(0.0, centre - half), 3), high=round(min(1.0, centre + half), 3), n=n)

@@ -194,7 +194,7 @@ def _print_run_summary(result) -> None:
     # offline, every quote is a span of its record by construction: a groundedness figure says nothing
     grounded = (f"groundedness {result.groundedness:.1%} ({result.dropped_quotes} ungrounded quotes dropped); "
                 if result.engine == "llm" else "")
-    console.print(f"{len(result.coding.mentions)} mentions of {len(result.coding.touchpoints)} touchpoints; {grounded}"
+    console.print(f"{result.summary.mentions} mentions of {result.summary.touchpoints} touchpoints; {grounded}"
                   f"{calls['calls']} model calls ({calls['cache_hits']} cached"
                   + (f"; structured output by {', '.join(calls['modes'])}" if calls["modes"] else "") + "), "
                   f"{calls['tokens_in']:,} tokens in, {calls['tokens_out']:,} out; run {result.run_id}")

@@ -91,24 +91,70 @@ def impact_matrix(items: list[dict], title: str = "Emotional impact against busi
                                  ("Annoyances", left + 6, top + plot_h - 8, "start"),
                                  ("Nice to have", left + plot_w - 6, top + plot_h - 8, "end")):
         body.append(f'<text x="{tx}" y="{ty}" text-anchor="{anchor}" fill="{MUTED}" font-style="italic">{text}</text>')
-    for v in (-x_span, 0, x_span):
-        body.append(f'<text x="{x(v):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}" '
-                    f'font-size="11">{v:+.1f}</text>')
+    for k in range(-2, 3):  # ticks: the ends, the halves and neutral
+        v = x_span * k / 2
+        body.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 5}" stroke="{MUTED}"/>'
+                    f'<text x="{x(v):.1f}" y="{top + plot_h + 18}" text-anchor="middle" fill="{MUTED}" '
+                    f'font-size="11">{v:+.2f}</text>')
+    for k in range(round(y_max * 10) + 1):  # a tick every 0.1 of business impact
+        v = k / 10
+        body.append(f'<line x1="{left - 5}" x2="{left}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="{MUTED}"/>'
+                    f'<text x="{left - 8}" y="{y(v) + 4:.1f}" text-anchor="end" fill="{MUTED}" font-size="11">{v:.1f}</text>')
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 10}" text-anchor="middle" fill="{INK}">'
                 f'emotional impact (mean sentiment)</text>')
-    body.append(f'<text x="16" y="{top + plot_h / 2}" text-anchor="middle" fill="{INK}" '
-                f'transform="rotate(-90 16 {top + plot_h / 2})">business impact (0 … {y_max:.1f})</text>')
+    body.append(f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" fill="{INK}" '
+                f'transform="rotate(-90 14 {top + plot_h / 2})">business impact (0–1)</text>')
     biggest = max([i["mentions"] for i in items] + [1])
-    for item in sorted(items, key=lambda i: -i["mentions"]):  # small bubbles on top
-        r = 7 + 20 * math.sqrt(item["mentions"] / biggest)
-        cx, cy = x(max(-x_span, min(x_span, item["emotional"]))), y(min(y_max, item["business"]))
+    radii = [6 + 16 * math.sqrt(i["mentions"] / biggest) for i in items]
+    at = [(x(max(-x_span, min(x_span, i["emotional"]))), y(max(0.0, min(y_max, i["business"])))) for i in items]
+    placed = _apart(at, radii, (left, top, left + plot_w, top + plot_h))
+    for item, r, (ax, ay), (cx, cy) in sorted(zip(items, radii, at, placed, strict=True), key=lambda t: -t[1]):
+        if math.dist((ax, ay), (cx, cy)) > 2:  # moved so that no bubble hides another: a line to where it is
+            body.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" stroke="{MUTED}" stroke-width="1"/>'
+                        f'<circle cx="{ax:.1f}" cy="{ay:.1f}" r="2" fill="{MUTED}"/>')
         dark = (item["functional"] or 0) > 0.5
-        body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="{_shade(item["functional"])}" '
-                    f'stroke="{INK}" stroke-width="1" fill-opacity="0.9"><title>{item.get("rank") or ""} '
-                    f'{escape(item["touchpoint"])}: {item["mentions"]} mentions</title></circle>')
+        body.append(f'<circle class="bubble" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="{_shade(item["functional"])}" '
+                    f'stroke="{INK}" stroke-width="1"><title>{item.get("rank") or ""} '
+                    f'{escape(item["touchpoint"])}: {item["mentions"]} mentions, emotional impact {item["emotional"]:+.2f}, '
+                    f'business impact {item["business"]:.2f}</title></circle>')
         body.append(f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-weight="600" '
                     f'fill="{"#fff" if dark else INK}" font-size="11">{item.get("rank") or ""}</text>')
     return _svg(width, height, "".join(body), title)
+
+
+GAP = 2.0  # pixels kept between two bubbles
+
+
+def _apart(points: list[tuple[float, float]], radii: list[float], box: tuple[float, float, float, float],
+           rounds: int = 400) -> list[tuple[float, float]]:
+    """Bubble centres moved as little as needed for none to overlap another, inside the box:
+    each overlapping pair pushed apart along the line between them, round after round."""
+    pos = [list(p) for p in points]
+    x0, y0, x1, y1 = box
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(pos)):
+            for j in range(i + 1, len(pos)):
+                dx, dy = pos[j][0] - pos[i][0], pos[j][1] - pos[i][1]
+                dist = math.hypot(dx, dy)
+                need = radii[i] + radii[j] + GAP
+                if dist >= need:
+                    continue
+                if dist < 1e-6:  # the same spot: part them sideways, deterministically
+                    dx, dy, dist = 1.0, 0.0, 1.0
+                push = (need - dist) / 2 + 0.01
+                ux, uy = dx / dist, dy / dist
+                pos[i][0] -= ux * push
+                pos[i][1] -= uy * push
+                pos[j][0] += ux * push
+                pos[j][1] += uy * push
+                moved = True
+        for k, r in enumerate(radii):
+            pos[k][0] = min(max(pos[k][0], x0 + r), x1 - r)
+            pos[k][1] = min(max(pos[k][1], y0 + r), y1 - r)
+        if not moved:
+            break
+    return [(px, py) for px, py in pos]
 
 
 def nps_drivers(items: list[dict], title: str = "NPS impact with 95% intervals") -> str:

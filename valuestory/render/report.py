@@ -196,7 +196,9 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "slice": reader.slice.label if reader.slice else "",
         "records": len(records),
         "dates": (dates[0], dates[-1]) if dates else None,
-        "personas": [{"name": p or "Unassigned", "records": len(_records_of(p, mentions, decisions))} for p in personas],
+        # every record is in one persona (Unassigned included): the counts add up to the records'
+        "personas": [{"name": name, "records": n} for name, n in
+                     Counter(reader.personas.persona_of.get(r.record_id) or "Unassigned" for r in stored).most_common()],
         "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
         "changed": None if reader.slice else _changed(project, reader, stored, cite),
         "maps": maps,
@@ -207,11 +209,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
             {"touchpoint": s["touchpoint"], "rank": s["rank"], "emotional": s["emotional_impact"]["value"] or 0.0,
              "business": s.get("business_impact") or 0.0, "mentions": s["mentions"],
              "functional": s["functional_performance"]["value"]} for s in ranked[:20]])),
-        "nps_chart": Markup(charts.nps_drivers(sorted(
-            ({"touchpoint": s["touchpoint"], **{k: s["nps_impact"][v] for k, v in
-                                                 (("value", "value"), ("low", "low"), ("high", "high"))}}
-             for s in scores if s["nps_impact"]["value"] is not None),
-            key=lambda i: i["value"])[:14])),
+        "nps_chart": Markup(charts.nps_drivers(_drivers(scores))),
         "network": _network(mentions, decisions, [st.model_dump() for st in journey.steps]),
         "stories": _stories(outputs["stories"], outputs["briefs"], cite),
         "valuemaps": _value_maps(outputs["valuemap"], cite),
@@ -226,6 +224,19 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
     context["appendix"] = cite.appendix()
     context["dropped_quotes"] = cite.dropped
     return context
+
+
+DRIVERS = 7  # NPS drivers drawn on each side: the most costly and the most earning
+
+
+def _drivers(scores: list[dict]) -> list[dict]:
+    """The touchpoints that cost the most NPS points and those that earn the most, both sides."""
+    items = sorted(({"touchpoint": s["touchpoint"], "value": s["nps_impact"]["value"], "low": s["nps_impact"]["low"],
+                     "high": s["nps_impact"]["high"]} for s in scores if s["nps_impact"]["value"] is not None),
+                   key=lambda i: i["value"])
+    costs = [i for i in items if i["value"] < 0][:DRIVERS]
+    earns = [i for i in items if i["value"] > 0][-DRIVERS:]
+    return costs + earns
 
 
 PERSONA_ROWS = 12  # touchpoints compared across personas: the run's top ranks, then any that differ
@@ -247,10 +258,6 @@ def _sources(records: list[Record]) -> list[dict]:
     kinds = Counter(r.kind for r in records)
     files = {k: len({r.source for r in records if r.kind == k}) for k in kinds}
     return [{"kind": k, "files": files[k], "records": n} for k, n in sorted(kinds.items())]
-
-
-def _records_of(persona: str, mentions: list[dict], decisions: list[dict]) -> set[str]:
-    return {x["record_id"] for x in mentions + decisions if (x["persona"] or "") == persona}
 
 
 def _score_row(s: dict) -> dict:
@@ -412,7 +419,7 @@ def _opportunities(items: list[dict], cite: Citations) -> list[dict]:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("valuestory.render", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["signed"] = lambda v, digits=2: "" if v is None else f"{v:+.{digits}f}"
+    env.filters["signed"] = _signed
     env.filters["verdict"] = verdict
     env.filters["pct"] = lambda v: "" if v is None else f"{v:.0%}"
     env.filters["md"] = _md_escape
@@ -424,6 +431,14 @@ def _md_escape(text: object) -> str:
     """Customer text in Markdown: no markup, no HTML, one line."""
     text = escape(" ".join(str(text).split()), quote=False)
     return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", text)
+
+
+def _signed(v: float | None, digits: int = 2) -> str:
+    """+0.25, -1.4; a value that rounds to zero is 0.00, never -0.00."""
+    if v is None:
+        return ""
+    text = f"{v:+.{digits}f}"
+    return text.replace("-", "+", 1) if float(text) == 0 else text
 
 
 def render(project: Project, fmt: str = "html", reader: RunReader | None = None) -> str:
