@@ -1,7 +1,7 @@
 """Scale: ingest and an offline run at N survey responses, on the embedded store and on a
 Chroma server started for the benchmark.
 
-    .venv/bin/python benchmarks/scale.py [--responses 200000] [--server]
+    .venv/bin/python benchmarks/scale.py [--responses 200000] [--server | --server-only]
 
 Prints, for each store, the seconds and records per second of the ingest and of the offline
 run, and the peak resident memory of each (measured in a child process per step, so one
@@ -80,21 +80,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=200_000)
     parser.add_argument("--server", action="store_true", help="also on a Chroma server started for it")
+    parser.add_argument("--server-only", action="store_true", help="only on the Chroma server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         data = tmp_path / "responses.csv"
         write_responses(data, args.responses)
         print(f"{args.responses:,} responses, {data.stat().st_size / 2**20:,.0f} MiB of CSV", flush=True)
-        measure("embedded store", args.responses, data, tmp_path / "embedded")
-        if args.server:
+        if not args.server_only:
+            measure("embedded store", args.responses, data, tmp_path / "embedded")
+        if args.server or args.server_only:
             sys.path.insert(0, str(ROOT))
             from tests.servers import free_port, running
             port = free_port()
             chroma = Path(sys.executable).with_name("chroma")
             with running([str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path",
                           str(tmp_path / "chroma")], f"http://127.0.0.1:{port}/api/v2/heartbeat",
-                         tmp_path / "chroma.log"):
+                         tmp_path / "chroma.log") as server:
                 project = tmp_path / "server"
                 from valuestory.project import Project
                 Project(project).create()
@@ -102,6 +104,13 @@ def main() -> None:
                 config.write_text(config.read_text().replace('# chroma_url = "http://127.0.0.1:8000"',
                                                              f'chroma_url = "http://127.0.0.1:{port}"'), encoding="utf-8")
                 measure("Chroma server", args.responses, data, project)
+                print(f"the Chroma server's own peak: {_peak_mib(server.pid):,.0f} MiB", flush=True)
+
+
+def _peak_mib(pid: int) -> float:
+    """A running process's peak resident memory (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")) / 1024
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(command: list[str], ready_url: str, log_path: Path, timeout: float = 120, env=None) -> Iterator[None]:
-    """Run `command` until the block ends; ready once `ready_url` answers."""
+def running(command: list[str], ready_url: str, log_path: Path, timeout: float = 120,
+            env=None) -> Iterator[subprocess.Popen]:
+    """Run `command` until the block ends (the block gets its process); ready once `ready_url` answers."""
     with log_path.open("w") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
@@ -32,7 +33,7 @@ def running(command: list[str], ready_url: str, log_path: Path, timeout: float =
                     if proc.poll() is not None or time.time() > deadline:
                         raise RuntimeError(f"{command[0]} did not start: " + log_path.read_text()[-2000:]) from None
                     time.sleep(0.3)
-            yield
+            yield proc
         finally:
             proc.terminate()
             try:

@@ -191,3 +191,29 @@ def test_a_moved_file_and_a_cumulative_reexport_are_matched_by_their_records_not
     (tmp_path / "part.csv").write_text("\n".join(old[:3]) + "\n", encoding="utf-8")
     [part] = ingest(project, [tmp_path / "part.csv"], kind="nps")
     assert part.status == "failed" and "already stored" in part.message and project.ledger.record_count() == 12
+
+
+def test_an_export_without_ids_renamed_and_grown_is_matched_by_its_rows(tmp_path):
+    """Rows without an id column are named by file and content; the renamed cumulative export
+    keeps the stored rows' ids, adds only the new rows, and replaces the old source."""
+    from valuestory.ingest.ingest import ingest
+    from valuestory.project import Project
+    project = Project(tmp_path / "p")
+    project.create()
+    rows = ["Rating,Review", "2,Waited twenty minutes for a coffee.", "5,Lovely croissants.", "1,Cold soup and rude staff."]
+    (tmp_path / "reviews.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    [first] = ingest(project, [tmp_path / "reviews.csv"])
+    before = {r.text: r.record_id for r in project.ledger.records()}
+    assert first.status == "stored" and len(before) == 3
+    (tmp_path / "reviews.csv").unlink()
+    (tmp_path / "reviews_2026q3.csv").write_text("\n".join(rows + ["4,Quick service this time."]) + "\n", encoding="utf-8")
+    [grown] = ingest(project, [tmp_path / "reviews_2026q3.csv"])
+    assert (grown.status, grown.added, grown.changed, grown.removed) == ("stored", 1, 0, 0)
+    assert [Path(x).name for x in grown.superseded] == ["reviews.csv"]
+    after = {r.text: r.record_id for r in project.ledger.records()}
+    assert len(after) == 4 and all(after[text] == rid for text, rid in before.items())  # the same ids
+    assert [Path(s.path).name for s in project.ledger.sources()] == ["reviews_2026q3.csv"]
+    # a different file of the same kind that holds only some of those rows is a source of its own
+    (tmp_path / "other.csv").write_text("\n".join(rows[:2]) + "\n", encoding="utf-8")
+    [other] = ingest(project, [tmp_path / "other.csv"])
+    assert other.status == "stored" and not other.superseded and len(list(project.ledger.sources())) == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -133,6 +134,8 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
                       if (row := ledger.source(o)) is not None and row.kind == kind and row.origin not in present
                       and set(ledger.record_hashes(o)) <= set(ids)}
         clashes = {rid: owner for rid, owner in clashes.items() if owner not in superseded}
+        if not superseded and not clashes and (moved := _same_rows(ledger, records, kind, present)):
+            superseded, records = {moved[0]}, moved[1]
         if clashes:
             rid, owner = next(iter(clashes.items()))
             raise InputError(f"record id '{rid}' is already stored from {owner}"
@@ -164,6 +167,27 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
     return Prepared(report, source, records, chunks,
                     new=[c for c in chunks if c.chunk_id not in old],
                     stale=old - {c.chunk_id for c in chunks}, previous=previous)
+
+
+DERIVED_ID = re.compile(r"^(?P<kind>[a-z]+):(?P<stem>.+):(?P<digest>[0-9a-f]{10}(?:-\d+)?)$")
+
+
+def _same_rows(ledger: Ledger, records: list[Record], kind: str,
+               present: frozenset[str]) -> tuple[str, list[Record]] | None:
+    """A file without an id column names its rows by file and content (`feedback:reviews:3f2a…`),
+    so a renamed or moved export of it shares no id with the stored one. It takes the place of
+    a stored source of its kind, not read now, whose every row it holds (by content); its rows
+    keep their stored ids, so an unchanged row is unchanged and what points to it still does."""
+    digests = {m["digest"]: r for r in records if (m := DERIVED_ID.match(r.record_id))}
+    if not digests or len(digests) != len(records):
+        return None
+    for row in ledger.sources():
+        if row.kind != kind or row.origin in present:
+            continue
+        stored = {m["digest"]: rid for rid in ledger.record_hashes(row.path) if (m := DERIVED_ID.match(rid))}
+        if stored and len(stored) == row.records and stored.keys() <= digests.keys():
+            return row.path, [r.model_copy(update={"record_id": stored.get(d, r.record_id)}) for d, r in digests.items()]
+    return None
 
 
 class Writer:
