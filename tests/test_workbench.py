@@ -1,23 +1,17 @@
 """The researcher's workbench: the small things a researcher trips over first."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.test_cli import run
+
 pytestmark = pytest.mark.e2e
-VALUESTORY = str(Path(sys.executable).parent / "valuestory")
 
 
-def cli(*args: str, cwd: Path, check: int | None = 0, columns: int = 200) -> subprocess.CompletedProcess:
-    result = subprocess.run([VALUESTORY, *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": str(columns)}, timeout=300)
-    if check is not None:
-        assert result.returncode == check, result.stdout + result.stderr
-    return result
+def cli(*args: str, cwd: Path, check: int | None = 0, columns: int = 200):
+    return run(*args, cwd=cwd, check=check, env={"COLUMNS": str(columns)})
 
 
 @pytest.fixture(scope="module")
