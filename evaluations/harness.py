@@ -470,7 +470,8 @@ def disagreements(pairs: list[Pair], coded: set[str], texts: dict[str, str]) -> 
             for name in sorted(set(g.touchpoints) - set(p.touchpoints)):
                 out.append(row("touchpoint", name, "", opening))
             for name in sorted(set(p.touchpoints) - set(g.touchpoints)):
-                out.append(row("touchpoint", "", f"{p.run_names[name]} (= {name})", p.quotes.get(name, "")))
+                ran = p.run_names[name]
+                out.append(row("touchpoint", "", ran if ran == name else f"{ran} (= {name})", p.quotes.get(name, "")))
             for name, quote in sorted(p.unmatched.items()):
                 out.append(row("touchpoint", "", name, quote))
         if "polarity" in coded:
