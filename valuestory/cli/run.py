@@ -171,7 +171,9 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
 def _interval(i, digits: int) -> str:
     if i.value is None:
         return ""
-    return f"{i.value:+.{digits}f} [{i.low:+.{digits}f}, {i.high:+.{digits}f}]" if i.low is not None else f"{i.value:+.{digits}f}"
+    from valuestory.render.report import signed
+    return f"{signed(i.value, digits)} [{signed(i.low, digits)}, {signed(i.high, digits)}]" if i.low is not None \
+        else signed(i.value, digits)
 
 
 def _print_run_summary(result) -> None:

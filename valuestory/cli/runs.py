@@ -14,6 +14,7 @@ from rich.table import Table
 from valuestory.errors import InputError
 from valuestory.pipeline.changes import Changes, Side, compare, period_range, side_of, within
 from valuestory.project import find_project
+from valuestory.render.report import signed
 from valuestory.stores.runs import RunReader, RunStore
 
 from .common import ProjectOpt, console, handles_errors
@@ -136,8 +137,8 @@ def _print(c: Changes) -> None:
     table = Table("touchpoint", "before", "after", "change [95%]", "rank", "flag")
     for t in c.touchpoints:
         d = t.difference
-        table.add_row(escape(t.touchpoint), f"{t.before.value:+.2f} ({t.before.n})", f"{t.after.value:+.2f} ({t.after.n})",
-                      f"{d.value:+.2f} [{d.low:+.2f}, {d.high:+.2f}]",
+        table.add_row(escape(t.touchpoint), f"{signed(t.before.value)} ({t.before.n})", f"{signed(t.after.value)} ({t.after.n})",
+                      f"{signed(d.value)} [{signed(d.low)}, {signed(d.high)}]",
                       f"{t.rank_before or '–'} → {t.rank_after or '–'}", "changed" if t.flagged else "")
     console.print(table)
     for t in c.flagged:

@@ -419,7 +419,7 @@ def _opportunities(items: list[dict], cite: Citations) -> list[dict]:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("valuestory.render", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["signed"] = _signed
+    env.filters["signed"] = signed
     env.filters["verdict"] = verdict
     env.filters["pct"] = lambda v: "" if v is None else f"{v:.0%}"
     env.filters["md"] = _md_escape
@@ -433,7 +433,7 @@ def _md_escape(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", text)
 
 
-def _signed(v: float | None, digits: int = 2) -> str:
+def signed(v: float | None, digits: int = 2) -> str:
     """+0.25, -1.4; a value that rounds to zero is 0.00, never -0.00."""
     if v is None:
         return ""
