@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from valuestory import prompts
+from valuestory import __version__, prompts
 from valuestory.codebook import load_codebook
 from valuestory.errors import ValuestoryError
 from valuestory.llm.models import ChatModel, OpenAIChat, make_model
@@ -253,7 +253,8 @@ def stage_key(stage: Stage, made_from: dict[str, str], engine: str) -> str:
     hashes), what its inputs were made from, and for the stage that applies them the
     researcher's recoding decisions."""
     templates = [prompts.digest(p) for p in stage.model.prompts] if stage.model else []
-    parts = [stage.name, stage.version, engine, *templates, *(f"{k}={made_from[k]}" for k in stage.needs)]
+    # valuestory's own version too: an upgrade makes every output again, whatever its stage says
+    parts = [__version__, stage.name, stage.version, engine, *templates, *(f"{k}={made_from[k]}" for k in stage.needs)]
     if stage.recoded:
         parts.append(f"recodes={made_from['recodes']}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -232,5 +232,5 @@ def _rank(overall: list[TouchpointScore]) -> None:
 
 
 STAGE = stages.register("scores")(Stage(
-    name="scores", needs=("corpus", "catalogue"), produces=Scorecard, version="scores.1",
+    name="scores", needs=("corpus", "catalogue"), produces=Scorecard, version="scores.2",
     offline=lambda corpus, catalogue: score(catalogue.mentions, list(corpus.records), catalogue.touchpoints)))

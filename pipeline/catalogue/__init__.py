@@ -25,6 +25,6 @@ def _parse(answers, fallback, corpus: Corpus, mentions: Mentions) -> Coding:
 
 
 STAGE = stages.register("catalogue")(Stage(
-    name="catalogue", needs=("corpus", "mentions"), produces=Coding, version="catalogue.1",
+    name="catalogue", needs=("corpus", "mentions"), produces=Coding, version="catalogue.2",
     offline=lambda corpus, mentions: apply(settled(mentions), corpus.recodes),
     model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=_parse), recoded=True))
