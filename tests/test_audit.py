@@ -61,6 +61,10 @@ def test_a_bakery_audit_finds_three_to_fix_with_five_ideas_in_the_customers_word
         for i in ideas:
             for q in i.quotes:
                 assert texts[q.record_id][q.start:q.end] == q.text  # their own words, verbatim
+    # the reviews' stars: the customers who mention the queue rate the bakery lower than the rest
+    waiting = next(s for s in found.touchpoints if s.name == "Queue and waiting")
+    assert waiting.stars_scale == "1-5" and waiting.stars_rated >= 3
+    assert waiting.stars.value < 0 and waiting.stars.high < 0 and waiting.stars_mentioners < waiting.stars_others
     queue = found.ideas["Queue and waiting"]
     assert queue[0].friction == "waiting" and queue[0].hypothesis.startswith("4 of the")
     assert queue[0].change.startswith("Set up a grab-and-go shelf")  # a bakery's idea before any business's

@@ -56,7 +56,9 @@ def findings(state: AuditState, coding: Coding, scores: Scorecard, journey: Jour
             mentions=len(ms), records=len({m.record_id for m in ms}),
             functional_said=sum(m.did_job is not None for m in ms),
             **({"emotional": s.emotional_impact, "functional": s.functional_performance, "frequency": s.frequency,
-                "business_impact": s.business_impact} if s else {}),
+                "business_impact": s.business_impact, "stars": s.rating_impact, "stars_mentioners": s.rating_mentioners,
+                "stars_others": s.rating_others, "stars_rated": s.rated_mentioners, "stars_scale": s.rating_scale}
+               if s else {}),
             rating=own, view=t.view, gap=gap, effort=t.definition.effort, decisions=dict(moments[t.name]),
             worst=negative.span if negative is not None and negative.sentiment < 0 else None,
             best=positive.span if positive is not None and positive.sentiment > 0 else None)))

@@ -68,6 +68,12 @@ class Scored(BaseModel):
     functional_said: int = 0  # mentions that say whether it did its job
     frequency: float | None = None
     business_impact: float | None = None
+    # star ratings (reviews): the mean of the customers who mention it against the rest's
+    stars: Interval = Interval(value=None)  # mentioners minus the rest
+    stars_mentioners: float | None = None
+    stars_others: float | None = None
+    stars_rated: int = 0  # mentioning records that carry a rating
+    stars_scale: str | None = None
     rating: Rating = Rating()
     view: Scale | None = None
     gap: float | None = None  # the owner's view minus what customers report, on the 1-5 scale

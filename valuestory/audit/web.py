@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from valuestory.errors import ValuestoryError
+from valuestory.render.report import signed
 
 from .businesses import TYPES
 from .session import MAX_UPLOAD_BYTES, Audit
@@ -32,6 +33,7 @@ HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inl
            "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 _env = Environment(loader=PackageLoader("valuestory.audit", "templates"), autoescape=select_autoescape(["html"]))
+_env.globals["signed"] = lambda v: "–" if v is None else signed(v)  # the report's: never -0.00
 
 
 class AuditApp:
