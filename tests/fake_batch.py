@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from valuestory.testing import answer
 
-from .servers import InThread
+from .servers import InThread, Replies
 
 
 class FakeBatchAPI(InThread):
@@ -49,9 +49,7 @@ class FakeBatchAPI(InThread):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(Replies):
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 if self.path.endswith("/files"):  # multipart: the JSONL lines are the file part
@@ -59,19 +57,19 @@ class FakeBatchAPI(InThread):
                     with outer.lock:
                         file_id = f"file-{len(outer.files) + 1}"
                         outer.files[file_id] = lines
-                    return self._send({"id": file_id, "object": "file", "bytes": len(raw), "created_at": 0,
+                    return self.reply_json({"id": file_id, "object": "file", "bytes": len(raw), "created_at": 0,
                                        "filename": "requests.jsonl", "purpose": "batch", "status": "processed"})
                 body = json.loads(raw)
                 if self.path.endswith("/batches"):
                     with outer.lock:
                         batch_id = f"batch-{len(outer.batches) + 1}"
                         outer.batches[batch_id] = {"input": body["input_file_id"], "status": "validating", "seen": 0}
-                    return self._send(outer._batch(batch_id))
+                    return self.reply_json(outer._batch(batch_id))
                 with outer.lock:
                     outer.live_calls += 1
                 content = answer(body["messages"], body.get("response_format", {}).get("json_schema", {}).get(
                     "schema", {}))
-                return self._send({"id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+                return self.reply_json({"id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
                                    "choices": [{"index": 0, "finish_reason": "stop",
                                                 "message": {"role": "assistant", "content": content}}],
                                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}})
@@ -85,32 +83,9 @@ class FakeBatchAPI(InThread):
                             b["status"], b["output"] = "completed", f"out-{m.group(1)}"
                         else:
                             b["status"] = "in_progress"
-                    return self._send(outer._batch(m.group(1)))
+                    return self.reply_json(outer._batch(m.group(1)))
                 if m := re.search(r"/files/out-([^/]+)/content$", self.path):
-                    data = outer._output(m.group(1)).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/octet-stream")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return None
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return None
-
-            def _send(self, payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Connection", "close")
-                self.close_connection = True
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
+                    return self.reply(outer._output(m.group(1)).encode(), content_type="application/octet-stream")
+                return self.reply(b"", 404)
 
         return Handler

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from valuestory.testing import answer
 
-from .servers import InThread
+from .servers import InThread, Replies
 
 FAULTS = ("rate_limit", "server_error", "unavailable", "hang", "truncated", "invalid_json",
           "wrong_schema", "invented_quote")
@@ -66,9 +66,7 @@ class FaultyOpenAI(InThread):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(Replies):
             def do_POST(self) -> None:  # noqa: N802 - the http.server name
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 messages = body["messages"]
@@ -76,11 +74,11 @@ class FaultyOpenAI(InThread):
                 user = next(m["content"] for m in messages if m["role"] == "user")
                 fault = outer._fault(hashlib.sha256(user.encode()).hexdigest())
                 if fault == "rate_limit":
-                    return self._send(429, {"error": {"message": "Rate limit reached", "type": "rate_limit"}},
-                                      {"Retry-After": f"{outer.retry_after:g}"})
+                    return self.reply_json({"error": {"message": "Rate limit reached", "type": "rate_limit"}}, 429,
+                                           {"Retry-After": f"{outer.retry_after:g}"})
                 if fault in ("server_error", "unavailable"):
-                    return self._send(500 if fault == "server_error" else 503,
-                                      {"error": {"message": "The server had an error", "type": "server_error"}})
+                    return self.reply_json({"error": {"message": "The server had an error", "type": "server_error"}},
+                                           500 if fault == "server_error" else 503)
                 if fault == "hang":
                     time.sleep(outer.hang)  # past the client's timeout
                 content = answer(messages, schema)
@@ -109,22 +107,6 @@ class FaultyOpenAI(InThread):
                     return None
                 with outer.lock:
                     outer.answered += 1
-                return self._send(200, reply)
-
-            def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                # no keep-alive: a client's pooled connection must not outlive this server
-                self.send_header("Connection", "close")
-                self.close_connection = True
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
+                return self.reply_json(reply)
 
         return Handler

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 
@@ -60,3 +62,28 @@ class InThread:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class Replies(BaseHTTPRequestHandler):
+    """A scripted server's handler: bodies sent whole, without keep-alive (a client's pooled
+    connection must not outlive the server), and no request log."""
+
+    protocol_version = "HTTP/1.1"
+
+    def reply(self, data: bytes, status: int = 200, content_type: str = "application/json",
+              headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def reply_json(self, payload: dict, status: int = 200, headers: dict | None = None) -> None:
+        self.reply(json.dumps(payload).encode(), status, headers=headers)
+
+    def log_message(self, *args: object) -> None:
+        pass
