@@ -397,7 +397,8 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
     record on touchpoints (F1), polarity (accuracy, kappa) and phase (accuracy, kappa)."""
     from valuestory.errors import ValuestoryError
     run = RunStore(project.ledger).latest()
-    known = {r.record_id for r in project.ledger.records()}
+    texts = {r.record_id: r.text for r in project.ledger.records()}
+    known = texts.keys()
     if missing := [u.record_id for u in labels if u.record_id not in known]:
         raise ValuestoryError(f"{source}: {len(missing)} record id(s) are not in this project, e.g. {missing[0]!r}. "
                               "Copy ids from `valuestory export records`")
@@ -413,7 +414,6 @@ def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: in
         metrics["groundedness"] = groundedness(project, run, {u.record_id for u in labels}, n)
     if judge_llm:
         metrics |= judge_with(project, run, judge_llm)
-    texts = {r.record_id: r.text for r in project.ledger.records()}
     report = {"units": len(labels), "metrics": metrics, "coded": sorted(coded),
               "by_kind": {k: only_coded(unit_metrics([(g, p) for g, p in pairs if g.kind == k], n), coded)
                           for k in sorted({u.kind for u in labels})},

@@ -178,14 +178,17 @@ def period_range(period: str) -> tuple[date, date]:
     return date(year, 1, 1), date(year + 1, 1, 1)
 
 
+def dated_in(record: Record, start: date | None, end: date | None) -> bool:
+    """Whether a record is dated in [start, end); an undated record is in no period."""
+    if not record.date:
+        return False
+    day = date.fromisoformat(record.date[:10])
+    return (start is None or day >= start) and (end is None or day < end)
+
+
 def within(side: Side, start: date | None, end: date | None, label: str) -> Side:
-    """The part of a side whose records are dated in [start, end); undated records are in no period."""
-    def inside(r: Record) -> bool:
-        if not r.date:
-            return False
-        d = date.fromisoformat(r.date[:10])
-        return (start is None or d >= start) and (end is None or d < end)
-    ids = {r.record_id for r in side.records if inside(r)}
+    """The part of a side whose records are dated in [start, end)."""
+    ids = {r.record_id for r in side.records if dated_in(r, start, end)}
     return Side(label=label, records=[r for r in side.records if r.record_id in ids],
                 mentions=[m for m in side.mentions if m.record_id in ids], touchpoints=side.touchpoints,
                 decisions=[d for d in side.decisions if d.record_id in ids], persona_of=side.persona_of,

@@ -19,7 +19,7 @@ from valuestory.errors import InputError
 from valuestory.records import Record
 
 from .artefacts import Coding, Journey, Personas, Promises, Roles, Stories, ValueMaps
-from .changes import period_range
+from .changes import dated_in, period_range
 from .contract import Corpus
 from .journey import steps
 from .scores import score
@@ -57,12 +57,7 @@ class Slice:
             return False
         if self.kind and record.kind != self.kind:
             return False
-        if start or end:
-            if not record.date:
-                return False
-            day = date.fromisoformat(record.date[:10])
-            return (start is None or day >= start) and (end is None or day < end)
-        return True
+        return dated_in(record, start, end) if start or end else True
 
     def record_ids(self, records: list[Record], persona_of: dict[str, str]) -> set[str]:
         """The slice's records; an error naming what there is when nothing matches."""
@@ -110,8 +105,12 @@ def cut_corpus(corpus: Corpus, cut: Slice, persona_of: dict[str, str]) -> Corpus
                                chunks=tuple(c for c in corpus.chunks if c.record_id in keep))
 
 
+CUT = ("personas", "catalogue", "journey", "promises", "stories", "roles", "valuemap")  # what a slice reads
+
+
 def cut_artefacts(artefacts: dict[str, BaseModel], records: list[Record], cut: Slice) -> dict[str, BaseModel]:
-    """A finished run's artefacts as the slice sees them (see the module's docstring)."""
+    """A finished run's artefacts (those in CUT) as the slice sees them, with its scores made
+    again (see the module's docstring)."""
     personas: Personas = artefacts["personas"]
     keep = cut.record_ids(records, personas.persona_of)
     kept_records = [r for r in records if r.record_id in keep]
@@ -128,8 +127,7 @@ def cut_artefacts(artefacts: dict[str, BaseModel], records: list[Record], cut: S
         "emerging": [t for t in emerging if t.records]})
     persona_of = {rid: p for rid, p in personas.persona_of.items() if rid in keep}
     kept_personas = set(persona_of.values())
-    out = dict(artefacts)
-    out["catalogue"] = sliced_coding
+    out: dict[str, BaseModel] = {"catalogue": sliced_coding}
     out["journey"] = journey.model_copy(update={
         "placements": [p for _, p in pairs], "decisions": [d for d in journey.decisions if d.record_id in keep],
         "steps": steps(kept_records, mentions)})

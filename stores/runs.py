@@ -28,7 +28,7 @@ from valuestory.pipeline.artefacts import (
     Stories,
     ValueMaps,
 )
-from valuestory.pipeline.slices import Slice, cut_artefacts
+from valuestory.pipeline.slices import CUT, Slice, cut_artefacts
 from valuestory.records import Record
 
 from .ledger import Ledger, _now
@@ -156,7 +156,7 @@ class RunReader:
         """The same run read through a slice of its records (see `pipeline.slices`): its
         summary's fix-first and easy fixes are the slice's own."""
         view = RunReader(self.ledger, self.run_id)
-        view._cache = cut_artefacts({stage: self.artefact(stage) for stage in ARTEFACTS}, records, cut)
+        view._cache = cut_artefacts({stage: self.artefact(stage) for stage in CUT}, records, cut)
         view.slice = cut
         card: Scorecard = view._cache["scores"]  # type: ignore[assignment]
         if self.info.summary:

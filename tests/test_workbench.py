@@ -289,6 +289,6 @@ def test_artefacts_are_stored_compressed_as_the_same_json_written_in_blocks(monk
 
 
 def test_a_value_that_rounds_to_zero_is_never_shown_negative():
-    from valuestory.render.report import signed
+    from valuestory.render.numbers import signed
     assert (signed(-0.001), signed(-0.04, 1), signed(-0.5), signed(0.25), signed(None)) == ("+0.00", "+0.0", "-0.50",
                                                                                              "+0.25", "")

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from valuestory.errors import ValuestoryError
-from valuestory.render.report import signed
+from valuestory.render.numbers import signed
 
 from .businesses import TYPES
 from .session import MAX_UPLOAD_BYTES, Audit

@@ -171,7 +171,7 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
 def _interval(i, digits: int) -> str:
     if i.value is None:
         return ""
-    from valuestory.render.report import signed
+    from valuestory.render.numbers import signed
     return f"{signed(i.value, digits)} [{signed(i.low, digits)}, {signed(i.high, digits)}]" if i.low is not None \
         else signed(i.value, digits)
 

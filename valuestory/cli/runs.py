@@ -14,7 +14,7 @@ from rich.table import Table
 from valuestory.errors import InputError
 from valuestory.pipeline.changes import Changes, Side, compare, period_range, side_of, within
 from valuestory.project import find_project
-from valuestory.render.report import signed
+from valuestory.render.numbers import signed
 from valuestory.stores.runs import RunReader, RunStore
 
 from .common import ProjectOpt, console, handles_errors

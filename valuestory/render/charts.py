@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from .numbers import signed
+
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 INK, GRID, MUTED = "#1f2933", "#d5dbe1", "#616e7c"
 GOOD, BAD = "#2f855a", "#c0392b"  # highs and lows
@@ -64,7 +66,7 @@ def emotion_curve(points: list[tuple[str, float, float, float | None, int]],
     for x, yy, v in coords:
         fill = "#fff" if v < 0 else INK
         body.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="5" fill="{fill}" stroke="{INK}" stroke-width="2"/>')
-        body.append(f'<text x="{x + 10:.1f}" y="{yy - 8:.1f}" fill="{INK}">mean {v:+.2f}</text>')
+        body.append(f'<text x="{x + 10:.1f}" y="{yy - 8:.1f}" fill="{INK}">mean {signed(v)}</text>')
     return _svg(width, height, "".join(body), title)
 
 
@@ -95,7 +97,7 @@ def impact_matrix(items: list[dict], title: str = "Emotional impact against busi
         v = x_span * k / 2
         body.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 5}" stroke="{MUTED}"/>'
                     f'<text x="{x(v):.1f}" y="{top + plot_h + 18}" text-anchor="middle" fill="{MUTED}" '
-                    f'font-size="11">{v:+.2f}</text>')
+                    f'font-size="11">{signed(v)}</text>')
     for k in range(round(y_max * 10) + 1):  # a tick every 0.1 of business impact
         v = k / 10
         body.append(f'<line x1="{left - 5}" x2="{left}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="{MUTED}"/>'
@@ -115,7 +117,7 @@ def impact_matrix(items: list[dict], title: str = "Emotional impact against busi
         dark = (item["functional"] or 0) > 0.5
         body.append(f'<circle class="bubble" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="{_shade(item["functional"])}" '
                     f'stroke="{INK}" stroke-width="1"><title>{item.get("rank") or ""} '
-                    f'{escape(item["touchpoint"])}: {item["mentions"]} mentions, emotional impact {item["emotional"]:+.2f}, '
+                    f'{escape(item["touchpoint"])}: {item["mentions"]} mentions, emotional impact {signed(item["emotional"])}, '
                     f'business impact {item["business"]:.2f}</title></circle>')
         body.append(f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-weight="600" '
                     f'fill="{"#fff" if dark else INK}" font-size="11">{item.get("rank") or ""}</text>')
@@ -182,7 +184,7 @@ def nps_drivers(items: list[dict], title: str = "NPS impact with 95% intervals")
                         f'stroke="{INK}" stroke-width="2"/>')
         body.append(f'<rect x="{x(item["value"]) - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8" '
                     f'fill="{INK if item["value"] >= 0 else "#fff"}" stroke="{INK}" stroke-width="1.5"/>')
-        body.append(f'<text x="{width - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">{item["value"]:+.1f}</text>')
+        body.append(f'<text x="{width - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">{signed(item["value"], 1)}</text>')
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle" fill="{MUTED}">'
                 f'NPS points (square: estimate; bar: 95% bootstrap interval)</text>')
     return _svg(width, height, "".join(body), title)
@@ -212,7 +214,7 @@ def dumbbell(items: list[dict], before: str, after: str, title: str = "What chan
         body.append(f'<circle cx="{x(item["before"]):.1f}" cy="{cy:.1f}" r="5" fill="#fff" stroke="{INK}"/>')
         body.append(f'<circle cx="{x(item["after"]):.1f}" cy="{cy:.1f}" r="5" fill="{INK}"/>')
         body.append(f'<text x="{width - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">'
-                    f'{item["after"] - item["before"]:+.2f}</text>')
+                    f'{signed(item["after"] - item["before"])}</text>')
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle" fill="{MUTED}">'
                 f'emotional impact (−1…+1); bold: the interval of the difference excludes 0</text>')
     return _svg(width, height, "".join(body), title)
@@ -250,7 +252,7 @@ def network(nodes: list[dict], edges: list[dict], phases: list[str], title: str 
         r = 6 + 12 * math.sqrt(n["mentions"] / biggest)
         fill = "#fff" if n["sentiment"] < -0.15 else INK if n["sentiment"] > 0.15 else "#9aa5b1"
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}" stroke="{INK}" stroke-width="1.5">'
-                    f'<title>{escape(n["name"])}: {n["mentions"]} mentions, sentiment {n["sentiment"]:+.2f}</title></circle>')
+                    f'<title>{escape(n["name"])}: {n["mentions"]} mentions, sentiment {signed(n["sentiment"])}</title></circle>')
         if n["decisions"]:
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r + 4:.1f}" fill="none" stroke="{INK}" stroke-width="1.5"/>')
         if n["breaks"]:

@@ -30,6 +30,7 @@ from valuestory.stores.runs import RunReader, RunStore
 
 from . import charts
 from .exports import persona_scorecards
+from .numbers import signed
 
 PHASE_ORDER = list(PHASES)
 MAX_SCORE_ROWS = 25  # shown; the rest collapse
@@ -431,14 +432,6 @@ def _md_escape(text: object) -> str:
     """Customer text in Markdown: no markup, no HTML, one line."""
     text = escape(" ".join(str(text).split()), quote=False)
     return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", text)
-
-
-def signed(v: float | None, digits: int = 2) -> str:
-    """+0.25, -1.4; a value that rounds to zero is 0.00, never -0.00."""
-    if v is None:
-        return ""
-    text = f"{v:+.{digits}f}"
-    return text.replace("-", "+", 1) if float(text) == 0 else text
 
 
 def render(project: Project, fmt: str = "html", reader: RunReader | None = None) -> str:
