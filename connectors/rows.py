@@ -39,6 +39,18 @@ RESPONDENT = FieldSpec(
 )
 
 
+CONTENT_DIGEST = 10  # hex digits naming a row that has no id of its own
+NOT_HEX = "ghijklmnop"  # stands for 0-9 where a digest would otherwise be all digits
+
+
+def content_digest(values) -> str:
+    """The name of an id-less row, from its content. Never all digits: a redactor would read
+    `4155550132` as a phone number and show the record as `[phone]`, so such a digest takes a
+    letter for its first digit (every other digest stays as it always was)."""
+    digest = hashlib.sha1("\x1f".join(values).encode()).hexdigest()[:CONTENT_DIGEST]
+    return NOT_HEX[int(digest[0])] + digest[1:] if digest.isdigit() else digest
+
+
 def common_specs(**specific: FieldSpec) -> dict[str, FieldSpec]:
     """The kind's own fields first: they claim their columns before the generic ones."""
     return {**specific, "id": ID, "date": DATE, "segment": SEGMENT, "respondent": RESPONDENT}
@@ -77,7 +89,7 @@ class RowReader:
                                  hint="Each row needs its own id: remove the repeated row "
                                       "or map another id column with --map id=COLUMN")
         else:
-            digest = hashlib.sha1("\x1f".join(row.values.values()).encode()).hexdigest()[:10]
+            digest = content_digest(row.values.values())
             record_id = f"{self.kind}:{self.src.path.stem}:{digest}"
             n = 2
             while record_id in self._seen:  # the very same row twice: keep both, stably named

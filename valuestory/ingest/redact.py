@@ -55,6 +55,13 @@ PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ 
                          r"|(?<![\w.,-])0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}(?![\w-])"
                          r"|(?<![\w.,-])00\d{2,3}(?:[ .-]?\d){8,11}(?![\w-])"  # 0044 7700 900125
                          r"|(?<![\w.,-])0\d{4,5} \d{5,6}(?![\w-])")  # 098765 43212
+# A run of digits that the words before it call a phone number, whatever its shape or region
+# ("Reach me on 9876543213", "my mobile is 98765 432 13", "tel: 987.654.3213").
+PHONE_AFTER_CUE = re.compile(
+    r"(?i)\b((?:(?:reach|call|ring|text|phone|contact|whatsapp|message)\s+(?:me|us|him|her|them)\s+(?:on|at)"
+    r"|(?:my|our|his|her|their)\s+(?:phone\s+|mobile\s+|cell\s+|contact\s+)?(?:number|phone|mobile|cell|no\.?)(?:\s+is)?"
+    r"|(?:phone|mobile|cell|tel|telephone|whatsapp)(?:\s*(?:no\.?|number|#))?\s*[:#])\s*)"
+    r"(\+?\(?\d(?:[ .()-]?\d){6,14})(?![\d-])")
 URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+", re.I)
 URL_HOOK_PATH = re.compile(r"(/(?:services|hooks?|webhooks?)/)[^\s?#]+", re.I)  # the path is the key
 URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+(?=@)")
@@ -172,6 +179,7 @@ class Redactor:
     def _phones(self, text: str) -> str:
         # The usual shapes first, by pattern; libphonenumber (thorough, but slow) then reads
         # only the short windows around the remaining digit runs that could be a number.
+        text = PHONE_AFTER_CUE.sub(lambda m: m.group(1) + self._tag("phone"), text)
         text = PHONE_SHAPE.sub(lambda m: self._tag("phone"), text)
         spans: set[tuple[int, int]] = set()
         for hint in PHONE_HINT.finditer(text):
