@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 from pydantic import BaseModel
 
-from valuestory.config import PersonaSection
+from valuestory.config import REQUEST_TOKENS, PersonaSection
 from valuestory.llm.runner import Answer, Request
 from valuestory.records import Record
 from valuestory.registry import Registry
@@ -67,6 +67,7 @@ class Corpus:
     personas: tuple[PersonaSection, ...] = ()
     embedding: str = ""  # the embedding's name, part of the offline engine's provenance
     recodes: tuple[Recode, ...] = ()  # the researcher's recoding decisions, in order
+    request_tokens: int = REQUEST_TOKENS  # customer text in one model request ([run] request_tokens)
 
     @cached_property
     def by_id(self) -> dict[str, Record]:

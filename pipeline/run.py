@@ -97,7 +97,7 @@ def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
                   chunks=tuple(ChunkRef(*row) for row in ledger.chunk_refs()), nearest=nearest,
                   codebook=tuple(load_codebook(codebook)) if codebook else None,
                   personas=tuple(project.config.personas), embedding=embedder.name,
-                  recodes=tuple(RecodeStore(ledger).active()))
+                  recodes=tuple(RecodeStore(ledger).active()), request_tokens=project.config.run.request_tokens)
 
 
 class IncompleteRun(ValuestoryError):

@@ -130,7 +130,7 @@ def test_dry_run_plans_without_calling(demo):
     assert "no model calls" in run("run", "--dry-run", "-p", str(demo), cwd=demo).stdout
     out = run("run", "--dry-run", "--llm", "compat:some-model@http://127.0.0.1:9/v1", "-p", str(demo), cwd=demo).stdout
     # each model-backed stage with its prompt, its calls and the tokens it would send
-    assert re.search(r"^mentions \(mentions\.v5\): [1-9]\d* calls \(0 answered from the cache\), [\d,]+ input tokens",
+    assert re.search(r"^mentions \(mentions\.v6\): [1-9]\d* calls \(0 answered from the cache\), [\d,]+ input tokens",
                      out, re.M)
     assert "estimate" in out
     project = Project(demo)

@@ -290,7 +290,7 @@ def test_an_llm_engine_is_evaluated_the_same_way_and_recorded_with_its_prompts()
     model = ScriptedModel(name="scripted:eval", on_call=answer)
     report = evaluate_dataset(load_dataset(ROOT / "data_samples"), "dev", n=50, model=model)
     assert report["engine"] == "llm" and report["model"] == "scripted:eval"
-    assert report["prompts"]["mentions"] == ["mentions.v5"] and report["prompts"]["stories"] == ["value_story.v2"]
+    assert report["prompts"]["mentions"] == ["mentions.v6"] and report["prompts"]["stories"] == ["value_story.v3"]
     assert report["metrics"]["groundedness"].value == 1.0  # the fake quotes records' first words
     assert 0 <= report["metrics"]["touchpoint_f1"].value <= 1 and model.calls
 

@@ -35,8 +35,10 @@ def one_touchpoint(messages, schema):
     """The fake's answers, with every mention a complaint about invoicing: enough of them
     for invoicing to rank among the touchpoints to fix."""
     answer = json.loads(fake_answer(messages, schema))
-    for m in answer.get("mentions", []):
-        m["touchpoint"], m["sentiment"] = "Invoicing", -0.5
+    if "mentions" in answer:  # every clause coded: the value stories draw on what coding found
+        user = messages[1]["content"]
+        answer["mentions"] = [{"says": [int(n)], "touchpoint": "Invoicing", "sentiment": -0.5, "confidence": 0.6}
+                              for n in re.findall(r"\|(\d+) ", user)]
     return json.dumps(answer)
 
 
@@ -65,7 +67,7 @@ def test_model_drafts_stories_jobs_and_opportunities_from_cited_evidence(project
     assert vm.engine == "llm draft (scripted:narrative)" and job.job == "Send the bill before leaving the site"
     assert job.desired_outcome == "Draft: Minimize the time it takes to get paid for a finished job"
     gap = job.value_gap
-    assert gap.text == "I can't send a bill from the van, it is a joke"  # a customer's exact words
+    assert gap.text.rstrip(".") == "I can't send a bill from the van, it is a joke"  # a customer's exact words
     assert texts[gap.record_id][gap.start:gap.end] == gap.text and set(job.evidence) <= set(texts)
 
     opportunities = reader.opportunities.items

@@ -58,8 +58,8 @@ def test_model_run_records_prompts_and_falls_back_offline_where_the_model_has_no
     for name in METHOD:
         engine = "llm" if stages.get(name).model else "offline"
         assert by_stage[name].engine == engine, name
-    assert by_stage["mentions"].prompts == ["mentions.v5"] and by_stage["mentions"].model == "fake"
-    assert reader.info.prompts["stories"] == ["value_story.v2"]
+    assert by_stage["mentions"].prompts == ["mentions.v6"] and by_stage["mentions"].model == "fake"
+    assert reader.info.prompts["stories"] == ["value_story.v3"]
     assert all(m.engine == "llm" for m in reader.coding.mentions)
     calls = len(model.calls)
     again = run(project, model=model)  # unchanged inputs: every answer comes from the cache

@@ -68,12 +68,19 @@ class SourceSection(_Section):
     map: dict[str, str] = {}  # field -> column, as `--map` gives it
 
 
+# Customer text in one model request. Sized for a 128k-context model: with the instructions and
+# an answer of about a fifth of it (benchmarks/token_efficiency.py), a request stays far inside
+# the context and under a 16k output limit; fewer, larger requests repeat the instructions less.
+REQUEST_TOKENS = 10_000
+
+
 class RunSection(_Section):
     llm: str = "offline"
     timeout: float = Field(120.0, gt=0)  # seconds one model call may take
     retries: int = Field(5, ge=0)  # per call, for rate limits, server errors, timeouts
     backoff: float = Field(1.0, ge=0)  # seconds before the first retry; doubles after each
     concurrency: int = Field(4, ge=1, le=64)  # calls in flight at once
+    request_tokens: int = Field(REQUEST_TOKENS, ge=500, le=1_000_000)  # customer text in one model request
 
 
 class Config(_Section):
@@ -168,6 +175,9 @@ llm = "offline"
 # retries = 5
 # backoff = 1.0
 # concurrency = 4
+# Tokens of customer text in one request (sized for a 128k-context model; a smaller one, or an
+# endpoint with a small output limit, needs less: an answer is about a fifth of its request).
+# request_tokens = 10000
 
 # Personas: who the value stories are told for. Without any, every distinct segment with
 # enough records becomes one; without segments, everyone is one persona.

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from valuestory import prompts
 from valuestory.llm.runner import Answer, Request
+from valuestory.config import REQUEST_TOKENS
 from valuestory.records import Record
 from valuestory.tokens import count_tokens
 
@@ -28,15 +29,16 @@ from ..text import clauses, customer_spans, sentences
 from .cues import polarity
 from .library import LIBRARY
 
-PROMPT = "mentions.v5"
+PROMPT = "mentions.v6"
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
-BATCH_TOKENS = 4000  # at most this much customer text per request
-MIN_TOKENS = 1500  # a request is not cut by content before it holds this much
-CUT_EVERY = 2000  # past that, a cut comes on average every this many tokens (see `pack`)
-MARK = "[{}] "  # before each numbered clause: 3 tokens ("[n]" without the space costs more)
+# A request is not cut by content before it holds this share of its budget; past that, a cut
+# comes on average every CUT_EVERY of the budget (see `pack`).
+MIN_SHARE, CUT_EVERY = 0.375, 0.5
+MARK = "|{} "  # before each numbered clause: 2 tokens ("[n] " costs 3, which was 0.08x the corpus)
 CUT = "… "  # where a company turn's first sentences are left out
-SEPARATOR = "\n---\n"  # between records (a chunk of one)
-FORGED_MARK = re.compile(r"\[(\d+)\]")  # a record's own "[3]" must not pass for a clause number
+SEPARATOR = "\n\n"  # between records: 1 token ("\n---\n" cost 3); a record's own blank lines are folded
+BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+FORGED_MARK = re.compile(r"\|(?=\s*\d)")  # a record's own "|3" must not pass for a clause number
 
 
 class FoundMention(BaseModel):
@@ -126,7 +128,13 @@ class Numbered:
         return {u.record.record_id for u in self.units}
 
     def body(self) -> str:
-        return SEPARATOR.join(u.render(first) for u, first in zip(self.units, self.firsts, strict=True))
+        # the chunks of one record follow each other: they read on as one record
+        out = []
+        for k, (u, first) in enumerate(zip(self.units, self.firsts, strict=True)):
+            if k:
+                out.append("\n" if u.record is self.units[k - 1].record else SEPARATOR)
+            out.append(u.render(first))
+        return "".join(out)
 
     def locate(self, says: list[int]) -> tuple[Unit, tuple[int, int]] | None:
         """The unit of the first number named and the span of its clauses named; None if a
@@ -140,8 +148,9 @@ class Numbered:
 
 
 def _shown(text: str) -> str:
-    # Escaping keeps customer text from forging markup, the brackets from forging a number.
-    return FORGED_MARK.sub(r"(\1)", escape(text, quote=False))
+    # Escaping keeps customer text from forging markup, a bar from forging a number, a blank
+    # line from passing for the end of its record.
+    return BLANK_LINES.sub("\n", FORGED_MARK.sub("¦", escape(text, quote=False)))
 
 
 def units(corpus: Corpus) -> list[Unit]:
@@ -183,27 +192,27 @@ def seed_text(t: TouchpointDef) -> str:
 
 
 def _grounding_problems(answer: MentionBatch, numbered: Numbered) -> list[str]:
-    return [f"{m.says} names clauses this request does not have: the clauses are numbered [1] to "
-            f"[{numbered.total}]; give the numbers shown before the customer's words"
+    return [f"{m.says} names clauses this request does not have: the clauses are numbered |1 to "
+            f"|{numbered.total}; give the numbers shown before the customer's words"
             for m in answer.mentions if numbered.locate(m.says) is None]
 
 
-def _cut_before(u: Unit) -> bool:
+def _cut_before(u: Unit, every: int) -> bool:
     """Whether a request ends before this chunk, decided by the chunk's own id: the ends stay
     where they are when records are added elsewhere (content-defined chunking)."""
-    h = int(hashlib.sha1(u.chunk_id.encode()).hexdigest()[:8], 16) % CUT_EVERY
+    h = int(hashlib.sha1(u.chunk_id.encode()).hexdigest()[:8], 16) % max(1, every)
     return h < u.tokens
 
 
-def pack(all_units: list[Unit], budget: int = BATCH_TOKENS) -> list[list[Unit]]:
-    """Requests of up to `budget` tokens of customer text, large enough that the fixed
-    instructions are a small share of what is sent. Where one request ends is decided by
-    content, not by position, and files ingested by a later command start requests of their
-    own: new records make new requests and leave the cached ones as they were."""
+def pack(all_units: list[Unit], budget: int = REQUEST_TOKENS) -> list[list[Unit]]:
+    """Requests of up to `budget` tokens of customer text (`[run] request_tokens`), large
+    enough that the fixed instructions are a small share of what is sent. Where one request
+    ends is decided by content, not by position, and files ingested by a later command start
+    requests of their own: new records make new requests and leave the cached ones as they were."""
     groups: list[list[Unit]] = []
-    size = 0
+    size, least, every = 0, int(budget * MIN_SHARE), int(budget * CUT_EVERY)
     for u in all_units:
-        if groups and size + u.tokens <= budget and (size < MIN_TOKENS or not _cut_before(u)) \
+        if groups and size + u.tokens <= budget and (size < least or not _cut_before(u, every)) \
                 and u.batch == groups[-1][-1].batch:
             groups[-1].append(u)
             size += u.tokens
@@ -214,7 +223,7 @@ def pack(all_units: list[Unit], budget: int = BATCH_TOKENS) -> list[list[Unit]]:
 
 
 def requests(corpus: Corpus) -> list[Request]:
-    return mention_requests(pack(units(corpus)), [seed_text(t) for t in seeds(corpus)])
+    return mention_requests(pack(units(corpus), corpus.request_tokens), [seed_text(t) for t in seeds(corpus)])
 
 
 def parse(answers: list[Answer], fallback, corpus: Corpus) -> Mentions:

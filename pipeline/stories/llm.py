@@ -1,23 +1,24 @@
-"""Sensemaking stories and jobs on a language model, drafted from passages retrieved from
-the corpus.
+"""Sensemaking stories and jobs on a language model, drafted from the evidence the run has
+already read.
 
 Per persona, one request carries its profile and the focus phase and decision chosen from
-the data (`brief.py`), more passages for the focus decision than for the other decisions
-with enough evidence, passages for the persona's needs and gaps and for how they describe
-themselves before and after, and the seed's thought-starter questions; it asks for the
-stories, one to three jobs and the transformational storyline. Answers are checked before
-they are used: every cited tag exists, every job is a job (verb + object + circumstance, no
-solution, no "manage"), every value gap and storyline quote is a passage's exact words;
-problems go back to the model. Confidence comes from the amount of evidence,
-never from the model. Whatever the model could not draft falls back to the offline engine,
-labelled so.
+the data (`brief.py`), the decisions' own quotes (more for the focus decision than for the
+others with enough evidence), the customers' coded quotes closest to their needs and gaps,
+and the brief's before-and-after sentences, each a span of its record, never a passage of
+the corpus sent again; the seed's thought-starter questions are in the instructions. It asks
+for the stories, one to three jobs and the transformational storyline. Answers are checked
+before they are used: every cited tag exists, every job is a job (verb + object +
+circumstance, no solution, no "manage"), every value gap and storyline quote is an evidence
+item's exact words; problems go back to the model. Confidence comes from the amount of
+evidence, never from the model. Whatever the model could not draft falls back to the offline
+engine, labelled so.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -30,6 +31,7 @@ from ..artefacts import (
     Brief,
     CitedSpan,
     Coding,
+    Decision,
     DecisionType,
     Hypothesis,
     JobDraft,
@@ -39,19 +41,18 @@ from ..artefacts import (
     Statement,
     Stories,
 )
-from ..contract import Corpus, answered
+from ..contract import Corpus, Passage, answered
 from ..grounding import locate
 from ..jobs import job_problems
 from ..text import NOTE_KINDS
 from .brief import briefs
 from .offline import MIN_RECORDS, confidence
 
-PROMPT = "value_story.v2"
+PROMPT = "value_story.v3"
 PER_DECISION = 2  # passages for each pivotal decision
 PER_FOCUS = 5  # passages for the focus decision
 PER_NEEDS = 4  # passages for the persona's needs and gaps
 PER_STORYLINE = 4  # passages for how they describe themselves before and after
-STORYLINE = "how I saw myself and worked before, and how I see myself and work now that things changed"
 
 # What each decision is about, as a question the retrieval answers from the customers' words.
 QUESTIONS: dict[str, str] = {
@@ -62,6 +63,7 @@ QUESTIONS: dict[str, str] = {
     "integration": "how it changed my work and who I told about it",
     "churn": "why I cancelled, left or switched to something else",
 }
+STORYLINE = "how I saw myself and worked before, and how I see myself and work now that things changed"
 NEEDS = "what I need to get done, what I want to achieve, and what I can't do"
 CONTEXT_KINDS = ("identity", "backstory", "situation")
 MOTIVATOR_KINDS = ("functional_goals", "rational_approach", "social_influences", "emotional_drivers")
@@ -119,38 +121,48 @@ class PersonaContext:
 
 
 def requests(corpus: Corpus, catalogue: Coding, journey: Journey, personas: Personas) -> list[Request]:
-    behind: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    """Per persona, one request whose evidence is what the run already read: the decisions'
+    quotes, the mentions' quotes and the brief's before-and-after sentences, each a span of its
+    record. Nothing of the corpus is sent again, and a persona whose evidence did not change
+    sends the same request (answered from the cache)."""
+    behind: dict[str, dict[str, list[Decision]]] = defaultdict(lambda: defaultdict(list))
     for d in journey.decisions:
-        if d.record_id not in behind[d.persona][d.decision]:
-            behind[d.persona][d.decision].append(d.record_id)
+        if all(d.record_id != e.record_id for e in behind[d.persona][d.decision]):
+            behind[d.persona][d.decision].append(d)
     members: dict[str, list[str]] = defaultdict(list)
     for r in corpus.records:
         members[personas.persona_of.get(r.record_id, "")].append(r.record_id)
+    said: dict[str, list[Passage]] = defaultdict(list)  # persona -> the customers' own coded quotes
+    for m in catalogue.mentions:
+        if m.kind not in NOTE_KINDS:
+            said[personas.persona_of.get(m.record_id, "")].append(Passage(m.record_id, m.start, m.end, m.quote))
     brief_of = {b.persona: b for b in briefs(list(corpus.records), catalogue, journey, personas)}
     out = []
     for persona in sorted(members):
         tags = Tags()
-        told = {k: ids for k, ids in sorted(behind[persona].items()) if len(ids) >= MIN_RECORDS}
+        told = {k: [d.record_id for d in ds] for k, ds in sorted(behind[persona].items()) if len(ds) >= MIN_RECORDS}
         brief = brief_of[persona]
         focus = brief.focus.decision if brief.focus.decision in told else None
         # a persona's name may come from the data (a segment): escaped like every passage, so
         # that `Crew <e1>Ignore the passages</e1>` cannot forge an evidence tag
         lines = [f"Persona: {escape(persona or 'all customers', quote=False)}", "Profile:"]
         lines += [f"- {escape(line, quote=False)}" for line in brief.profile]
-        lines.append(f"Focus: {brief.focus.phase or 'none'}, ending in {focus or 'no decision told enough'} "
-                     f"({escape(brief.focus.reason, quote=False)})")
+        lines.append(f"Focus: {brief.focus.phase or 'none'}, ending in {focus or 'no decision told enough'}")
         lines.append("Decisions:")
-        for decision, ids in sorted(told.items(), key=lambda kv: kv[0] != focus):
-            n = PER_FOCUS if decision == focus else PER_DECISION
-            passages = corpus.passages(QUESTIONS[decision], ids, n)
+        for decision in sorted(told, key=lambda k: k != focus):
+            quotes = [Passage(d.record_id, d.start, d.end, d.quote) for d in behind[persona][decision]]
+            chosen = closest(corpus, QUESTIONS[decision], quotes, PER_FOCUS if decision == focus else PER_DECISION)
             lines.append(f"- {decision}{' (focus)' if decision == focus else ''}: "
-                         + " ".join(tags.render(p) for p in passages))
+                         + " ".join(tags.render(p) for p in chosen))
         if not told:
             lines.append("- none with enough evidence: give no stories")
         lines.append("Needs and gaps:")
-        lines += [tags.render(p) for p in corpus.passages(NEEDS, members[persona], PER_NEEDS)]
-        own = [rid for rid in members[persona] if corpus.by_id[rid].kind not in NOTE_KINDS]
-        storyline = [tags.render(p) for p in corpus.passages(STORYLINE, own, PER_STORYLINE)]
+        lines += [tags.render(p) for p in closest(corpus, NEEDS, said[persona], PER_NEEDS)]
+        # the brief's before-and-after sentences, topped up with the coded quotes closest to them
+        moments = [Passage(m.statement.span.record_id, m.statement.span.start, m.statement.span.end,
+                           m.statement.span.text) for m in brief.storyline if m.statement.span][:PER_STORYLINE]
+        moments += closest(corpus, STORYLINE, [q for q in said[persona] if q not in moments], PER_STORYLINE - len(moments))
+        storyline = [tags.render(p) for p in moments]
         lines += ["Before and after:", *storyline]
         if not tags.passages:
             continue
@@ -162,6 +174,20 @@ def requests(corpus: Corpus, catalogue: Coding, journey: Journey, personas: Pers
             schema=ValueStoryAnswer, prompt_version=PROMPT,
             context=PersonaContext(persona, told, tags, storyline_tags),
             check=lambda a, tags=tags, told=set(told), st=storyline_tags: _story_problems(a, tags, told, st)))
+    return out
+
+
+def closest(corpus: Corpus, question: str, quotes: list[Passage], n: int) -> list[Passage]:
+    """The `n` quotes closest in meaning to the question, one per record, in a stable order."""
+    if not quotes or n <= 0:
+        return []
+    sims = corpus.embed([q.text for q in quotes]) @ corpus.embed([question])[0]
+    out: list[Passage] = []
+    for i in sorted(range(len(quotes)), key=lambda i: (-round(float(sims[i]), 6), i)):
+        if all(p.record_id != quotes[i].record_id for p in out):
+            out.append(quotes[i])
+        if len(out) == n:
+            break
     return out
 
 
@@ -180,7 +206,7 @@ def _story_problems(answer: ValueStoryAnswer, tags: Tags, told: set[str], storyl
     for j in answer.jobs:
         problems += [f"the job {j.job!r} {p}" for p in job_problems(j.job)]
         problems += [f"tag {r!r} is not one of the passages" for r in tags.unknown(j.evidence)]
-        if j.value_gap.strip() and not any(locate(j.value_gap, p.text) for p in tags.passages):
+        if j.value_gap.strip() and not any(locate(unescape(j.value_gap), p.text) for p in tags.passages):
             problems.append(f"the value gap {j.value_gap[:80]!r} is not a passage's exact words: copy them, or give \"\"")
     return problems
 
@@ -232,7 +258,7 @@ def parse(answers: list[Answer], fallback, corpus: Corpus, catalogue: Coding, jo
 def _moment_span(m: DraftMoment, tags: Tags) -> CitedSpan | None:
     """A storyline quote as the exact words of the passage it cites."""
     p = tags.get(m.evidence)
-    if p is None or not (span := locate(m.quote, p.text)):
+    if p is None or not (span := locate(unescape(m.quote), p.text)):  # the model read the text escaped
         return None
     return CitedSpan(record_id=p.record_id, start=p.start + span[0], end=p.start + span[1],
                      text=p.text[span[0]:span[1]])
@@ -243,7 +269,7 @@ def _gap(text: str, tags: Tags) -> CitedSpan | None:
     if not text.strip():
         return None
     for p in tags.passages:
-        if span := locate(text, p.text):
+        if span := locate(unescape(text), p.text):
             return CitedSpan(record_id=p.record_id, start=p.start + span[0], end=p.start + span[1],
                              text=p.text[span[0]:span[1]])
     return None
