@@ -18,8 +18,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from valuestory import prompts
-from valuestory.llm.runner import Answer, Request
 from valuestory.config import REQUEST_TOKENS
+from valuestory.llm.runner import Answer, Request
 from valuestory.records import Record
 from valuestory.tokens import count_tokens
 
