@@ -114,6 +114,10 @@ MIGRATIONS = [
     CREATE TABLE recodes (
         number INTEGER PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL, undone_at TEXT);
     """,
+    """
+    -- input tokens a provider's prompt caching served (as its usage reports them)
+    ALTER TABLE calls ADD COLUMN tokens_cached INTEGER;
+    """,
 ]
 
 
@@ -247,11 +251,11 @@ class Ledger:
         return n
 
     def log_call(self, run_id: str, stage: str, model: str, mode: str, tokens_in: int, tokens_out: int,
-                 latency: float, cache_hit: bool, attempts: int, error: str | None) -> None:
+                 latency: float, cache_hit: bool, attempts: int, error: str | None, tokens_cached: int = 0) -> None:
         self.db.execute("INSERT INTO calls (run_id, stage, model, mode, tokens_in, tokens_out, latency, "
-                        "cache_hit, attempts, error, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        "cache_hit, attempts, error, at, tokens_cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (run_id, stage, model, mode, tokens_in, tokens_out, latency, int(cache_hit),
-                         attempts, error, _now()))
+                         attempts, error, _now(), tokens_cached))
 
     def chunk_refs(self) -> list[tuple[str, str, int, int, str]]:
         """(chunk_id, record_id, start, end, batch) of every chunk, newest sources last."""
@@ -280,9 +284,10 @@ class Ledger:
 
     def call_totals(self, run_id: str) -> dict:
         row = self.db.execute("SELECT COUNT(*), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), "
-                              "COALESCE(SUM(cache_hit),0), COALESCE(SUM(error IS NOT NULL),0) FROM calls "
-                              "WHERE run_id = ?", (run_id,)).fetchone()
-        totals = dict(zip(("calls", "tokens_in", "tokens_out", "cache_hits", "errors"), row, strict=True))
+                              "COALESCE(SUM(cache_hit),0), COALESCE(SUM(error IS NOT NULL),0), "
+                              "COALESCE(SUM(tokens_cached),0) FROM calls WHERE run_id = ?", (run_id,)).fetchone()
+        totals = dict(zip(("calls", "tokens_in", "tokens_out", "cache_hits", "errors", "tokens_cached"), row,
+                          strict=True))
         totals["modes"] = [m for (m,) in self.db.execute(
             "SELECT DISTINCT mode FROM calls WHERE run_id = ? AND mode NOT IN ('', 'cache')", (run_id,))]
         return totals

@@ -112,18 +112,18 @@ def test_next_quarter_keeps_the_last_findings_and_says_what_changed(tmp_path):
 
 
 def test_with_a_model_the_ideas_are_drafted_from_the_reviews_quotes(tmp_path):
-    from valuestory.testing import ScriptedModel, answer
+    from valuestory.testing import ScriptedModel, answer, clauses
 
     def on_call(messages, schema):
         if "mentions" not in schema.get("properties", {}):
             return answer(messages, schema)
         user = messages[-1]["content"]
-        clauses = re.findall(r"\[(\d+)\] ([^\[]*)", user)
+        said = clauses(user)
         return json.dumps({"mentions": [  # a model reading the queue complaints as such
             {"says": [int(n)], "touchpoint": "Queue and waiting", "sentiment": -0.7, "confidence": 0.9}
-            for n, text in clauses if re.search(r"queue|wait", text, re.I)] + [
+            for n, text in said if re.search(r"queue|wait", text, re.I)] + [
             {"says": [int(n)], "touchpoint": "Bread and cakes", "sentiment": 0.6, "confidence": 0.9}
-            for n, text in clauses if re.search(r"bread|sourdough|croissant", text, re.I)]})
+            for n, text in said if re.search(r"bread|sourdough|croissant", text, re.I)]})
 
     audit = Audit(tmp_path / "bakery")
     audit.choose("cafe_bakery")

@@ -139,7 +139,7 @@ def test_dry_run_plans_without_calling(demo):
         personas = len(set(assign(records, personas_for(records, project.config.personas)).values()))
     finally:
         project.ledger.close()
-    stories = re.search(r"^stories \(value_story\.v2\): (\d+) calls", out, re.M)
+    stories = re.search(r"^stories \(value_story\.v3\): (\d+) calls", out, re.M)
     assert stories and 1 <= int(stories.group(1)) <= personas  # up to one call per persona
     assert re.search(r"^opportunities \(opportunities\.v2\): 1 calls", out, re.M)  # plus one
 

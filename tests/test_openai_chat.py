@@ -112,3 +112,14 @@ def test_a_compatible_endpoint_never_receives_the_openai_key(endpoint, project, 
     ask(OpenAIChat(model="m", base_url=endpoint), project, user="another question")
     assert not any("sk-test" in k for k in Endpoint.keys)
     assert Endpoint.keys[1] == "Bearer gateway-key"
+
+
+def test_the_input_a_providers_prompt_cache_served_is_logged_with_the_call(endpoint, project):
+    cached = reply('{"mentions": []}')
+    cached[1]["usage"] = {"prompt_tokens": 2048, "completion_tokens": 7, "total_tokens": 2055,
+                          "prompt_tokens_details": {"cached_tokens": 1536}}
+    Endpoint.script = [cached]
+    answer = ask(OpenAIChat(model="m", base_url=endpoint), project)
+    assert (answer.tokens_in, answer.tokens_cached) == (2048, 1536)
+    totals = project.ledger.call_totals("run")
+    assert (totals["tokens_in"], totals["tokens_cached"]) == (2048, 1536)

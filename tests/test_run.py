@@ -11,6 +11,7 @@ from valuestory.pipeline import METHOD
 from valuestory.pipeline.artefacts import ARTEFACTS
 from valuestory.pipeline.contract import stages
 from valuestory.pipeline.run import plan, run
+from valuestory.project import Project
 from valuestory.stores.runs import RunReader, RunStore
 from valuestory.testing import ScriptedModel, answer
 
@@ -72,6 +73,26 @@ def test_plan_prices_each_model_stage_without_calling(project, tmp_path):
     planned = plan(project, "", model=model)
     assert [p["stage"] for p in planned] == [n for n in METHOD if stages.get(n).model]
     assert planned[0]["calls"] >= 1 and planned[0]["tokens_in"] > 0 and not model.calls
+
+
+def test_request_tokens_in_the_config_sizes_the_requests(project, tmp_path):
+    folder = tmp_path / "nps"
+    folder.mkdir()
+    rows = [f"R{i},{i % 11},\"Reply {i}: the invoices were wrong and support took {i} days to answer me.\""
+            for i in range(120)]
+    (folder / "survey.csv").write_text("Response ID,Score,Comment\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ingest(project, [folder])
+    model = ScriptedModel(name="fake")
+    [default] = [p for p in plan(project, "", model=model) if p["stage"] == "mentions"]
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(text.replace("[run]\n", "[run]\nrequest_tokens = 500\n", 1), encoding="utf-8")
+    small = Project(project.root)
+    try:
+        assert small.config.run.request_tokens == 500
+        [planned] = [p for p in plan(small, "", model=model) if p["stage"] == "mentions"]
+    finally:
+        small.ledger.close()
+    assert default["calls"] == 1 and planned["calls"] >= 4 and not model.calls
 
 
 SQL = re.compile(r"\.execute(?:many|script)?\(|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b")

@@ -68,9 +68,9 @@ class SourceSection(_Section):
     map: dict[str, str] = {}  # field -> column, as `--map` gives it
 
 
-# Customer text in one model request. Sized for a 128k-context model: with the instructions and
-# an answer of about a fifth of it (benchmarks/token_efficiency.py), a request stays far inside
-# the context and under a 16k output limit; fewer, larger requests repeat the instructions less.
+# Customer text in one model request. The mentions answer is about as long as its request
+# (0.7-1.3x in benchmarks/token_efficiency.py), so 10k keeps it under a 16k output limit with
+# room to spare; fewer, larger requests would repeat the instructions less but risk truncation.
 REQUEST_TOKENS = 10_000
 
 
@@ -175,8 +175,8 @@ llm = "offline"
 # retries = 5
 # backoff = 1.0
 # concurrency = 4
-# Tokens of customer text in one request (sized for a 128k-context model; a smaller one, or an
-# endpoint with a small output limit, needs less: an answer is about a fifth of its request).
+# Tokens of customer text in one request. An answer is about as long as its request, so keep
+# this under the endpoint's output limit (16k for most; lower it for a smaller model).
 # request_tokens = 10000
 
 # Personas: who the value stories are told for. Without any, every distinct segment with

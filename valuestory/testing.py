@@ -29,7 +29,7 @@ def answer(messages: list[dict], schema: dict) -> str:
     if "touchpoints" in fields and "Touchpoint:" in user:
         return json.dumps(opportunities(user))
     if "touchpoints" in fields:
-        groups = re.findall(r"^(\d+)\. names: ([^(]+)", user, re.M)
+        groups = re.findall(r"^(\d+)\. names: ([^;]+)", user, re.M)
         return json.dumps({"touchpoints": [{"group": int(n), "name": names.split(",")[0].strip(),
                                             "description": "A touchpoint", "channel": "product"}
                                            for n, names in groups]})
@@ -38,6 +38,14 @@ def answer(messages: list[dict], schema: dict) -> str:
 
 CLAUSE = re.compile(r"(?<!\S)\|(\d+) ")  # the number before a customer's clause (mentions.v6)
 RECORDS = "\n\n"  # between the records of a mentions request
+
+
+def clauses(user: str) -> list[tuple[int, str]]:
+    """A mentions request's numbered customer clauses, as (number, text)."""
+    marks = list(CLAUSE.finditer(user))
+    ends = [m.start() for m in marks[1:]] + [len(user)]
+    return [(int(m.group(1)), user[m.end():end].split(RECORDS)[0].split("\n")[0].strip())
+            for m, end in zip(marks, ends, strict=True)]
 
 
 def mentions(user: str) -> dict:
@@ -59,7 +67,7 @@ def terse(messages: list[dict], schema: dict) -> str:
     coders find (CODED_SHARE of the clauses) with only the fields the schema requires, in
     compact JSON; the other stages as `answer`, compact. For measuring output tokens."""
     user = next(m["content"] for m in messages if m["role"] == "user")
-    if "stories" in schema.get("properties", {}) or "touchpoints" in schema.get("properties", {}):
+    if "mentions" not in schema.get("properties", {}):
         return json.dumps(json.loads(answer(messages, schema)), separators=(",", ":"))
     found, (coded, every) = [], CODED_SHARE
     for text in user.split(RECORDS):

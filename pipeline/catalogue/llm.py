@@ -20,7 +20,7 @@ from ..contract import Corpus
 from ..mentions.themes import MAX_QUOTES
 from ..text import group_similar
 
-PROMPT = "catalogue.v1"
+PROMPT = "catalogue.v2"
 SEED_MATCH = 0.8  # a coder's name this close in meaning to a seed touchpoint is that touchpoint
 SAME_NAME = 0.85  # two coders' names this close in meaning name the same touchpoint
 Channel = Literal["web", "email", "phone", "chat", "in person", "product", "document", "social", "unknown"]
@@ -74,10 +74,13 @@ def requests(corpus: Corpus, mentions: Mentions) -> list[Request]:
     p = plan(corpus, mentions)
     if not p.groups:
         return []
-    examples = {m.touchpoint: m.quote for m in mentions.mentions}
-    body = "\n".join(
-        f"{i}. names: {', '.join(g)} (used {sum(p.counts[n] for n in g)} times); example: "
-        f"<quote>{escape(examples[g[0]][:200], quote=False)}</quote>" for i, g in enumerate(p.groups, start=1))
+    # The first quote of each name, and no counts: records added later leave the request as it
+    # was (answered from the cache) unless they bring a name of their own.
+    examples: dict[str, str] = {}
+    for m in mentions.mentions:
+        examples.setdefault(m.touchpoint, m.quote)
+    body = "\n".join(f"{i}. names: {', '.join(g)}; example: <quote>{escape(examples[g[0]][:200], quote=False)}</quote>"
+                     for i, g in enumerate(p.groups, start=1))
     return [Request(stage="catalogue", key="catalogue",
                     messages=[{"role": "system", "content": prompts.render(PROMPT)}, {"role": "user", "content": body}],
                     schema=CatalogueAnswer, prompt_version=PROMPT, context=p)]

@@ -69,13 +69,15 @@ def requests(corpus: Corpus, catalogue: Coding, scores: Scorecard, stories: Stor
 
 
 def _scores(s: TouchpointScore) -> str:
-    parts = [f"{s.mentions} mentions from {s.records} records"]
+    """The scores at the precision a hypothesis needs (the report shows them in full): a few
+    records more leave the request as it was, answered from the cache."""
+    parts = []
     if (e := s.emotional_impact).value is not None:
-        parts.append(f"emotional impact {e.value:+.2f}" + (f" [{e.low:+.2f}, {e.high:+.2f}]" if e.low is not None else ""))
+        parts.append(f"emotional impact {e.value:+.1f}" + (f" [{e.low:+.1f}, {e.high:+.1f}]" if e.low is not None else ""))
     if (f := s.functional_performance).value is not None:
-        parts.append(f"did its job in {f.value:.0%} of the mentions that say")
+        parts.append(f"did its job in about {round(f.value, 1):.0%} of the mentions that say")
     if (n := s.nps_impact).value is not None:
-        parts.append(f"NPS impact {n.value:+.1f}")
+        parts.append(f"NPS impact {n.value:+.0f} points")
     parts.append(f"effort to improve: {s.effort}")
     return "; ".join(parts)
 

@@ -150,6 +150,7 @@ def _tell(report: dict, command: str | None, url: str | None) -> None:
 
 
 def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
+    from valuestory.llm.costs import OUTPUT_SHARE
     from valuestory.llm.models import make_model
     from valuestory.pipeline.run import plan
     model = make_model(spec)
@@ -159,13 +160,15 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
     console.print(f"model: {model.name}")
     total_cost = 0.0
     for p in plan(project, spec, codebook, model):
+        served = f" ({p['prompt_cached']:,} of them a repeated prefix prompt caching serves)" if p["prompt_cached"] else ""
         console.print(f"{p['stage']} ({', '.join(p['prompts'])}): {p['calls']} calls ({p['cached']} answered from "
-                      f"the cache), {p['tokens_in']:,} input tokens to send")
+                      f"the cache), {p['tokens_in']:,} input tokens to send{served}")
         total_cost += p["cost"] or 0.0
     console.print("stages after the first are planned from the offline engine's results: a model's differ a little; "
                   "token counts use the cl100k vocabulary, an estimate for models with another one")
     if total_cost:
-        console.print(f"estimated cost: ${total_cost:.2f} (output estimated at 30% of input)")
+        console.print(f"estimated cost: ${total_cost:.2f} (output estimated at {OUTPUT_SHARE:.0%} of input, "
+                      "cached input at the cached price)")
 
 
 def _interval(i, digits: int) -> str:

@@ -64,7 +64,8 @@ def show_run(run_id: Annotated[str, typer.Argument(help="A run id, or its unique
              f"records {project.ledger.record_count()} now in the project; mentions "
              f"{info.summary.mentions if info.summary else '–'}",
              f"model calls {totals['calls'] - totals['cache_hits']} ({totals['cache_hits']} from the cache), tokens "
-             f"{totals['tokens_in']} in, {totals['tokens_out']} out"]
+             f"{totals['tokens_in']} in ({totals['tokens_cached']} of them served by the provider's prompt cache), "
+             f"{totals['tokens_out']} out"]
     lines += [f"  {p.stage}: {p.engine} {p.version}{f' ({p.model})' if p.model else ''}, {p.seconds:.1f} s"
               for p in reader.provenance()]
     console.print("\n".join(escape(line) for line in lines))

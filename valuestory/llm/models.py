@@ -27,6 +27,7 @@ class Completion:
     tokens_in: int
     tokens_out: int
     mode: str
+    tokens_cached: int = 0  # of tokens_in, served by the provider's prompt cache
 
 
 class TransientError(Exception):
@@ -132,7 +133,8 @@ class OpenAIChat:
         if self.mode == "tools" and reply.tool_calls:
             text = json.dumps(reply.tool_calls[0]["args"])
         usage = reply.usage_metadata or {}
-        return Completion(text, usage.get("input_tokens", 0), usage.get("output_tokens", 0), self.mode)
+        cached = (usage.get("input_token_details") or {}).get("cache_read") or 0
+        return Completion(text, usage.get("input_tokens", 0), usage.get("output_tokens", 0), self.mode, cached)
 
 
 def _rejects_format(exc: Exception) -> bool:

@@ -28,15 +28,12 @@ from valuestory import prompts
 from valuestory.stores.ledger import Ledger
 from valuestory.tokens import count_tokens
 
+from .costs import OUTPUT_SHARE, Cost, cached_prefixes
 from .models import ChatModel, Completion, TransientError
 
 PARAMS = {"temperature": 0}
 MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is waited this long, then retried as usual
 BREAKER = 3  # connection failures in a row after which the endpoint is taken as down
-# USD per million tokens (input, output), for the estimates of `run --dry-run`.
-PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1": (2.0, 8.0),
-          "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1-nano": (0.10, 0.40)}
-OUTPUT_SHARE = 0.3  # output tokens estimated as this share of input tokens
 
 
 @dataclass
@@ -70,6 +67,7 @@ class Answer:
     error: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
+    tokens_cached: int = 0  # of tokens_in, served by the provider's prompt cache
     attempts: int = 0
     mode: str = ""
     latency: float = 0.0
@@ -134,12 +132,15 @@ class Runner:
 
     def plan(self, requests: list[Request]) -> dict:
         """What these requests would cost, without sending them: calls, how many the cache
-        answers, input tokens to send, and a price where the model's is known."""
+        answers, input tokens to send (and how many of them a provider's prompt caching would
+        serve), and a price where the model's is known."""
         todo = [r for r in requests if not self.ledger.cached(r.cache_key(self.model.name))]
         tokens = sum(r.tokens() for r in todo)
-        price = PRICES.get(self.model.name.partition(":")[2]) if self.model.name.startswith("openai:") else None
-        cost = (tokens * price[0] + tokens * OUTPUT_SHARE * price[1]) / 1e6 if price else None
-        return {"calls": len(requests), "cached": len(requests) - len(todo), "tokens_in": tokens, "cost": cost}
+        cached = sum(cached_prefixes([r.messages for r in todo]))
+        cost = Cost(tokens, cached, round(tokens * OUTPUT_SHARE))
+        price = cost.price(self.model.name) if self.model.name.startswith("openai:") else None
+        return {"calls": len(requests), "cached": len(requests) - len(todo), "tokens_in": tokens,
+                "prompt_cached": cached, "cost": price}
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         if self.on_progress:
@@ -147,7 +148,7 @@ class Runner:
 
     def _log(self, a: Answer) -> None:
         self.ledger.log_call(self.run_id, a.request.stage, self.model.name, a.mode, a.tokens_in,
-                             a.tokens_out, a.latency, a.cache_hit, a.attempts, a.error)
+                             a.tokens_out, a.latency, a.cache_hit, a.attempts, a.error, a.tokens_cached)
 
     def _from_cache(self, req: Request, raw: str, tokens_in: int, tokens_out: int) -> Answer | None:
         """The cached answer, if it still parses and passes every check; else None (ask again)."""
@@ -191,6 +192,7 @@ class Runner:
                 completion = self._call(messages, req, answer)
                 answer.tokens_in += completion.tokens_in
                 answer.tokens_out += completion.tokens_out
+                answer.tokens_cached += completion.tokens_cached
                 answer.mode = completion.mode
                 try:
                     value = req.schema.model_validate_json(_json_part(completion.text))
