@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The test extra on top: pytest, ruff, a llama.cpp server (compiled on first install) and playwright.
+# llama.cpp is built for any x86-64 with AVX2, not for this CPU: built natively on a CPU with
+# AMX it crashes on the first token (SIGSEGV in ggml_backend_amx_mul_mat). pip's wheel cache
+# ignores build flags, so the portable wheel is kept in a cache of its own.
+LLAMA_CACHE ?= $(HOME)/.cache/valuestory/pip-llama-portable
 $(TESTSTAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet --cache-dir $(LLAMA_CACHE) -e '.[test]'
 	@touch $(TESTSTAMP)
 
 install: $(STAMP)

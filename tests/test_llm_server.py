@@ -2,16 +2,21 @@
 on 127.0.0.1, started and stopped here. The model is tiny and its analysis is not usable; it
 is here to exercise the HTTP path, the structured-output fallback, retries and the quote check."""
 
+import json
 import sys
+import time
+import urllib.request
 
 import pytest
 
 from valuestory.ingest.ingest import ingest
 from valuestory.llm.models import OpenAIChat, make_model
 from valuestory.llm.runner import Request, Runner
+from valuestory.pipeline import METHOD
+from valuestory.pipeline.contract import stages
 from valuestory.pipeline.jobs import is_valid_job
 from valuestory.pipeline.mentions.llm import MentionBatch
-from valuestory.pipeline.run import run
+from valuestory.pipeline.run import corpus_from, run, run_stage
 from valuestory.stores.runs import RunStore
 
 from .servers import free_port, running
@@ -27,9 +32,24 @@ def server(tmp_path_factory):
     model_path = gguf.assemble(folder / "model.gguf")
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
+    log = folder / "server.log"
     with running([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1",
-                  "--port", str(port), "--n_ctx", "4096"], f"{url}/models", folder / "server.log"):
+                  "--port", str(port), "--n_ctx", "4096"], f"{url}/models", log) as proc:
+        _generates(url, proc, log)
         yield url
+
+
+def _generates(url: str, proc, log) -> None:
+    """Listing models loads nothing: one token proves the build can compute on this CPU."""
+    body = json.dumps({"prompt": "Hello", "max_tokens": 1}).encode()
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{url}/completions", body, {"Content-Type": "application/json"}),
+                               timeout=60)
+    except OSError:
+        time.sleep(0.5)
+        pytest.fail(f"the llama.cpp server {'exited with ' + str(proc.poll()) if proc.poll() is not None else 'failed'}"
+                    " on its first completion (a build for another CPU? `make test` builds it with"
+                    " GGML_NATIVE=OFF): " + log.read_text()[-1500:])
 
 
 def small(spec: str) -> OpenAIChat:
@@ -65,9 +85,10 @@ def test_full_run_against_the_server_shows_only_grounded_quotes(server, project,
         assert records[m.record_id].text[m.start:m.end] == m.quote
     assert result.calls["calls"] >= 1 and result.calls["tokens_in"] > 0
     assert 0.0 <= result.groundedness <= 1.0
-    # the narrative stages asked the model too; whatever it drafted passed the checks
+    # the narrative stages draft from what the model's mentions found (none may survive the
+    # quote check: then they have nothing to send); whatever they drafted passed the checks
     stages = {s for (s,) in project.ledger.db.execute("SELECT stage FROM calls WHERE run_id = ?", (result.run_id,))}
-    assert "value story" in stages
+    assert "mentions" in stages and ("value story" in stages) == bool(result.coding.mentions)
     reader = RunStore(project.ledger).latest()
     assert reader.run_id == result.run_id
     for job in (j for vm in reader.value_maps.maps for j in vm.jobs):
@@ -82,3 +103,25 @@ def test_connection_failures_are_retried_then_logged(project, monkeypatch):
                       messages=[{"role": "system", "content": "x"}, {"role": "user", "content": "y"}])
     [answer] = Runner(model, project.ledger, "run-down", retries=2, backoff=0.01).run([request])
     assert answer.value is None and answer.attempts == 3 and "TransientError" in answer.error
+
+
+def test_a_value_story_request_goes_over_http_and_only_checked_drafts_are_kept(server, project, write, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    ingest(project, [write("s.csv", "id,score,comment\n1,3,I cancelled because the payouts took five days\n"
+                                   "2,2,We cancelled after the payouts were late again\n"
+                                   "3,10,I can't send a bill from the van but the quote builder is fast\n")])
+    corpus = corpus_from(project)
+    artefacts = {"corpus": corpus}
+    for name in METHOD[:METHOD.index("stories")]:  # what the value stories read, offline
+        _, artefacts[name] = run_stage(stages.get(name), artefacts, None, corpus.embedding)
+    spec = f"compat:gemma@{server}"
+    provenance, drafted = run_stage(stages.get("stories"), artefacts, Runner(small(spec), project.ledger, "run-vs",
+                                                                             reasks=1), corpus.embedding)
+    [(calls,)] = project.ledger.db.execute("SELECT COUNT(*) FROM calls WHERE run_id = 'run-vs' AND stage = 'value story'")
+    assert provenance.engine == "llm" and calls >= 1
+    texts = {r.record_id: r.text for r in corpus.records}
+    statements = [s for h in drafted.hypotheses for group in (h.context, h.motivators) for ss in group.values() for s in ss]
+    for s in statements:  # whatever the tiny model drafted, a statement shown as verbatim is a span of its record
+        assert not s.verbatim or (s.span and texts[s.span.record_id][s.span.start:s.span.end] == s.span.text == s.text)
+    for gap in (j.value_gap for js in drafted.jobs.values() for j in js if j.value_gap):
+        assert texts[gap.record_id][gap.start:gap.end] == gap.text
