@@ -1,5 +1,5 @@
 """Role assessments on a model: per persona, one request shows each phase's role, its
-computed verdict and counts, and the customers' quotes for and against it (tagged); the model
+computed verdict and mean sentiment, and the customers' quotes for and against it (tagged); the model
 drafts what the company does in that role as customers report it. The verdict, the figures and
 the quotes stay computed; a phase the model did not assess keeps the offline words."""
 
@@ -45,10 +45,10 @@ def requests(catalogue: Coding, journey: Journey) -> list[Request]:
     for persona, judged in sorted(_judged(offline_roles(catalogue, journey)).items()):
         tags = Tags()
         lines = [f"Persona: {escape(persona or 'all customers', quote=False)}"]
-        for r in judged:
+        for r in judged:  # figures at the precision a draft needs: a few more records ask the same
             lines.append(f"Phase: {r.phase}; role {r.role} (target story {r.target_story}, transactional role "
-                         f"{r.transactional_role}); computed verdict: {r.verdict} (mean sentiment {r.strength:+.2f} "
-                         f"over {r.mentions} mentions from {r.records} records); supporting touchpoints: "
+                         f"{r.transactional_role}); computed verdict: {r.verdict} (mean sentiment {r.strength:+.1f}); "
+                         f"supporting touchpoints: "
                          f"{escape(', '.join(r.supporting_touchpoints) or 'none', quote=False)}; undermining: "
                          f"{escape(', '.join(r.undermining_touchpoints) or 'none', quote=False)}")
             lines.append("For: " + (" ".join(tags.render(q) for q in r.supporting_quotes) or "none"))
