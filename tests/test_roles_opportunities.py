@@ -79,6 +79,12 @@ def test_a_model_drafts_the_assessment_from_the_cited_quotes_never_the_verdict()
     user = req.messages[1]["content"]
     assert "Phase: Challenge; role Storyteller" in user and "computed verdict: plays it well" in user
     assert "Phase: Engagement" not in user  # not enough evidence for a verdict: nothing to explain
+    # one more customer saying the same moves no figure at the precision shown: the same request
+    more = Coding(touchpoints=[], mentions=[*challenge, m(8, "Free trial", 0.6, "the trial showed us how it would work"),
+                                            *thin])
+    placed = Journey(decisions=[], placements=[journey.placements[0], *journey.placements])
+    [again] = roles_llm.requests(more, placed)
+    assert again.cache_key("m") == req.cache_key("m")
     _, tags = req.context
     bad = roles_llm.RolesAnswer(assessments=[
         roles_llm.DraftAssessment(phase="Engagement", assessment="They guide well, we think.", evidence=["e1"]),
