@@ -130,7 +130,7 @@ def test_dry_run_plans_without_calling(demo):
     assert "no model calls" in run("run", "--dry-run", "-p", str(demo), cwd=demo).stdout
     out = run("run", "--dry-run", "--llm", "compat:some-model@http://127.0.0.1:9/v1", "-p", str(demo), cwd=demo).stdout
     # each model-backed stage with its prompt, its calls and the tokens it would send
-    assert re.search(r"^mentions \(mentions\.v6\): [1-9]\d* calls \(0 answered from the cache\), [\d,]+ input tokens",
+    assert re.search(r"^mentions \(mentions\.v6\): [1-9]\d* calls? \(0 answered from the cache\), [\d,]+ input tokens",
                      out, re.M)
     assert "estimate" in out
     project = Project(demo)
@@ -139,9 +139,13 @@ def test_dry_run_plans_without_calling(demo):
         personas = len(set(assign(records, personas_for(records, project.config.personas)).values()))
     finally:
         project.ledger.close()
-    stories = re.search(r"^stories \(value_story\.v3\): (\d+) calls", out, re.M)
+    stories = re.search(r"^stories \(value_story\.v3\): (\d+) calls?", out, re.M)
     assert stories and 1 <= int(stories.group(1)) <= personas  # up to one call per persona
-    assert re.search(r"^opportunities \(opportunities\.v2\): 1 calls", out, re.M)  # plus one
+    assert re.search(r"^opportunities \(opportunities\.v2\): 1 call\b", out, re.M)  # plus one
+    # an OpenAI run is priced before any key is set: planning sends nothing
+    priced = run("run", "--dry-run", "--llm", "openai:gpt-4o-mini", "-p", str(demo), cwd=demo,
+                 env={"OPENAI_API_KEY": ""}).stdout
+    assert "model: openai:gpt-4o-mini" in priced and re.search(r"estimated cost: \$\d+\.\d\d", priced)
 
 
 def test_export_before_any_run_says_what_to_do(tmp_path):

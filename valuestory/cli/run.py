@@ -151,9 +151,12 @@ def _tell(report: dict, command: str | None, url: str | None) -> None:
 
 def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
     from valuestory.llm.costs import OUTPUT_SHARE
-    from valuestory.llm.models import make_model
+    from valuestory.llm.models import MissingKey, Unsent, make_model
     from valuestory.pipeline.run import plan
-    model = make_model(spec)
+    try:
+        model = make_model(spec)
+    except MissingKey as missing:  # pricing a run needs no key
+        model = Unsent(missing.name)
     if model is None:
         console.print("The offline engine makes no model calls and costs nothing.")
         return
@@ -161,7 +164,7 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
     total_cost = 0.0
     for p in plan(project, spec, codebook, model):
         served = f" ({p['prompt_cached']:,} of them a repeated prefix prompt caching serves)" if p["prompt_cached"] else ""
-        console.print(f"{p['stage']} ({', '.join(p['prompts'])}): {p['calls']} calls ({p['cached']} answered from "
+        console.print(f"{p['stage']} ({', '.join(p['prompts'])}): {p['calls']} call{'' if p['calls'] == 1 else 's'} ({p['cached']} answered from "
                       f"the cache), {p['tokens_in']:,} input tokens to send{served}")
         total_cost += p["cost"] or 0.0
     console.print("stages after the first are planned from the offline engine's results: a model's differ a little; "

@@ -17,8 +17,9 @@ from valuestory.tokens import encoding
 PRICES = {"gpt-4o-mini": (0.15, 0.075, 0.60), "gpt-4o": (2.50, 1.25, 10.0), "gpt-4.1": (2.0, 0.50, 8.0),
           "gpt-4.1-mini": (0.40, 0.10, 1.60), "gpt-4.1-nano": (0.10, 0.025, 0.40)}
 # Output tokens estimated as this share of the input, for a price before anything is sent:
-# the terse stand-in's answers on the sample (benchmarks/token_efficiency.py) are 0.7-0.8x.
-OUTPUT_SHARE = 0.75
+# the terse stand-in's answers (benchmarks/token_efficiency.py) are 0.9x the input on the
+# sample and 1.3x on generated responses; a real model's may differ.
+OUTPUT_SHARE = 1.0
 CACHE_MIN, CACHE_STEP = 1024, 128
 
 

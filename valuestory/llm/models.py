@@ -60,6 +60,23 @@ providers: Registry[Callable[[str], ChatModel]] = Registry("model provider", "va
 COMPAT_KEY = "VALUESTORY_COMPAT_API_KEY"  # the key a compat: endpoint gets, if it needs one
 
 
+class MissingKey(ValuestoryError):
+    def __init__(self, name: str) -> None:
+        super().__init__("openai:MODEL needs OPENAI_API_KEY in the environment; use --llm offline, "
+                         "or compat:MODEL@URL for a local server")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A model known by its name only: enough for a dry run to price, before any key is set."""
+
+    name: str
+
+    def complete(self, messages: list[dict], schema: dict, schema_name: str) -> Completion:
+        raise ValuestoryError(f"{self.name} is planned, never asked: set its API key to run it")
+
+
 @dataclass
 class OpenAIChat:
     """OpenAI or any compatible endpoint, through langchain-openai."""
@@ -78,8 +95,7 @@ class OpenAIChat:
         # third-party gateway) gets its own key, or none.
         key = os.environ.get(COMPAT_KEY if self.base_url else "OPENAI_API_KEY")
         if not key and not self.base_url:
-            raise ValuestoryError("openai:MODEL needs OPENAI_API_KEY in the environment; use "
-                                  "--llm offline, or compat:MODEL@URL for a local server")
+            raise MissingKey(f"openai:{self.model}")
         self.name = self.name or (f"compat:{self.model}@{self.base_url}" if self.base_url else f"openai:{self.model}")
         # Retries are the runner's: it backs off and counts them in the call log.
         # langchain sends the limit as max_completion_tokens, which compatible servers such as
