@@ -164,7 +164,8 @@ def _dry_run(project: Project, spec: str, codebook: Path | None) -> None:
     total_cost = 0.0
     for p in plan(project, spec, codebook, model):
         served = f" ({p['prompt_cached']:,} of them a repeated prefix prompt caching serves)" if p["prompt_cached"] else ""
-        console.print(f"{p['stage']} ({', '.join(p['prompts'])}): {p['calls']} call{'' if p['calls'] == 1 else 's'} ({p['cached']} answered from "
+        calls = f"{p['calls']} call{'' if p['calls'] == 1 else 's'}"
+        console.print(f"{p['stage']} ({', '.join(p['prompts'])}): {calls} ({p['cached']} answered from "
                       f"the cache), {p['tokens_in']:,} input tokens to send{served}")
         total_cost += p["cost"] or 0.0
     console.print("stages after the first are planned from the offline engine's results: a model's differ a little; "
