@@ -11,7 +11,7 @@ a `Corpus`, a read-only value the run builds from the stores (and a test from me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,6 +50,17 @@ class ChunkRef:
     batch: str = ""
 
 
+@dataclass(frozen=True)
+class StoredChunks:
+    """The stored chunks, read afresh each time they are gone through (`rows` gives their
+    fields in the store's order): a run that never reads them (an offline one, but for the
+    corpus's hash) holds none, where a million chunks held would be some 300 MiB."""
+    rows: Callable[[], Iterable[tuple]]
+
+    def __iter__(self) -> Iterator[ChunkRef]:
+        return (ChunkRef(*row) for row in self.rows())
+
+
 # The nearest chunks to a question among some records: [(chunk_id, record_id, start, end)].
 NearestChunks = Callable[[np.ndarray, Sequence[str], int], list[tuple[str, str, int, int]]]
 
@@ -61,7 +72,7 @@ class Corpus:
     the user's codebook and declared personas."""
     records: tuple[Record, ...]
     embed: Embed
-    chunks: tuple[ChunkRef, ...] = ()
+    chunks: tuple[ChunkRef, ...] | StoredChunks = ()
     nearest: NearestChunks | None = None
     codebook: tuple[TouchpointDef, ...] | None = None
     personas: tuple[PersonaSection, ...] = ()

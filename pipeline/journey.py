@@ -228,13 +228,16 @@ def steps(records: list[Record], mentions: list[Mention]) -> list[Step]:
     by_record: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         by_record[m.record_id].append(m)
+    # A customer with one survey answer or ticket (one moment) takes no step: only the others'
+    # moments are gathered, where a million one-off responses would hold some 400 MiB of them.
+    told_by = Counter(_customer(r) for r in records if r.record_id in by_record)
     journeys: dict[str, list[tuple[str, list[set[str]]]]] = defaultdict(list)  # customer -> (date, moments)
     for r in records:
         told = sorted(by_record.get(r.record_id, ()), key=lambda m: m.start)
-        if not told:
+        if not told or (r.kind != "interview" and told_by[_customer(r)] == 1):
             continue
         moments = [{m.touchpoint} for m in told] if r.kind == "interview" else [{m.touchpoint for m in told}]
-        journeys[r.respondent or r.account or r.record_id].append((r.date or "", moments))
+        journeys[_customer(r)].append((r.date or "", moments))
     taken: Counter = Counter()
     for visits in journeys.values():
         dated = sorted((v for v in visits if v[0]), key=lambda v: v[0])
@@ -243,6 +246,11 @@ def steps(records: list[Record], mentions: list[Mention]) -> list[Step]:
                 for a in here for b in then if a != b}
         taken.update(mine)
     return [Step(a=a, b=b, customers=n) for (a, b), n in sorted(taken.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _customer(r: Record) -> str:
+    """Whose journey a record is part of: its respondent's, else its account's, else its own."""
+    return r.respondent or r.account or r.record_id
 
 
 def model_decisions(records: list[Record], mentions: list[Mention], persona_of: dict[str, str]) -> list[Decision]:

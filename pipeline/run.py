@@ -33,7 +33,7 @@ from valuestory.stores.runs import RunStore
 
 from . import METHOD
 from .artefacts import Coding, Provenance, RunSummary, Scorecard
-from .contract import ChunkRef, Corpus, Stage, stages
+from .contract import Corpus, Stage, StoredChunks, stages
 from .slices import Slice, cut_corpus
 
 Progress = Callable[[str, int, int], None]
@@ -94,7 +94,7 @@ def corpus_from(project: Project, codebook: Path | None = None) -> Corpus:
         return [(c["chunk_id"], c["record_id"], c["start"], c["end"]) for h in hits if (c := chunks.get(h.chunk_id))]
 
     return Corpus(records=tuple(ledger.records()), embed=embedder.embed,
-                  chunks=tuple(ChunkRef(*row) for row in ledger.chunk_refs()), nearest=nearest,
+                  chunks=StoredChunks(ledger.chunk_refs), nearest=nearest,
                   codebook=tuple(load_codebook(codebook)) if codebook else None,
                   personas=tuple(project.config.personas), embedding=embedder.name,
                   recodes=tuple(RecodeStore(ledger).active()), request_tokens=project.config.run.request_tokens)

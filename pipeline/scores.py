@@ -75,10 +75,10 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
     effort = {t.name: t.effort for t in touchpoints}
     by_record: dict[str, Record] = {r.record_id: r for r in records}
     nps_records = [r for r in records if r.kind == "nps" and r.score is not None]
-    nps_ids = np.array([r.record_id for r in nps_records])
+    nps_at = {r.record_id: k for k, r in enumerate(nps_records)}  # record id -> its place among them
     cats = np.array([_category(r.score) for r in nps_records], dtype=float)
     rated, scale = ratings_of(records)
-    rated_ids = np.array([r.record_id for r in rated])
+    rated_at = {r.record_id: k for k, r in enumerate(rated)}
     ratings = np.array([r.score for r in rated], dtype=float)
     decided = [r for r in records if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost")]
     lost_all = _lost_rate(decided)
@@ -105,12 +105,12 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
             emotional_impact=bootstrap_mean(np.array([m.sentiment for m in ms]), rng),
             functional_performance=wilson(sum(known), len(known)), effort=effort.get(name, "medium"))
         if scope in ("overall", "nps") and len(cats):
-            flags = np.isin(nps_ids, list(record_ids))
+            flags = _flags(nps_at, record_ids)
             if flags.any():
                 s.nps_mentioners, s.nps_others = nps(cats[flags]), nps(cats[~flags])
                 s.nps_impact = _nps_impact(cats, flags, rng)
         if scope in ("overall", "feedback") and len(ratings):
-            flags = np.isin(rated_ids, list(record_ids))
+            flags = _flags(rated_at, record_ids)
             s.rated_mentioners = int(flags.sum())
             if s.rated_mentioners and (~flags).any():
                 s.rating_mentioners = round(float(ratings[flags].mean()), 2)
@@ -137,6 +137,14 @@ def score(mentions: list[Mention], records: list[Record], touchpoints: list[Touc
                      easy_fixes=[s.touchpoint for s in easy[:3]], overall_nps=nps(cats),
                      nps_respondents=len(cats), overall_rating=round(float(ratings.mean()), 2) if len(ratings) else None,
                      rating_respondents=len(ratings), rating_scale=scale)
+
+
+def _flags(at: dict[str, int], record_ids: set[str]) -> np.ndarray:
+    """Which of the records placed by `at` are among `record_ids` (a string array and np.isin
+    held some 200 MiB at a million responses)."""
+    flags = np.zeros(len(at), dtype=bool)
+    flags[[k for i in record_ids if (k := at.get(i)) is not None]] = True
+    return flags
 
 
 def by_persona(mentions: list[Mention], records: list[Record], touchpoints: list[TouchpointDef],

@@ -91,7 +91,7 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
     maps = []
     for persona, recs in sorted(personas.items()):
         # the customers' own words only: a rep's notes about them are never what they say or feel
-        persona_clauses = [c for r in recs if r.kind not in NOTE_KINDS for c in clauses(r)]
+        persona_clauses = [c for r in recs if r.kind not in NOTE_KINDS for c in clauses(r) if _telling(c.text)]
         empathy = {k: [c.span for c in persona_clauses if pattern.search(c.text)
                        and len(c.text.split()) >= EMPATHY_WORDS][:EMPATHY_ENTRIES] for k, pattern in EMPATHY_RE.items()}
         empathy["says"] = [m.span for r in recs if r.kind not in NOTE_KINDS for m in by_record[r.record_id]
@@ -129,6 +129,13 @@ def build_value_maps(records: list[Record], mentions: list[Mention], persona_of:
         maps.append(ValueMap(persona=persona, empathy_map=empathy, jobs=jobs,
                              engine=engine if drafts is not None else "offline draft"))
     return maps
+
+
+def _telling(text: str) -> bool:
+    """Whether a clause can stand in a value map (in its empathy map, as a job or as a value
+    gap): only those are kept, where a million responses' every clause held 300 MiB."""
+    return bool(GAP.search(text) or any(p.search(text) for p in EMPATHY_RE.values()) or job_statement(text)
+                or cannot_job(text))
 
 
 def _closest(job: str, mentions: list[Mention], embed) -> list[Mention]:

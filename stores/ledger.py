@@ -196,7 +196,7 @@ class Ledger:
         if kind:
             query, args = query + " WHERE kind = ?", (kind,)
         for (data,) in self.db.execute(query + " ORDER BY kind, source, rowid", args):
-            yield Record.model_validate_json(data)
+            yield Record.stored(data)
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, dict]:
         if not chunk_ids:
@@ -257,12 +257,13 @@ class Ledger:
                         (run_id, stage, model, mode, tokens_in, tokens_out, latency, int(cache_hit),
                          attempts, error, _now(), tokens_cached))
 
-    def chunk_refs(self) -> list[tuple[str, str, int, int, str]]:
-        """(chunk_id, record_id, start, end, batch) of every chunk, newest sources last."""
-        return self.db.execute(
+    def chunk_refs(self) -> Iterator[tuple[str, str, int, int, str]]:
+        """(chunk_id, record_id, start, end, batch) of every chunk, newest sources last, a row
+        at a time."""
+        yield from self.db.execute(
             'SELECT c.chunk_id, c.record_id, c.start, c."end", COALESCE(s.batch, \'\') FROM chunks c '
             "JOIN records r USING (record_id) JOIN sources s ON s.path = r.source "
-            "ORDER BY s.rowid, r.rowid, c.idx").fetchall()
+            "ORDER BY s.rowid, r.rowid, c.idx")
 
     def inputs(self) -> dict:
         """How many records there are and a hash of them: what a run read."""

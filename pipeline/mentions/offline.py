@@ -85,10 +85,14 @@ def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4
     themselves, so they are verbatim by construction. Read in batches of about `batch`
     clauses that never split a record, so what a clause's neighbours say is at hand and
     memory holds one batch's clauses and vectors, not the corpus's."""
-    mentions: list[Mention] = []
+    return [m for part in mention_batches(records, catalogue, batch) for m in part]
+
+
+def mention_batches(records: list[Record], catalogue: Catalogue, batch: int = 4096) -> Iterator[list[Mention]]:
+    """The mentions of `offline_mentions`, a batch of records at a time."""
+    shared: dict[float, float] = {}  # sentiments and confidences are rounded: one float object per value
     for part in _record_batches(records, batch):
-        mentions += _batch_mentions(part, catalogue)
-    return mentions
+        yield _batch_mentions(part, catalogue, shared)
 
 
 def _record_batches(records: list[Record], size: int) -> Iterator[list[tuple[Record, list[Clause]]]]:
@@ -106,7 +110,8 @@ def _record_batches(records: list[Record], size: int) -> Iterator[list[tuple[Rec
         yield part
 
 
-def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogue) -> list[Mention]:
+def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogue,
+                    shared: dict[float, float]) -> list[Mention]:
     by_id = {r.record_id: r for r, _ in part}
     all_clauses = [c for _, own in part for c in own]
     if not all_clauses:
@@ -130,9 +135,14 @@ def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogu
             mentions.append(Mention.trusted(
                 record_id=clause.record_id, kind=clause.kind, touchpoint=t.name,
                 channel=_channel(t, record.fields.get("channel", "")), quote=clause.text,
-                start=clause.start, end=clause.end, sentiment=value, polarity=polarity(value),
-                did_job=did_job, confidence=confidence))
+                start=clause.start, end=clause.end, sentiment=_one(shared, value), polarity=polarity(value),
+                did_job=did_job, confidence=_one(shared, confidence)))
     return mentions
+
+
+def _one(shared: dict[float, float], value: float) -> float:
+    """The one float object kept for this value (0.0 and -0.0, equal as keys, kept apart)."""
+    return shared.setdefault(value, value) if value else value
 
 
 def _passage(clause: Clause, record: Record) -> tuple[str, int]:
@@ -215,12 +225,14 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
     if codebook:
         return codebook, offline_mentions(records, CodebookCatalogue(codebook, embed))
     library = list(LIBRARY)
-    first = offline_mentions(records, Catalogue(library, embed))
-    found = discover(records, {(m.record_id, m.start, m.end) for m in first}, library)
-    if not found:
-        return _used(library, first), first
-    del first  # read again below with the touchpoints found: one set of mentions in memory at a time
-    catalogue = Catalogue(library + found, embed)
+    catalogue = Catalogue(library, embed)
+    # The library's reading only says which clauses it covers: its mentions are not kept while
+    # discovery reads the rest (at a million responses, two million of them held 600 MiB).
+    covered = {(m.record_id, m.start, m.end) for part in mention_batches(records, catalogue) for m in part}
+    found = discover(records, covered, library)
+    del covered
+    if found:
+        catalogue = Catalogue(library + found, embed)
     mentions = offline_mentions(records, catalogue)
     return _used(library + found, mentions), mentions
 

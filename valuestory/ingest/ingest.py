@@ -28,6 +28,7 @@ from .chunk import Chunk, chunk_record
 from .redact import Redactor
 
 REPAIR_BATCH = 500  # chunk ids per ledger look-up (SQLite's parameter limit)
+WRITE_SLICE = 50_000  # chunks whose vectors are written (and read back) together
 MAX_RECORD_CHARS = 2_000_000  # about a 300-page transcript; beyond it a file is not one record
 
 
@@ -118,10 +119,11 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
         # the path as stored and shown: redacted, with the names of the file's own people
         stored = redactor.path(display, redactor.names_of(records), personal=bool(records) and all(
             r.kind == "interview" for r in records))
-        redacted = [redactor.record(r).model_copy(update={"source": stored}) for r in records]
-        report.renamed = {r.record_id: s.record_id for r, s in zip(records, redacted, strict=True)
-                          if r.record_id != s.record_id}
-        records = redacted
+        # each record gives way to its redacted copy as that is made: a file's records are held once
+        for i, r in enumerate(records):
+            records[i] = redacted = redactor.record(r).model_copy(update={"source": stored})
+            if r.record_id != redacted.record_id:
+                report.renamed[r.record_id] = redacted.record_id
         report.redactions = Counter(redactor.counts)
         ids = [r.record_id for r in records]
         owners = {**ledger.owners(ids), **{i: claimed[i] for i in ids if i in claimed}}
@@ -213,11 +215,14 @@ class Writer:
         if not queue:
             return
         ledger, vectors = self.project.ledger, self.project.vectors
-        new = [(c, p.source.kind) for p in queue for c in p.new]
-        ledger.mark_pending(c.chunk_id for c, _ in new)
+        ledger.mark_pending(c.chunk_id for p in queue for c in p.new)
         try:
-            write_and_read_back(vectors, [c.chunk_id for c, _ in new], [c.text for c, _ in new],
-                                [{"record_id": c.record_id, "kind": kind} for c, kind in new])
+            # a slice at a time: a million-record file's ids, texts and metadata are not all built at once
+            for p in queue:
+                for i in range(0, len(p.new), WRITE_SLICE):
+                    part = p.new[i:i + WRITE_SLICE]
+                    write_and_read_back(vectors, [c.chunk_id for c in part], [c.text for c in part],
+                                        [{"record_id": c.record_id, "kind": p.source.kind} for c in part])
         except Exception as exc:  # the store refused or vanished: no file of the group is stored
             for p in queue:
                 p.report.status = "failed"
