@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from valuestory.errors import InputError
+from valuestory.records import QUESTION_FIELD
 
 from .files import SourceFile
 from .tabular import ColumnMap, FieldSpec, Row, Table, day_first, find_columns, parse_date, read_table
@@ -106,5 +107,13 @@ class RowReader:
             "date": parse_date(self.get(row, "date"), row, self.header("date"), self.src, self.dayfirst),
             "segment": self.get(row, "segment") or None,
             "respondent": self.get(row, "respondent") or None,
-            "fields": {h: v for h, v in row.values.items() if v and h not in used},
+            "fields": {h: v for h, v in row.values.items() if v and h not in used} | self.asked,
         }
+
+    @property
+    def asked(self) -> dict[str, str]:
+        """The question the text column asked, when its header is one ('Q2 - What is the
+        main reason for your score?'): a short answer is read in its light."""
+        header = self.cols.columns.get("text", "")
+        question = header.split(" - ", 1)[1] if " - " in header else header
+        return {QUESTION_FIELD: question.strip()} if question.strip().endswith("?") else {}

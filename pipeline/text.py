@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from valuestory.records import PLACEHOLDER, Record
+from valuestory.records import PLACEHOLDER, QUESTION_FIELD, Record
 
 from .artefacts import CitedSpan
 
@@ -24,6 +24,11 @@ CONTRAST = re.compile(r"(?:,|;|\s)\s*(?:but|however|although|though|whereas|whil
                       r"apart from that|other than that)\b\s*|;\s*|\s+-\s+", re.I)
 LEADING = re.compile(r"^(?:and|so|also|plus|then|but|honestly|well|oh|yeah|yes|no|ok|okay|anyway)\b[\s,]*", re.I)
 WORDS = re.compile(r"\w+")
+# A bare yes or no says what the question said, or its opposite: "Yes, definitely." to "Would
+# you recommend us?" is praise, "Not really." to "Was it easy to set up?" a complaint.
+AFFIRM = re.compile(r"^\W*(?:yes|yeah|yep|yup|definitely|absolutely|totally|certainly|of course|sure|"
+                    r"exactly|very much|for sure|indeed)\b", re.I)
+DENY = re.compile(r"^\W*(?:no|nope|nah|not really|not at all|never|hardly|not much|not yet)\b", re.I)
 # Within a clause, where one thing judged turns to another: "the food so-so, the service good".
 SEGMENT = re.compile(r"[,;:]|\s(?:and|but|while|whereas)\s", re.I)
 
@@ -77,11 +82,30 @@ def sentences(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, 
     return out
 
 
+def asked(record: Record, at: int) -> str | None:
+    """The question the customer's words at `at` answer: the last sentence of the company turn
+    just before their turn ("And booking the deliveries?"), or a survey answer's column
+    question; None when nothing was asked."""
+    if not record.turns:
+        return record.fields.get(QUESTION_FIELD) or None
+    for t, turn in enumerate(record.turns):
+        if turn.start <= at < turn.end:
+            before = record.turns[t - 1] if t else None
+            if before is None or before.role != "company" or turn.role == "company":
+                return None
+            said = sentences(record.text, before.start, before.end)
+            return record.text[said[-1][0]:said[-1][1]] if said else None
+    return None
+
+
 def clauses(record: Record, min_words: int = 2) -> list[Clause]:
-    """The customer's sentences, cut where they turn from one judgement to another."""
+    """The customer's sentences, cut where they turn from one judgement to another. A bare yes
+    or no too short to hold a clause ("Yes, definitely.") is one whole when it answers a
+    question: it says something about what was asked ("Thanks." says nothing about it)."""
     out = []
     text = record.text
     for lo, hi in customer_spans(record):
+        before = len(out)
         for sentence in SENTENCE.finditer(text, lo, hi):
             s_start = sentence.start()
             pieces, last = [], s_start
@@ -98,6 +122,9 @@ def clauses(record: Record, min_words: int = 2) -> list[Clause]:
                 # a pseudonym or a redaction tag is nobody's judgement of anything
                 if len(WORDS.findall(PLACEHOLDER.sub(" ", piece))) >= min_words:
                     out.append(Clause(record.record_id, record.kind, a, a + len(piece), piece))
+        if len(out) == before and (AFFIRM.match(text[lo:hi]) or DENY.match(text[lo:hi])) and asked(record, lo):
+            a, b = lo + len(text[lo:hi]) - len(text[lo:hi].lstrip()), len(text[:hi].rstrip())
+            out.append(Clause(record.record_id, record.kind, a, b, text[a:b]))
     return out
 
 

@@ -213,3 +213,47 @@ def test_each_segment_of_a_clause_can_add_its_own_code():
     assert {names[j] for j, _ in whole[0]} == {"place"}
     assert {names[j] for j, _ in joined[0]} == {"place", "price", "staff"} and len(joined[0]) <= MAX_WITH_SEGMENTS
     assert joined[1] == whole[1]  # one segment: nothing to add
+
+
+def _interview(*said: tuple[str, str]) -> Record:
+    text, turns = assemble_turns([Turn(speaker=who, role="company" if who == "Interviewer" else "customer", text=t)
+                                  for who, t in said])
+    return Record(record_id="interview:1", kind="interview", source="s", text=text, turns=turns)
+
+
+def test_a_short_reply_is_coded_with_the_question_it_answers():
+    catalogue = Catalogue(list(LIBRARY), EMBED)
+    asked = _interview(("Interviewer", "Tell me about the app. And booking the appointments?"),
+                       ("Ana", "That's clunkier."))
+    [m] = offline_mentions([asked], catalogue)
+    assert m.touchpoint == "Booking and appointments" and m.quote == "That's clunkier."  # the customer's words
+    assert asked.text[m.start:m.end] == m.quote and m.polarity == "negative"
+    # the same words with nothing asked, or after a question about nothing, are about nothing
+    assert offline_mentions([record("That's clunkier.")], catalogue) == []
+    assert offline_mentions([_interview(("Interviewer", "Thanks, that's really useful."),
+                                        ("Ana", "That's clunkier."))], catalogue) == []
+
+
+def test_a_bare_yes_or_no_takes_its_polarity_from_the_question():
+    catalogue = Catalogue(list(LIBRARY), EMBED)
+    yes = _interview(("Interviewer", "Was the booking page easy to use?"), ("Ana", "Yes, definitely."))
+    no = _interview(("Interviewer", "Was the booking page easy to use?"), ("Ana", "Not really."))
+    assert [c.text for c in clauses(yes)] == ["Yes, definitely."]  # a clause although one word follows the yes
+    [m_yes], [m_no] = offline_mentions([yes], catalogue), offline_mentions([no], catalogue)
+    assert m_yes.touchpoint == m_no.touchpoint == "Booking and appointments"
+    assert (m_yes.polarity, m_no.polarity) == ("positive", "negative")
+    # a courtesy says nothing about what was asked: no clause, so nothing coded
+    assert clauses(_interview(("Interviewer", "Was the booking page easy to use?"), ("Ana", "Thanks."))) == []
+
+
+def test_a_survey_answer_keeps_its_columns_question(tmp_path):
+    from tests.conftest import parse as parse_file
+    path = tmp_path / "survey.csv"
+    path.write_text("Response ID,Score,Q2 - How was the delivery of your order?\nR1,3,Took ages.\n", encoding="utf-8")
+    [r] = parse_file(path, "nps")
+    assert r.fields["question"] == "How was the delivery of your order?"
+    [m] = offline_mentions([r], Catalogue(list(LIBRARY), EMBED))
+    assert m.touchpoint == "Delivery and shipping" and m.quote == "Took ages." and m.polarity == "negative"
+    plain = tmp_path / "plain.csv"
+    plain.write_text("Response ID,Score,Comment\nR1,3,Took ages.\n", encoding="utf-8")
+    assert "question" not in parse_file(plain, "nps")[0].fields

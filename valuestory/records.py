@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 # What redaction leaves in place of personal data: a tag like [email], or a pseudonym like
 # Customer-3F9A0B. Never a theme, a touchpoint or evidence.
 PSEUDONYM_PREFIXES = ("Customer", "Staff", "Speaker", "Respondent")
+QUESTION_FIELD = "question"  # a survey answer's field: the question its column asked
 PLACEHOLDER = re.compile(r"\[(?:email|phone|card|secret)\]|\b(?:" + "|".join(PSEUDONYM_PREFIXES) + r")-[0-9A-F]{6}\b")
 
 Kind = Literal["interview", "nps", "support", "sales", "feedback"]

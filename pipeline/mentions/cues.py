@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-VERSION = "cues.v2"  # part of the offline engine's version: changed cues are a new engine
+from ..text import AFFIRM, DENY
+
+VERSION = "cues.v3"  # part of the offline engine's version: changed cues are a new engine
 NEUTRAL = 0.15  # below this, in either direction, words carry no judgement
 
 NEGATOR = re.compile(r"\b(?:not|no|never|nobody|nothing|without|hardly|barely|isn't|wasn't|aren't|"
@@ -35,7 +37,7 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
      r"never delivered|held (?:for|up)|locked (?:me|us) out", -0.5, False),
     (r"wait\w*|on hold|no (?:answer|reply|response)|never (?:answered|replied|arrived|came|heard)|nobody (?:answer|repl|call)\w*|went quiet|stopped replying", -0.6, False),
     (r"couldn't|could not|can't\b|cannot|unable|impossible|no way to", -0.5, False),
-    (r"confus\w*|unclear|not clear|hard to|difficult|complicated|complex|clunky|hidden|buried", -0.5, False),
+    (r"confus\w*|unclear|not clear|hard to|difficult|complicated|complex|clunk\w*|hidden|buried", -0.5, False),
     (r"missing|lacks?\b|lacking|weak|basic\b|limited|outdated|out of date|old pictures", -0.4, False),
     (r"(?:the|a|my) (?:gap|weak spot|sore spot|downside|problem|issue)\b|\bmess\b|\blie[sd]?\b|nothing changed|"
      r"\bsoured\b|let (?:me|us) down", -0.5, None),
@@ -93,6 +95,14 @@ WISH = re.compile(r"\b(?:i |we )?wish(?:ed)?\b|\bif only\b|\b(?:would|'d) (?:be 
                   r"prefer|appreciate)\w* (?:if|to (?:have|see|get)|it if|more|some|a |an )|\b(?:should|could) "
                   r"(?:have|offer|add|open|include|show|make|let|be)\b|\bplease (?:add|bring|make|offer)\b", re.I)
 WISH_SENTIMENT = -0.3
+
+
+def answer(reply: str, question: str) -> float | None:
+    """The sentiment of a bare yes or no in reply to a question, from the question's own words;
+    None when the reply is neither or the question judges nothing."""
+    sign = 1 if AFFIRM.match(reply) else -1 if DENY.match(reply) else 0
+    value, _ = _judge(question) if sign else (0.0, None)
+    return round(sign * value, 3) if abs(value) >= NEUTRAL else None
 
 
 def judge(text: str) -> tuple[float, bool | None]:

@@ -26,7 +26,8 @@ customer customers team crew guy someone everything anything nothing something b
 same first last new old whole next end rest moment point part kind sort number top best only own work job jobs
 person staff employees workers tech techs technicians clients client owner owners boss manager wife husband kids
 family friend friends folks crews users user office morning evening night today reason problem problems issue
-issues stuff idea side""".split())
+issues stuff idea side
+thanks thank please cheers sorry hello hi bye""".split())  # courtesies name nothing judged
 VERBS = set("""is was are were be has have had does did keeps kept saves saved makes made takes took works worked
 gets got looks feels needs goes went seems helps lets costs runs stops breaks crashes loads shows sends asks cuts
 gives comes came means lost loses drops freezes fails failed changed changes moved moves told tells""".split())

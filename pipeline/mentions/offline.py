@@ -13,10 +13,10 @@ from valuestory.records import Record
 
 from ..artefacts import EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
-from ..text import SEGMENT, Clause, clauses
+from ..text import SEGMENT, WORDS, Clause, asked, clauses
 from .calibration import probability
 from .codebook import CodebookCatalogue
-from .cues import NEUTRAL, judge, polarity
+from .cues import NEUTRAL, answer, judge, polarity
 from .discover import discover
 from .library import LIBRARY
 from .themes import themes
@@ -27,6 +27,11 @@ OFFLINE_ENGINE = "offline-v1"  # how offline mentions are labelled in exports
 # codebook F1 on Oakhaven dev 0.447 -> 0.463 and the sample's dev 0.604 -> 0.618; a window of
 # neighbouring clauses instead blurred MAMS's two aspects per sentence (F1 0.59 -> 0.55).
 CONTEXT = 0.5
+# A reply this short is read with the question it answers. Longer answers name their own
+# topic: mixing the question's meaning into every answer (weights 0.3 and 0.6 of its vector)
+# moved no dev figure beyond its run-to-run noise of about 0.005.
+SHORT_REPLY = 6  # words
+TOPICAL = 0.5  # a question lends its topic when coded this confidently itself
 
 
 class Catalogue:
@@ -117,16 +122,21 @@ def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogu
     if not all_clauses:
         return []
     judged = [judge(c.text) for c in all_clauses]
-    vectors = in_context(catalogue.embed([c.text for c in all_clauses]),
-                         [_passage(c, by_id[c.record_id]) for c in all_clauses])
-    hits_of = catalogue.assign_all([c.text for c in all_clauses], catalogue.similarities(vectors))
+    questions = [_short_answer_to(c, by_id[c.record_id]) for c in all_clauses]
+    topical = topical_questions(questions, catalogue)
+    # a short reply is read with the question it answers; its quote stays its own words
+    read = [f"{q} {c.text}" if q in topical else c.text for c, q in zip(all_clauses, questions, strict=True)]
+    vectors = in_context(catalogue.embed(read), [_passage(c, by_id[c.record_id]) for c in all_clauses])
+    hits_of = catalogue.assign_all(read, catalogue.similarities(vectors))
     mentions = []
     for i, (clause, hits) in enumerate(zip(all_clauses, hits_of, strict=True)):
         if not hits:
             continue
         record = by_id[clause.record_id]
         sentiment, did_job = judged[i]
-        if abs(sentiment) < NEUTRAL:
+        if abs(sentiment) < NEUTRAL and questions[i] and (said := answer(clause.text, questions[i])) is not None:
+            sentiment = said
+        elif abs(sentiment) < NEUTRAL:
             sentiment = _from_context(i, all_clauses, judged, hits_of, record)
         for j, confidence in hits:
             t = catalogue.touchpoints[j]
@@ -169,6 +179,25 @@ def in_context(vectors: np.ndarray, passages: list, weight: float | None = None)
             mean = vectors[rows].mean(axis=0)
             mixed[rows] = vectors[rows] + weight * mean / max(float(np.linalg.norm(mean)), 1e-9)
     return mixed / np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-9)
+
+
+def _short_answer_to(clause: Clause, record: Record) -> str | None:
+    """The question a clause's short reply answers ("Yes, definitely.", "That's clunkier."):
+    a reply of at most SHORT_REPLY words, in a turn (or answer) that answers one."""
+    turn = next(((t.start, t.end) for t in record.turns if t.start <= clause.start < t.end), (0, len(record.text)))
+    if len(WORDS.findall(record.text[turn[0]:turn[1]])) > SHORT_REPLY:
+        return None
+    return asked(record, clause.start)
+
+
+def topical_questions(questions: list[str | None], catalogue) -> set[str]:
+    """The questions that name a touchpoint themselves ("And booking the deliveries?"), coded
+    at least TOPICAL confidently: "What is the main reason for your score?" lends no topic."""
+    distinct = sorted({q for q in questions if q})
+    if not distinct:
+        return set()
+    hits = catalogue.assign_all(distinct, catalogue.similarities(catalogue.embed(distinct)))
+    return {q for q, h in zip(distinct, hits, strict=True) if h and h[0][1] >= TOPICAL}
 
 
 def _local_sentiment(text: str, pattern: re.Pattern | None) -> float | None:
