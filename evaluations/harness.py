@@ -28,9 +28,11 @@ from valuestory.llm.models import ChatModel
 from valuestory.pipeline.journey import DECISION_PHASE, SOURCE_PHASE
 from valuestory.pipeline.mentions.cues import polarity
 from valuestory.pipeline.mentions.discover import singular
+from valuestory.pipeline.recode import Recode
 from valuestory.project import Project
 from valuestory.stats import Interval, bootstrap
 from valuestory.stores.embeddings import make_embedder
+from valuestory.stores.recodes import RecodeStore
 from valuestory.stores.runs import RunReader, RunStore
 
 from .dataset import Dataset, GoldUnit
@@ -109,9 +111,8 @@ def _words(text: str) -> set[str]:
     return {singular(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in FUNCTION_WORDS}
 
 
-def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
-    """What the run says about each gold unit. Interview units are turns: a mention or
-    decision belongs to the turn its quote starts in."""
+def unit_namer(project: Project, gold: list[GoldUnit]) -> Callable[[str, int], str]:
+    """Which gold unit the words at (record, offset) belong to: interview units are turns."""
     records = {r.record_id: r for r in project.ledger.records()}
     turn_units = {u.record_id for u in gold if u.turn is not None}
 
@@ -122,6 +123,13 @@ def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameM
                 if t.start <= start < t.end:
                     return f"{record_id}#t{i}"
         return record_id
+    return unit_of
+
+
+def predict(project: Project, run: RunReader, gold: list[GoldUnit], match: NameMatcher) -> dict[str, Predicted]:
+    """What the run says about each gold unit. Interview units are turns: a mention or
+    decision belongs to the turn its quote starts in."""
+    unit_of = unit_namer(project, gold)
 
     sentiments: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     phases: dict[str, Counter] = defaultdict(Counter)
@@ -310,11 +318,13 @@ def evaluate_dataset(dataset: Dataset, split: str | None, llm: str = "offline",
 
 @contextmanager
 def scratch_run(dataset: Dataset, llm: str = "offline", codebook: bool = False, embedding: str | None = None,
-                on_progress: Callable[[str, int, int], None] | None = None, model: ChatModel | None = None
+                on_progress: Callable[[str, int, int], None] | None = None, model: ChatModel | None = None,
+                recodes: Callable[[Dataset], list[Recode]] | None = None
                 ) -> Iterator[tuple[Project, RunReader, Dataset]]:
     """The dataset's corpus ingested into a scratch project and run (with the dataset's
-    catalogue as the codebook, with `codebook`): the project, its run and the dataset with
-    its labels' record ids as stored; deleted afterwards."""
+    catalogue as the codebook, with `codebook`; with the decisions `recodes` gives for the
+    dataset as stored, before the run): the project, its run and the dataset with its labels'
+    record ids as stored; deleted afterwards."""
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run as run_pipeline
     with tempfile.TemporaryDirectory(prefix="valuestory-eval-") as tmp:
@@ -326,6 +336,8 @@ def scratch_run(dataset: Dataset, llm: str = "offline", codebook: bool = False, 
             reports = ingest(project, [dataset.corpus])
             stored = dataset.with_record_ids({raw: new for r in reports for raw, new in r.renamed.items()})
             book = write_codebook(dataset, Path(tmp) / "codebook.csv") if codebook else None
+            for r in recodes(stored) if recodes else []:
+                RecodeStore(project.ledger).add(r)
             result = run_pipeline(project, llm, codebook=book, on_progress=on_progress, model=model)
             yield project, RunReader(project.ledger, result.run_id), stored
         finally:
@@ -389,6 +401,18 @@ def record(report: dict, **about) -> dict:
     """An eval run as data: what was measured, with what, and when."""
     return {"eval_id": f"eval-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
             "at": time.strftime("%Y-%m-%dT%H:%M:%S"), **about, **report}
+
+
+def label_corrections(project: Project, labels: list[GoldUnit]) -> list[Recode]:
+    """A researcher's own coding as verdicts on the latest run's mentions (`learn.corrections`),
+    for `eval --labels --learn`; a mention a decision in force already speaks of is left be."""
+    from .learn import corrections
+    run = RunStore(project.ledger).latest()
+    match = NameMatcher(sorted({t for u in labels for t in u.touchpoints}),
+                        make_embedder(project.config.store.embedding).embed)
+    decided = {(r.record_id, t) for r in RecodeStore(project.ledger).active() for t in r.texts}
+    fresh = [m for m in run.coding.mentions if (m.record_id, m.quote) not in decided]
+    return corrections(fresh, labels, unit_namer(project, labels), match)
 
 
 def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: int = 1000,

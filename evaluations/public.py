@@ -80,11 +80,13 @@ def banking77_fewshot(path: Path, shots: int = BANKING77_SHOTS, seed: int = BANK
 
 def code_texts(texts: list[str], codebook: Codebook, llm: str = "offline", model: ChatModel | None = None,
                on_progress: Callable[[str, int, int], None] | None = None,
-               embedding: str | None = None) -> tuple[list[list], dict]:
-    """Each text as one feedback record in a scratch project, run with the codebook: the
-    mentions of each text (in order), and what made them (engine, model)."""
+               embedding: str | None = None, recodes: list | None = None) -> tuple[list[list], dict]:
+    """Each text as one feedback record in a scratch project, run with the codebook (and
+    the recoding decisions `recodes`, made before the run): the mentions of each text (in
+    order), and what made them (engine, model)."""
     from valuestory.ingest.ingest import ingest
     from valuestory.pipeline.run import run
+    from valuestory.stores.recodes import RecodeStore
     from valuestory.stores.runs import RunStore
     with tempfile.TemporaryDirectory(prefix="valuestory-public-") as tmp:
         folder = Path(tmp)
@@ -102,6 +104,8 @@ def code_texts(texts: list[str], codebook: Codebook, llm: str = "offline", model
             project.config.store.embedding = embedding
         try:
             ingest(project, [folder / "items.csv"], kind="feedback", mapping={"id": "id", "text": "text"})
+            for r in recodes or []:
+                RecodeStore(project.ledger).add(r)
             run(project, llm, codebook=folder / "codebook.csv", on_progress=on_progress, model=model)
             reader = RunStore(project.ledger).latest()
             coded: list[list] = [[] for _ in texts]

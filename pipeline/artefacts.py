@@ -122,6 +122,8 @@ class Mentions(BaseModel):
     touchpoints: list[TouchpointDef]  # the names the mentions use, where already settled
     dropped: int = 0  # model quotes that were not verbatim in their record: counted, never shown
     emerging: list[EmergingTheme] = []
+    # per code, the researcher's texts the engine learned from: right, wrong, with a polarity
+    learned: dict[str, dict[str, int]] = {}
 
 
 class Coding(BaseModel):
@@ -133,6 +135,7 @@ class Coding(BaseModel):
     emerging: list[EmergingTheme] = []
     recoded: dict[int, int] = {}  # the researcher's decision number -> mentions it changed in this run
     rejected: int = 0  # mentions the researcher rejected
+    learned: dict[str, dict[str, int]] = {}  # as the mentions stage's `learned`
 
 
 # --- 3. scores -------------------------------------------------------------------------------

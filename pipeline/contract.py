@@ -144,6 +144,8 @@ class Stage:
     # applies the corpus's recoding decisions: they are part of its inputs (and only its:
     # a recode does not make the stages before it run again)
     recoded: bool = False
+    # learns from the researcher's corrections (`mentions.learned`): what they teach is part of its inputs
+    learns: bool = False
 
 
 stages: Registry[Stage] = Registry("stage", "valuestory.stages")

@@ -17,7 +17,11 @@ from pydantic import BaseModel
 
 from .artefacts import Coding, Mention, TouchpointDef
 
-Action = Literal["rename", "merge", "split", "tag", "reassign", "reject"]
+Action = Literal["rename", "merge", "split", "tag", "reassign", "reject", "confirm", "polarity"]
+Polarity = Literal["positive", "neutral", "negative"]
+# the sentiment a mention takes when the researcher sets its polarity (the engine's own value
+# is kept when it already has that polarity)
+SET_SENTIMENT: dict[str, float] = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}
 
 
 class Recode(BaseModel):
@@ -28,7 +32,11 @@ class Recode(BaseModel):
     words: list[str] = []  # split: mentions whose quote says any of these go to `into`
     tag: str = ""
     record_id: str = ""  # reassign, reject: the mention's record
-    quote: str = ""  # reassign, reject: a part of the mention's quote, when the record has several
+    quote: str = ""  # reassign, reject, confirm, polarity: a part of the mention's quote, when the record has several
+    polarity: Polarity | None = None  # polarity: the mention's right polarity (confirm: its polarity, right)
+    sentiment: float | None = None  # confirm, polarity: the engine's sentiment of the mention judged
+    # the whole quotes of the mentions the decision was made on: what the engine learns from
+    texts: list[str] = []
 
     def describe(self) -> str:
         where = f" in {self.record_id}" + (f" (“{self.quote}”)" if self.quote else "") if self.record_id else ""
@@ -39,6 +47,8 @@ class Recode(BaseModel):
             "tag": f"tag {self.touchpoints[0]} as {self.tag}",
             "reassign": f"reassign {self.touchpoints[0]}{where} to {self.into}",
             "reject": f"reject {self.touchpoints[0]}{where}",
+            "confirm": f"confirm {self.touchpoints[0]}{where}",
+            "polarity": f"set {self.touchpoints[0]}{where} to {self.polarity}",
         }[self.action]
 
 
@@ -57,6 +67,16 @@ def apply(coding: Coding, recodes: tuple[Recode, ...] | list[Recode]) -> Coding:
             mentions = [m for m in mentions if not _picked(m, r)]
             changed[r.number] = before - len(mentions)
             rejected += before - len(mentions)
+            continue
+        if r.action == "confirm":  # right as it is: it teaches the engine and changes nothing
+            changed[r.number] = sum(_picked(m, r) for m in mentions)
+            continue
+        if r.action == "polarity":
+            picked = [i for i, m in enumerate(mentions) if _picked(m, r) and m.polarity != r.polarity]
+            for i in picked:
+                mentions[i] = mentions[i].model_copy(update={"polarity": r.polarity,
+                                                             "sentiment": SET_SENTIMENT[r.polarity]})
+            changed[r.number] = len(picked)
             continue
         if r.action == "tag":
             if (t := defs.get(r.touchpoints[0])) is not None:
@@ -85,7 +105,7 @@ def _picked(m: Mention, r: Recode) -> bool:
         return False
     if r.action == "split":
         return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", m.quote, re.I) for w in r.words)
-    if r.action in ("reassign", "reject"):
+    if r.action in ("reassign", "reject", "confirm", "polarity"):
         return m.record_id == r.record_id and (not r.quote or r.quote.casefold() in m.quote.casefold())
     return True  # rename, merge: every mention
 

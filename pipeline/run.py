@@ -34,6 +34,7 @@ from valuestory.stores.runs import RunStore
 from . import METHOD
 from .artefacts import Coding, Provenance, RunSummary, Scorecard
 from .contract import Corpus, Stage, StoredChunks, stages
+from .mentions.learned import lessons
 from .slices import Slice, cut_corpus
 
 Progress = Callable[[str, int, int], None]
@@ -185,7 +186,8 @@ def _run(project: Project, llm: str, codebook: Path | None, on_progress: Progres
     try:
         runner = _runner(project, model, run_id, on_progress, batch) if model else None
         artefacts = Artefacts(corpus, store)
-        made_from: dict[str, str] = {"corpus": corpus_hash(corpus), "recodes": recodes_hash(corpus)}
+        made_from: dict[str, str] = {"corpus": corpus_hash(corpus), "recodes": recodes_hash(corpus),
+                                     "lessons": lessons(corpus.recodes).digest()}
         outputs: list[tuple[Provenance, BaseModel | str, str]] = []
         earlier: dict[str, RunSummary | None] = {}  # a stage taken from an earlier run: that run's summary
         for number, stage in enumerate(resolved, start=1):
@@ -251,12 +253,14 @@ def recodes_hash(corpus: Corpus) -> str:
 def stage_key(stage: Stage, made_from: dict[str, str], engine: str) -> str:
     """A stage's output is fixed by its version, its engine (with the prompt templates' own
     hashes), what its inputs were made from, and for the stage that applies them the
-    researcher's recoding decisions."""
+    researcher's recoding decisions, and for the stage that learns from them what they teach."""
     templates = [prompts.digest(p) for p in stage.model.prompts] if stage.model else []
     # valuestory's own version too: an upgrade makes every output again, whatever its stage says
     parts = [__version__, stage.name, stage.version, engine, *templates, *(f"{k}={made_from[k]}" for k in stage.needs)]
     if stage.recoded:
         parts.append(f"recodes={made_from['recodes']}")
+    if stage.learns:
+        parts.append(f"lessons={made_from['lessons']}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -268,7 +268,13 @@ def test_code_from_the_command_line_checks_names_and_lists_decisions(sample):
     row = next(line for line in listed.splitlines() if line.startswith(f"│ {number} "))
     assert "in force" in row and row.rstrip(" │").endswith(f"│ {taken}")  # the mentions it took in the latest run
     after = json.loads(cli("export", "mentions", "-f", "json", cwd=root).stdout)
-    assert len(after) == len(mentions) - taken
+    # the decision drops its own mentions; the engine, taught by it, keeps the code off texts
+    # nearly the same as the rejected one ("Instant payouts." beside "Instant payouts!")
+    def key(x: dict) -> tuple:
+        return x["record_id"], x["touchpoint"], x["start"], x["end"]
+    lost = [x for x in mentions if key(x) not in {key(y) for y in after}]
+    assert len(after) == len(mentions) - len(lost) and len(lost) >= taken
+    assert {x["touchpoint"] for x in lost} == {"Payouts and refunds"}
     assert f"undone {number}. reject" in cli("code", "undo", cwd=root).stdout
     assert "undone" in cli("code", "list", cwd=root).stdout
     cli("run", cwd=root)

@@ -16,12 +16,13 @@ from . import llm
 
 def settled(mentions: Mentions) -> Coding:
     return Coding(touchpoints=mentions.touchpoints, mentions=mentions.mentions, dropped=mentions.dropped,
-                  emerging=mentions.emerging)
+                  emerging=mentions.emerging, learned=mentions.learned)
 
 
 def _parse(answers, fallback, corpus: Corpus, mentions: Mentions) -> Coding:
     # the fallback is the offline engine's, recoded already: applying the decisions again changes nothing
-    return apply(llm.parse(answers, fallback, corpus=corpus, mentions=mentions), corpus.recodes)
+    coding = apply(llm.parse(answers, fallback, corpus=corpus, mentions=mentions), corpus.recodes)
+    return coding.model_copy(update={"learned": mentions.learned})
 
 
 STAGE = stages.register("catalogue")(Stage(

@@ -15,4 +15,4 @@ from . import calibration, cues, library, llm, offline
 STAGE = stages.register("mentions")(Stage(
     name="mentions", needs=("corpus",), produces=Mentions,
     version=f"mentions.2+{cues.VERSION}+{library.VERSION}+{calibration.VERSION}",
-    offline=offline.code, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse)))
+    offline=offline.code, model=ModelEngine(prompts=(llm.PROMPT,), requests=llm.requests, parse=llm.parse), learns=True))

@@ -18,6 +18,7 @@ from .calibration import probability
 from .codebook import CodebookCatalogue
 from .cues import NEUTRAL, answer, judge, polarity
 from .discover import discover
+from .learned import Lessons, Teacher, lessons, taught_codes
 from .library import LIBRARY
 from .themes import themes
 
@@ -85,19 +86,22 @@ class Catalogue:
         return [(j, probability(min(1.0, c), "library")) for j, c in scored[:2]]
 
 
-def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4096) -> list[Mention]:
+def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4096,
+                     teacher: Teacher | None = None) -> list[Mention]:
     """Mentions for every clause that is about a touchpoint; quotes are the clauses
     themselves, so they are verbatim by construction. Read in batches of about `batch`
     clauses that never split a record, so what a clause's neighbours say is at hand and
-    memory holds one batch's clauses and vectors, not the corpus's."""
-    return [m for part in mention_batches(records, catalogue, batch) for m in part]
+    memory holds one batch's clauses and vectors, not the corpus's. With a `teacher`, the
+    researcher's corrections take codes away and set polarities (see `learned`)."""
+    return [m for part in mention_batches(records, catalogue, batch, teacher) for m in part]
 
 
-def mention_batches(records: list[Record], catalogue: Catalogue, batch: int = 4096) -> Iterator[list[Mention]]:
+def mention_batches(records: list[Record], catalogue: Catalogue, batch: int = 4096,
+                    teacher: Teacher | None = None) -> Iterator[list[Mention]]:
     """The mentions of `offline_mentions`, a batch of records at a time."""
     shared: dict[float, float] = {}  # sentiments and confidences are rounded: one float object per value
     for part in _record_batches(records, batch):
-        yield _batch_mentions(part, catalogue, shared)
+        yield _batch_mentions(part, catalogue, shared, teacher)
 
 
 def _record_batches(records: list[Record], size: int) -> Iterator[list[tuple[Record, list[Clause]]]]:
@@ -116,7 +120,7 @@ def _record_batches(records: list[Record], size: int) -> Iterator[list[tuple[Rec
 
 
 def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogue,
-                    shared: dict[float, float]) -> list[Mention]:
+                    shared: dict[float, float], teacher: Teacher | None = None) -> list[Mention]:
     by_id = {r.record_id: r for r, _ in part}
     all_clauses = [c for _, own in part for c in own]
     if not all_clauses:
@@ -126,8 +130,13 @@ def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogu
     topical = topical_questions(questions, catalogue)
     # a short reply is read with the question it answers; its quote stays its own words
     read = [f"{q} {c.text}" if q in topical else c.text for c, q in zip(all_clauses, questions, strict=True)]
-    vectors = in_context(catalogue.embed(read), [_passage(c, by_id[c.record_id]) for c in all_clauses])
+    alone = catalogue.embed(read)
+    vectors = in_context(alone, [_passage(c, by_id[c.record_id]) for c in all_clauses])
     hits_of = catalogue.assign_all(read, catalogue.similarities(vectors))
+    if teacher is not None:
+        give = not isinstance(catalogue, CodebookCatalogue)
+        hits_of = [teacher.corrected(hits, alone[i], catalogue, give, (c.record_id, c.text))
+                   for i, (c, hits) in enumerate(zip(all_clauses, hits_of, strict=True))]
     mentions = []
     for i, (clause, hits) in enumerate(zip(all_clauses, hits_of, strict=True)):
         if not hits:
@@ -140,8 +149,10 @@ def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogu
             sentiment = _from_context(i, all_clauses, judged, hits_of, record)
         for j, confidence in hits:
             t = catalogue.touchpoints[j]
-            own = catalogue.local_sentiment(clause.text, j, len(hits))
-            value = own if own is not None else sentiment
+            local = catalogue.local_sentiment(clause.text, j, len(hits))
+            value = local if local is not None else sentiment
+            if teacher is not None:
+                value = teacher.sentiment(t.name, value)
             mentions.append(Mention.trusted(
                 record_id=clause.record_id, kind=clause.kind, touchpoint=t.name,
                 channel=_channel(t, record.fields.get("channel", "")), quote=clause.text,
@@ -248,12 +259,16 @@ def _channel(t: TouchpointDef, record_channel: str) -> str:
     return t.channel
 
 
-def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = None
-          ) -> tuple[list[TouchpointDef], list[Mention]]:
-    """The catalogue and the mentions assigned to it."""
+def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = None,
+          taught: Lessons | None = None) -> tuple[list[TouchpointDef], list[Mention]]:
+    """The catalogue and the mentions assigned to it, with what the researcher's corrections
+    taught (`learned`)."""
+    taught = taught or Lessons()
+    teacher = Teacher(taught, embed) if taught else None
     if codebook:
-        return codebook, offline_mentions(records, CodebookCatalogue(codebook, embed))
-    library = list(LIBRARY)
+        codes = taught_codes(codebook, taught)
+        return codes, offline_mentions(records, CodebookCatalogue(codes, embed), teacher=teacher)
+    library = taught_codes(list(LIBRARY), taught, examples=False)
     catalogue = Catalogue(library, embed)
     # The library's reading only says which clauses it covers: its mentions are not kept while
     # discovery reads the rest (at a million responses, two million of them held 600 MiB).
@@ -262,7 +277,7 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
     del covered
     if found:
         catalogue = Catalogue(library + found, embed)
-    mentions = offline_mentions(records, catalogue)
+    mentions = offline_mentions(records, catalogue, teacher=teacher)
     return _used(library + found, mentions), mentions
 
 
@@ -274,11 +289,12 @@ def _used(defs: list[TouchpointDef], mentions: list[Mention]) -> list[Touchpoint
 def code(corpus: Corpus) -> Mentions:
     """Stage 1 offline: every clause about a touchpoint; the catalogue is settled with them."""
     records = list(corpus.records)
-    touchpoints, mentions = build(records, corpus.embed, list(corpus.codebook) if corpus.codebook else None)
+    taught = lessons(corpus.recodes)
+    touchpoints, mentions = build(records, corpus.embed, list(corpus.codebook) if corpus.codebook else None, taught)
     for m in mentions:  # what made it: the cue engine, over this embedding model
         m.model, m.prompt_version = corpus.embedding, OFFLINE_ENGINE
     emerging = uncovered(records, mentions, corpus.embed) if corpus.codebook else []
-    return Mentions(mentions=mentions, touchpoints=touchpoints, emerging=emerging)
+    return Mentions(mentions=mentions, touchpoints=touchpoints, emerging=emerging, learned=taught.counts())
 
 
 def uncovered(records: list[Record], coded: list[Mention], embed) -> list[EmergingTheme]:

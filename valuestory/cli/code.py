@@ -29,16 +29,17 @@ QuoteOpt = Annotated[Optional[str], typer.Option("--quote", "-q", help="Part of 
 
 def _decide(project_dir, recode: Recode) -> None:
     project = find_project(project_dir).require()
-    _check(project, recode)
+    recode = recode.model_copy(update={"texts": _check(project, recode)})
     with writing(project.store_dir, "code"):
         made = RecodeStore(project.ledger).add(recode)
     console.print(f"{made.number}. {escape(made.describe())}")
     console.print(NEXT)
 
 
-def _check(project: Project, r: Recode) -> None:
+def _check(project: Project, r: Recode) -> list[str]:
     """The names and the mention a decision speaks of exist in the latest run (or are made by
-    an earlier decision): a typo is an error that names what there is."""
+    an earlier decision): a typo is an error that names what there is. Returns the quotes of
+    the mentions it is about (what the engine learns from)."""
     store = RunStore(project.ledger)
     if not store.has_runs():
         raise InputError("there is no run to recode yet", hint="Run `valuestory run` first")
@@ -55,11 +56,13 @@ def _check(project: Project, r: Recode) -> None:
         if not here:
             raise InputError(f"the latest run has no mention of {r.touchpoints[0]!r} in {r.record_id}",
                              hint="`valuestory export mentions` lists each mention with its record and touchpoint")
-        if r.quote and not any(r.quote.casefold() in m.quote.casefold() for m in here):
+        picked = [m.quote for m in here if r.quote.casefold() in m.quote.casefold()]
+        if not picked:
             raise InputError(f"no mention of {r.touchpoints[0]!r} in {r.record_id} quotes {r.quote!r}",
                              hint="Its quotes: " + " | ".join(m.quote for m in here[:5]))
     if r.action in ("rename", "merge", "split", "reassign") and not r.into.strip():
         raise InputError("the new touchpoint's name is empty", hint="Give a name")
+    return list(dict.fromkeys(picked)) if r.action in ("reassign", "reject") else []
 
 
 @app.command()

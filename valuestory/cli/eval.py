@@ -41,6 +41,9 @@ def eval_(
     labels: Annotated[Optional[Path], typer.Option(
         "--labels", help="Your own coding of records in this project (CSV: record_id, touchpoint, polarity, "
                          "phase), checked against the latest run.", exists=True, dir_okay=False, show_default=False)] = None,
+    learn: Annotated[bool, typer.Option(
+        "--learn", help="With --labels: keep your coding as verdicts on the run's mentions (confirm, polarity, "
+                        "reassign, reject) that the next run applies and learns from, as `valuestory review` does.")] = False,
     compare: Annotated[Optional[tuple[str, str]], typer.Option(
         "--compare", help="Two recorded eval runs (ids or JSON files) side by side.", show_default=False)] = None,
     judge: Annotated[bool, typer.Option("--judge", help="Also score stories and hypotheses with the --llm model "
@@ -72,9 +75,13 @@ def eval_(
     if labels and codebook:
         raise ValuestoryError("--codebook codes a --dataset against its catalogue; with --labels the latest run of "
                               "your project is checked as it was run (run it with `valuestory run --codebook FILE`)")
+    if learn and not labels:
+        raise ValuestoryError("--learn keeps the verdicts of your own coding: give it with --labels FILE")
     if labels:
-        report = evaluate_labels(project.require(), load_user_labels(labels), str(labels),
-                                 judge_llm=spec if judge else None)
+        coded = load_user_labels(labels)
+        report = evaluate_labels(project.require(), coded, str(labels), judge_llm=spec if judge else None)
+        if learn:
+            _learn(project, coded)
     else:
         root = dataset or Path("data_samples")
         if not root.is_dir():
@@ -98,6 +105,22 @@ def eval_(
         if failures:
             raise typer.Exit(1)
         err.print(f"gate: every threshold of {escape(name)} met" if wanted else f"gate: no thresholds for {escape(name)}")
+
+
+def _learn(project, coded) -> None:
+    from collections import Counter
+
+    from valuestory.evaluations.harness import label_corrections
+    from valuestory.stores.lock import writing
+    from valuestory.stores.recodes import RecodeStore
+    decisions = label_corrections(project, coded)
+    with writing(project.store_dir, "code"):
+        store = RecodeStore(project.ledger)
+        for d in decisions:
+            store.add(d)
+    said = Counter(d.action for d in decisions)
+    err.print(f"kept {len(decisions)} verdict(s) from your labels ({', '.join(f'{n} {a}' for a, n in sorted(said.items()))}"
+              f"): the next `valuestory run` applies them and learns from them; `valuestory code list` shows them")
 
 
 def _fmt(e: dict | None) -> str:

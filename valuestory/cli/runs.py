@@ -68,7 +68,17 @@ def show_run(run_id: Annotated[str, typer.Argument(help="A run id, or its unique
              f"{totals['tokens_out']} out"]
     lines += [f"  {p.stage}: {p.engine} {p.version}{f' ({p.model})' if p.model else ''}, {p.seconds:.1f} s"
               for p in reader.provenance()]
+    lines += _learned(reader.coding.learned)
     console.print("\n".join(escape(line) for line in lines))
+
+
+def _learned(learned: dict[str, dict[str, int]]) -> list[str]:
+    """What the offline engine learned from the researcher's corrections in this run."""
+    if not learned:
+        return ["learned from corrections: none yet (`valuestory review`, `valuestory code`, `eval --labels --learn`)"]
+    texts = sum(c["right"] + c["wrong"] for c in learned.values())
+    return [f"learned from corrections: {texts} texts over {len(learned)} codes (right / wrong / with a polarity)"] + [
+        f"  {code}: {c['right']} / {c['wrong']} / {c['polarity']}" for code, c in sorted(learned.items())]
 
 
 def _side(reader: RunReader, label: str, records: list) -> Side:
