@@ -47,12 +47,12 @@ def _text_units(items: list[tuple[str, dict[str, int]]]) -> list[GoldUnit]:
 
 def _text_corrections(items: list[tuple[str, dict[str, int]]], codebook, names: set[str], shots: list[int]) -> dict:
     """Per N, the corrections of the engine's mentions of `items` (text, {code: sentiment})."""
-    coded, _ = public.code_texts([t for t, _ in items], codebook)
+    coded, about = public.code_texts([t for t, _ in items], codebook)
     mentions = [m.model_copy(update={"record_id": f"feedback:x{i}"}) for i, ms in enumerate(coded) for m in ms]
-    every = corrections(mentions, _text_units(items), lambda rid, start: rid, lambda n: n if n in names else None)
     return {n: _lessons_only(corrections(mentions, _text_units(items), lambda rid, start: rid,
-                                         lambda x: x if x in names else None, per_code=n, seed=SEED))
-            for n in shots} | {"all": len(every)}
+                                         lambda x: x if x in names else None, per_code=n, seed=SEED,
+                                         scale=about["scale"]))
+            for n in shots}
 
 
 def mams(shared: Path, shots: list[int], n: int) -> list[dict]:
@@ -105,7 +105,8 @@ def dataset(root: Path, codebook: bool, shots: list[int], n: int) -> list[dict]:
         mentions = list(run.coding.mentions)
         unit_of = unit_namer(project, dev)
         zero = evaluate(project, run, stored, "test", embed, n)["metrics"]
-        fixes = {k: corrections(mentions, dev, unit_of, match, per_code=k, seed=SEED) for k in shots}
+        fixes = {k: corrections(mentions, dev, unit_of, match, per_code=k, seed=SEED, scale=run.coding.scale)
+                 for k in shots}
     # each scratch project pseudonymises anew, so the decisions keep only their texts: what
     # the engine learns from
     out = [{"dataset": name, "corrections_per_code": 0, "corrections": 0, "metrics": zero}]

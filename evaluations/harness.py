@@ -412,7 +412,8 @@ def label_corrections(project: Project, labels: list[GoldUnit]) -> list[Recode]:
                         make_embedder(project.config.store.embedding).embed)
     decided = {(r.record_id, t) for r in RecodeStore(project.ledger).active() for t in r.texts}
     fresh = [m for m in run.coding.mentions if (m.record_id, m.quote) not in decided]
-    return corrections(fresh, labels, unit_namer(project, labels), match)
+    fit = tuple(run.coding.calibration[:2]) if run.coding.calibration else None
+    return corrections(fresh, labels, unit_namer(project, labels), match, fit=fit, scale=run.coding.scale)
 
 
 def evaluate_labels(project: Project, labels: list[GoldUnit], source: str, n: int = 1000,

@@ -13,6 +13,7 @@ import random
 from collections import defaultdict
 
 from valuestory.pipeline.artefacts import Mention
+from valuestory.pipeline.mentions.calibration import built_in
 from valuestory.pipeline.mentions.cues import polarity as polarity_of
 from valuestory.pipeline.recode import Recode
 
@@ -25,9 +26,12 @@ def sign(sentiment: int | None) -> str | None:
 
 
 def corrections(mentions: list[Mention], gold: list[GoldUnit], unit_of, match,
-                per_code: int | None = None, seed: int = 0) -> list[Recode]:
+                per_code: int | None = None, seed: int = 0, fit: tuple[float, float] | None = None,
+                scale: str = "") -> list[Recode]:
     """The verdicts the labels give the run's mentions in labelled units; with `per_code`, at
-    most that many per code (the run's code a verdict is about), drawn with `seed`."""
+    most that many per code (the run's code a verdict is about), drawn with `seed`. `fit` is
+    the curve the run's confidences are on (the engine's own confidence is kept), `scale` the
+    kind of coding they are of."""
     units = {u.unit: u for u in gold if u.touchpoints}
     by_unit: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
@@ -39,7 +43,8 @@ def corrections(mentions: list[Mention], gold: list[GoldUnit], unit_of, match,
         named = [(m, match(m.touchpoint)) for m in found]
         missing = [t for t in g.touchpoints if t not in {n for _, n in named}]
         for m, name in named:
-            about = {"touchpoints": [m.touchpoint], "record_id": m.record_id, "quote": m.quote, "texts": [m.quote]}
+            about = {"touchpoints": [m.touchpoint], "record_id": m.record_id, "quote": m.quote, "texts": [m.quote],
+                     "confidence": built_in(m.confidence, fit), "scale": scale}
             if name in g.touchpoints:
                 wanted = sign(g.touchpoints[name])
                 out.append(Recode(action="polarity", polarity=wanted, sentiment=m.sentiment, **about) if wanted and

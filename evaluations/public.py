@@ -111,7 +111,7 @@ def code_texts(texts: list[str], codebook: Codebook, llm: str = "offline", model
             coded: list[list] = [[] for _ in texts]
             for m in reader.coding.mentions:
                 coded[int(m.record_id.rsplit(":x", 1)[1])].append(m)
-            about = {"engine": reader.info.engine, "model": reader.info.model}
+            about = {"engine": reader.info.engine, "model": reader.info.model, "scale": reader.coding.scale}
         finally:
             project.ledger.close()
     return coded, about

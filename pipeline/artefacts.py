@@ -124,6 +124,9 @@ class Mentions(BaseModel):
     emerging: list[EmergingTheme] = []
     # per code, the researcher's texts the engine learned from: right, wrong, with a polarity
     learned: dict[str, dict[str, int]] = {}
+    # [a, b, verdicts]: the confidences' curve refitted on the researcher's verdicts; [] built-in
+    calibration: list[float] = []
+    scale: str = ""  # the kind of coding the confidences are of (library, codebook, codebook_examples)
 
 
 class Coding(BaseModel):
@@ -136,6 +139,8 @@ class Coding(BaseModel):
     recoded: dict[int, int] = {}  # the researcher's decision number -> mentions it changed in this run
     rejected: int = 0  # mentions the researcher rejected
     learned: dict[str, dict[str, int]] = {}  # as the mentions stage's `learned`
+    calibration: list[float] = []  # as the mentions stage's `calibration`
+    scale: str = ""  # as the mentions stage's `scale`
 
 
 # --- 3. scores -------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class Recode(BaseModel):
     quote: str = ""  # reassign, reject, confirm, polarity: a part of the mention's quote, when the record has several
     polarity: Polarity | None = None  # polarity: the mention's right polarity (confirm: its polarity, right)
     sentiment: float | None = None  # confirm, polarity: the engine's sentiment of the mention judged
+    confidence: float | None = None  # the engine's own confidence of the mention judged (its built-in curve)
+    scale: str = ""  # the kind of coding that confidence was of (`Mentions.scale`)
     # the whole quotes of the mentions the decision was made on: what the engine learns from
     texts: list[str] = []
 

@@ -65,7 +65,7 @@ def test_corrections_change_what_the_engine_codes_the_next_time_it_reads_such_te
     assert [m.touchpoint for m in offline_mentions([other], catalogue, teacher=teacher)] == ["Mobile app"]
     # confirmed under a code: a text like it is coded so too, without a codebook
     told = "Crew chat keeps everyone on the same page."
-    [_, mentions] = build([_record(4, "Crew chat keeps everyone on the same page!")], EMBED,
+    [_, mentions, _] = build([_record(4, "Crew chat keeps everyone on the same page!")], EMBED,
                           taught=lessons([_said("confirm", "Team messaging", told)]))
     assert "Team messaging" in {m.touchpoint for m in mentions}
 
@@ -114,19 +114,20 @@ def test_review_takes_a_verdict_per_mention_least_certain_first_and_the_next_run
     run("run", cwd=root)
     after = _mentions(root)
     assert len(after) == len(before) - 1  # the rejected mention is gone
-    shown = run("runs", "show", _latest(root), cwd=root).stdout
+    shown = run("runs", "show", latest(root), cwd=root).stdout
     assert "learned from corrections: 3 texts" in shown
     # reviewed mentions are not asked again
     again = run("review", "--list", "-n", "50", cwd=root).stdout
     assert again.count("confidence") == len(after) - 2
 
 
-def _latest(root: Path) -> str:
+def latest(root: Path, what=lambda run: run.run_id):
+    """`what` of the project's latest run (its id by default)."""
     from valuestory.project import Project
     from valuestory.stores.runs import RunStore
     project = Project(root)
     try:
-        return RunStore(project.ledger).latest().run_id
+        return what(RunStore(project.ledger).latest())
     finally:
         project.ledger.close()
 

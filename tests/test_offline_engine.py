@@ -77,7 +77,7 @@ def test_noun_phrases_and_discovery():
     records = [record(t).model_copy(update={"record_id": f"nps:{i}"}) for i, t in enumerate([
         "The route planner is brilliant.", "The route planner keeps crashing on Mondays.",
         "Honestly the route planner saves me an hour.", "I love the route planner.", "Good stuff overall."])]
-    defs, ms = build_offline(records, EMBED)
+    defs, ms, _ = build_offline(records, EMBED)
     assert "Route planner" in [d.name for d in defs if d.origin == "discovered"]
     assert sum(m.touchpoint == "Route planner" for m in ms) >= 3
 

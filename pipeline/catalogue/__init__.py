@@ -16,13 +16,15 @@ from . import llm
 
 def settled(mentions: Mentions) -> Coding:
     return Coding(touchpoints=mentions.touchpoints, mentions=mentions.mentions, dropped=mentions.dropped,
-                  emerging=mentions.emerging, learned=mentions.learned)
+                  emerging=mentions.emerging, learned=mentions.learned,
+                  calibration=mentions.calibration, scale=mentions.scale)
 
 
 def _parse(answers, fallback, corpus: Corpus, mentions: Mentions) -> Coding:
     # the fallback is the offline engine's, recoded already: applying the decisions again changes nothing
     coding = apply(llm.parse(answers, fallback, corpus=corpus, mentions=mentions), corpus.recodes)
-    return coding.model_copy(update={"learned": mentions.learned})
+    return coding.model_copy(update={"learned": mentions.learned, "calibration": mentions.calibration,
+                                     "scale": mentions.scale})
 
 
 STAGE = stages.register("catalogue")(Stage(

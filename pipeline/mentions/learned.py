@@ -35,13 +35,17 @@ class Lessons:
     # (record id, text) of the mentions decided on: the decisions themselves move or drop
     # those (`recode.apply`), so that `code list` can say what each one changed
     decided: set[tuple[str, str]] = field(default_factory=set)
+    # (record id, text) -> (the engine's confidence, whether its code was right, the kind of
+    # coding that confidence was of): the last verdict on each
+    verdicts: dict[tuple[str, str], tuple[float, bool, str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.right or self.wrong or self.polarity)
 
     def digest(self) -> str:
         """Changes whenever what the engine learns changes (empty: always the same)."""
-        data = json.dumps([self.right, self.wrong, self.polarity, sorted(self.decided)], sort_keys=True)
+        data = json.dumps([self.right, self.wrong, self.polarity, sorted(self.decided),
+                           sorted((*k, *v) for k, v in self.verdicts.items())], sort_keys=True)
         return hashlib.sha256(data.encode()).hexdigest()[:16] if self else "none"
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -65,6 +69,8 @@ def lessons(recodes: tuple[Recode, ...] | list[Recode]) -> Lessons:
         code = r.touchpoints[0] if r.touchpoints else ""
         if r.record_id:
             out.decided |= {(r.record_id, t) for t in r.texts}
+        if r.confidence is not None and r.action in RIGHT | WRONG:
+            out.verdicts |= {(r.record_id, t): (r.confidence, r.action in RIGHT, r.scale) for t in r.texts}
         if r.action in ("rename", "merge"):
             for book in (out.right, out.wrong, out.polarity):
                 for name in r.touchpoints:
@@ -89,6 +95,8 @@ def lessons(recodes: tuple[Recode, ...] | list[Recode]) -> Lessons:
     return out
 
 
+RIGHT = frozenset({"confirm", "polarity"})  # verdicts that the mention's code was right
+WRONG = frozenset({"reject", "reassign"})
 # A rejected text takes its code away from clauses this close to it (and closer to it than to
 # any text confirmed for the code): the same answer again, or nearly ("The app is great." and
 # "The app is great!" are 0.97 alike in WordLlama; "Instant payouts!" and "Instant payout costs

@@ -14,7 +14,7 @@ from valuestory.records import Record
 from ..artefacts import EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
 from ..text import SEGMENT, WORDS, Clause, asked, clauses
-from .calibration import probability
+from .calibration import probability, recalibrated, refit
 from .codebook import CodebookCatalogue
 from .cues import NEUTRAL, answer, judge, polarity
 from .discover import discover
@@ -28,6 +28,7 @@ OFFLINE_ENGINE = "offline-v1"  # how offline mentions are labelled in exports
 # codebook F1 on Oakhaven dev 0.447 -> 0.463 and the sample's dev 0.604 -> 0.618; a window of
 # neighbouring clauses instead blurred MAMS's two aspects per sentence (F1 0.59 -> 0.55).
 CONTEXT = 0.5
+LIBRARY_KIND = "library"  # the library's confidences' curve (`calibration.PLATT`)
 # A reply this short is read with the question it answers. Longer answers name their own
 # topic: mixing the question's meaning into every answer (weights 0.3 and 0.6 of its vector)
 # moved no dev figure beyond its run-to-run noise of about 0.005.
@@ -83,7 +84,7 @@ class Catalogue:
         scored.sort(key=lambda js: -js[1])
         if len(scored) > 1 and scored[1][1] < 0.9 * scored[0][1]:
             scored = scored[:1]
-        return [(j, probability(min(1.0, c), "library")) for j, c in scored[:2]]
+        return [(j, probability(min(1.0, c), LIBRARY_KIND)) for j, c in scored[:2]]
 
 
 def offline_mentions(records: list[Record], catalogue: Catalogue, batch: int = 4096,
@@ -260,14 +261,16 @@ def _channel(t: TouchpointDef, record_channel: str) -> str:
 
 
 def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = None,
-          taught: Lessons | None = None) -> tuple[list[TouchpointDef], list[Mention]]:
-    """The catalogue and the mentions assigned to it, with what the researcher's corrections
-    taught (`learned`)."""
+          taught: Lessons | None = None) -> tuple[list[TouchpointDef], list[Mention], str]:
+    """The catalogue, the mentions assigned to it, with what the researcher's corrections
+    taught (`learned`), and the kind of coding whose curve their confidences are on
+    (`calibration`)."""
     taught = taught or Lessons()
     teacher = Teacher(taught, embed) if taught else None
     if codebook:
         codes = taught_codes(codebook, taught)
-        return codes, offline_mentions(records, CodebookCatalogue(codes, embed), teacher=teacher)
+        by_codes = CodebookCatalogue(codes, embed)
+        return codes, offline_mentions(records, by_codes, teacher=teacher), by_codes.kind
     library = taught_codes(list(LIBRARY), taught, examples=False)
     catalogue = Catalogue(library, embed)
     # The library's reading only says which clauses it covers: its mentions are not kept while
@@ -278,7 +281,7 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
     if found:
         catalogue = Catalogue(library + found, embed)
     mentions = offline_mentions(records, catalogue, teacher=teacher)
-    return _used(library + found, mentions), mentions
+    return _used(library + found, mentions), mentions, LIBRARY_KIND
 
 
 def _used(defs: list[TouchpointDef], mentions: list[Mention]) -> list[TouchpointDef]:
@@ -290,11 +293,18 @@ def code(corpus: Corpus) -> Mentions:
     """Stage 1 offline: every clause about a touchpoint; the catalogue is settled with them."""
     records = list(corpus.records)
     taught = lessons(corpus.recodes)
-    touchpoints, mentions = build(records, corpus.embed, list(corpus.codebook) if corpus.codebook else None, taught)
+    touchpoints, mentions, scale = build(records, corpus.embed, list(corpus.codebook) if corpus.codebook else None,
+                                         taught)
+    # verdicts on confidences of another kind (a codebook that has since gained examples) are
+    # on another curve: only those of this run's kind refit it
+    fit = refit([(c, ok) for c, ok, kind in taught.verdicts.values() if kind == scale])
     for m in mentions:  # what made it: the cue engine, over this embedding model
         m.model, m.prompt_version = corpus.embedding, OFFLINE_ENGINE
+        if fit:  # the confidences on the curve of the researcher's own verdicts
+            m.confidence = recalibrated(m.confidence, fit)
     emerging = uncovered(records, mentions, corpus.embed) if corpus.codebook else []
-    return Mentions(mentions=mentions, touchpoints=touchpoints, emerging=emerging, learned=taught.counts())
+    return Mentions(mentions=mentions, touchpoints=touchpoints, emerging=emerging, learned=taught.counts(),
+                    scale=scale, calibration=[*fit, len(taught.verdicts)] if fit else [])
 
 
 def uncovered(records: list[Record], coded: list[Mention], embed) -> list[EmergingTheme]:

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from valuestory.errors import InputError
 from valuestory.pipeline.artefacts import Mention
+from valuestory.pipeline.mentions.calibration import built_in
 from valuestory.pipeline.recode import Recode
 from valuestory.project import find_project
 from valuestory.stores.lock import writing
@@ -38,11 +39,15 @@ def queue(mentions: list[Mention], decided: set[tuple[str, str]], touchpoint: st
     return sorted(left, key=lambda m: (m.confidence, m.record_id, m.start))
 
 
-def verdict(m: Mention, answer: str, known: set[str]) -> Recode | None:
-    """The decision a verdict stands for (None: skip); an unknown verdict is an InputError."""
+def verdict(m: Mention, answer: str, known: set[str], fit: tuple[float, float] | None = None,
+            scale: str = "") -> Recode | None:
+    """The decision a verdict stands for (None: skip); an unknown verdict is an InputError.
+    `fit` is the curve the run's confidences are on (the engine's own one is kept), `scale`
+    the kind of coding they are of."""
     word, _, rest = answer.strip().partition(" ")
     word, rest = word.lower(), rest.strip()
-    about = {"touchpoints": [m.touchpoint], "record_id": m.record_id, "quote": m.quote, "texts": [m.quote]}
+    about = {"touchpoints": [m.touchpoint], "record_id": m.record_id, "quote": m.quote, "texts": [m.quote],
+             "confidence": built_in(m.confidence, fit), "scale": scale}
     if word in ("y", "yes"):
         return Recode(action="confirm", polarity=m.polarity, sentiment=m.sentiment, **about)
     if word in ("n", "no"):
@@ -88,6 +93,7 @@ def review(limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Ment
     decisions = RecodeStore(project.ledger)
     decided = {(r.record_id, t) for r in decisions.active() for t in r.texts}
     known = {t.name for t in coding.touchpoints}
+    fit = (coding.calibration[0], coding.calibration[1]) if coding.calibration else None
     if touchpoint is not None and touchpoint not in known:
         close = difflib.get_close_matches(touchpoint, sorted(known), n=3, cutoff=0.5)
         raise InputError(f"no touchpoint {touchpoint!r} in the latest run",
@@ -109,7 +115,7 @@ def review(limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Ment
             if answer.strip().lower() in ("q", "quit"):
                 break
             try:
-                decision = verdict(m, answer, known)
+                decision = verdict(m, answer, known, fit, coding.scale)
             except InputError as exc:
                 console.print(f"   {escape(str(exc))} ({VERDICTS})")
                 continue

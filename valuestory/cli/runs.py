@@ -69,6 +69,8 @@ def show_run(run_id: Annotated[str, typer.Argument(help="A run id, or its unique
     lines += [f"  {p.stage}: {p.engine} {p.version}{f' ({p.model})' if p.model else ''}, {p.seconds:.1f} s"
               for p in reader.provenance()]
     lines += _learned(reader.coding.learned)
+    if c := reader.coding.calibration:
+        lines.append(f"confidences on the curve of {int(c[2])} of your verdicts (a={c[0]}, b={c[1]})")
     console.print("\n".join(escape(line) for line in lines))
 
 

@@ -138,6 +138,17 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+SURE = 0.8  # a mention this confident or more is counted as one to rely on in "how far to trust this"
+
+
+def _trust(coding) -> dict:
+    """How far to trust the coding: the share of mentions at SURE or more, and which curve
+    their confidences are on (the researcher's own verdicts, else the built-in one)."""
+    sure = sum(m.confidence >= SURE for m in coding.mentions)
+    return {"sure": sure, "mentions": len(coding.mentions), "share": sure / len(coding.mentions) if coding.mentions else 0.0,
+            "threshold": SURE, "verdicts": int(coding.calibration[2]) if coding.calibration else 0}
+
+
 def build(project: Project, reader: RunReader | None = None) -> dict:
     """Everything the templates show, from a finished run (by default the latest)."""
     ledger = project.ledger
@@ -201,6 +212,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
         "personas": [{"name": name, "records": n} for name, n in
                      Counter(reader.personas.persona_of.get(r.record_id) or "Unassigned" for r in stored).most_common()],
         "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
+        "trust": _trust(coding),
         "changed": None if reader.slice else _changed(project, reader, stored, cite),
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
