@@ -30,6 +30,12 @@ EMBED = make_embedder("wordllama").embed
     ("the onboarding call was excellent", "positive"),
     ("instant payouts land the same evening", "positive"),
     ("we signed up in March", "neutral"),
+    ("the date slipped again", "negative"),
+    ("they carried it up four floors and didnt even complain", "positive"),  # typed without the apostrophe
+    ("a wobbly leg 9 months in, the technician came within a week and fixed it", "positive"),
+    ("the sync broke twice but support fixed it the same day", "positive"),
+    ("cancelling at renewal unless it's fixed", "negative"),  # a fix made a condition
+    ("we had to escalate to get it sorted", "negative"),  # a fix fought for
 ])
 def test_cx_sentiment(text, expected):
     assert polarity(judge(text)[0]) == expected
@@ -257,3 +263,20 @@ def test_a_survey_answer_keeps_its_columns_question(tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("Response ID,Score,Comment\nR1,3,Took ages.\n", encoding="utf-8")
     assert "question" not in parse_file(plain, "nps")[0].fields
+
+
+def test_a_score_given_when_asked_for_one_is_its_judgement():
+    from valuestory.pipeline.mentions.cues import score_given
+    asked = "If you had to score us out of ten, what would you give it?"
+    assert score_given("For the app itself, a nine.", asked) > 0.5
+    assert score_given("A two?", "Looking back, how would you rate them?") == -1.0
+    assert score_given("Nine out of ten.", asked) == score_given("9/10", asked) > 0
+    assert score_given("For the whole experience, a seven.", asked) == 0.0  # a passive's score
+    assert score_given("It took 3 weeks.", asked) is None  # a number that is no score
+    # the reason for a score asks for none: its numbers are days and crews
+    assert score_given("We moved three crews over in a week.", "What is the main reason for your score?") is None
+    catalogue = Catalogue(list(LIBRARY), EMBED)
+    r = _interview(("Interviewer", "How would you rate the mobile app out of ten?"),
+                   ("Ana", "The mobile app itself, a nine. Support I rang twice."))
+    app = next(m for m in offline_mentions([r], catalogue) if m.touchpoint == "Mobile app")
+    assert app.polarity == "positive" and app.quote == "The mobile app itself, a nine."

@@ -13,11 +13,13 @@ from functools import lru_cache
 
 from ..text import AFFIRM, DENY
 
-VERSION = "cues.v3"  # part of the offline engine's version: changed cues are a new engine
+VERSION = "cues.v4"  # part of the offline engine's version: changed cues are a new engine
 NEUTRAL = 0.15  # below this, in either direction, words carry no judgement
 
 NEGATOR = re.compile(r"\b(?:not|no|never|nobody|nothing|without|hardly|barely|isn't|wasn't|aren't|"
-                     r"weren't|don't|doesn't|didn't|won't|can't|cannot|couldn't|wouldn't|haven't|hasn't)\b|n't\b", re.I)
+                     r"weren't|don't|doesn't|didn't|won't|can't|cannot|couldn't|wouldn't|haven't|hasn't|"
+                     # as typed in a hurry, without the apostrophe: "didnt even complain"
+                     r"isnt|wasnt|arent|werent|dont|doesnt|didnt|wont|cant|couldnt|wouldnt|havent|hasnt)\b|n't\b", re.I)
 
 # (pattern, weight, functional): functional True/False says whether the touchpoint did its job
 CUES: tuple[tuple[str, float, bool | None], ...] = (
@@ -30,7 +32,7 @@ CUES: tuple[tuple[str, float, bool | None], ...] = (
     (r"locked out|lock ?out|can't log|couldn't log|outage|\bdown\b|not loading|won't load|spinn\w*|stuck", -0.7, False),
     (r"disconnect\w*|(?:drops?|dropped|dropping) (?:the |my |our )?(?:connection|bluetooth|calls?|signal|out)|"
      r"keeps dropping|unreliable|flaky|drains?\b|died\b|dead\b", -0.6, False),
-    (r"\bslow\w*|delay\w*|\blate\b|took (?:\w+ )?(?:days|weeks|months|hours|forever)|forever|takes (?:\w+ )?(?:days|weeks)", -0.6, False),
+    (r"\bslow\w*|delay\w*|slipp(?:ed|ing)\b|pushed back|\blate\b|took (?:\w+ )?(?:days|weeks|months|hours|forever)|forever|takes (?:\w+ )?(?:days|weeks)", -0.6, False),
     (r"clos(?:es|ed|ing) (?:at|by|early)|only open|not open|no (?:weekend|evening|phone|live) (?:support|cover\w*)|"
      r"no support (?:on|at|after)|out of hours", -0.5, False),
     (r"still (?:not|no|waiting|missing|broken|weak|unreliable|a mess)|not there yet|no date|never happened|"
@@ -97,6 +99,27 @@ WISH = re.compile(r"\b(?:i |we )?wish(?:ed)?\b|\bif only\b|\b(?:would|'d) (?:be 
 WISH_SENTIMENT = -0.3
 
 
+# A score given when asked for one ("If you had to score us out of ten?" "For the sofa itself,
+# a nine."): 0-10 read as an NPS answer is, passives (7-8) mild.
+SCORE_QUESTION = re.compile(r"\bout of (?:ten|10)\b|\bhow (?:would|do) you (?:rate|score)\b|\bon a scale\b|"
+                            r"\b(?:score|rate) (?:us|them|it|\w+) (?:out of|from|on)\b", re.I)  # not "the reason for your score"
+NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_N = "(" + "|".join(NUMBERS) + r"|10|[0-9])"
+# a number given as the score: "a nine", "an eight", "nine out of ten", "9/10", or alone ("Ten.")
+SCORE = re.compile(rf"\b(?:an? |said |give (?:it |them |you )?(?:an? )?){_N}\b|\b{_N}(?: out of (?:10|ten)|/10)\b|"
+                   rf"^\W*{_N}\W*$", re.I)
+PASSIVE = 7  # the score that reads as neither praise nor complaint (NPS passives are 7 and 8)
+
+
+def score_given(reply: str, question: str) -> float | None:
+    """The sentiment of a 0-10 score in reply to a question asking for one."""
+    if not SCORE_QUESTION.search(question) or not (m := SCORE.search(reply)):
+        return None
+    word = next(g for g in m.groups() if g).lower()
+    n = NUMBERS.index(word) if word in NUMBERS else int(word)
+    return round(max(-1.0, min(1.0, (n - PASSIVE) / 3)), 3)
+
+
 def answer(reply: str, question: str) -> float | None:
     """The sentiment of a bare yes or no in reply to a question, from the question's own words;
     None when the reply is neither or the question judges nothing."""
@@ -105,9 +128,24 @@ def answer(reply: str, question: str) -> float | None:
     return round(sign * value, 3) if abs(value) >= NEUTRAL else None
 
 
+# A problem told with its fix ("a wobbly leg 9 months in, the technician came within a week and
+# fixed it") is a judgement of whoever fixed it: the fix is the last word.
+RESOLVED = re.compile(r"\b(?:fixed|sorted|resolved|repaired|replaced|refunded)\b(?! (?:yet|still))", re.I)
+RESOLVED_SENTIMENT = 0.4
+# ... but not a fix wished for, made a condition or fought for: "unless it's fixed", "had to
+# escalate to get it sorted"
+UNFIXED = re.compile(r"\b(?:unless|if|until|once|when|to|get|be|been|being|needs?|want\w*|wish\w*|hope\w*|"
+                     r"should|would|could|must)\b(?:\s+[\w']+)?\s*$", re.I)
+
+
 def judge(text: str) -> tuple[float, bool | None]:
     """(sentiment in [-1, 1], did the touchpoint do its job: True, False or unknown)."""
     score, did_job = _judge(text)
+    fix = RESOLVED.search(text)
+    if fix and score < 0 and _judge(text[:fix.start()])[0] < 0:
+        before = " ".join(text[:fix.start()].split()[-3:])
+        if not NEGATOR.search(before) and not UNFIXED.search(before):
+            return max(score, RESOLVED_SENTIMENT), True
     if WISH.search(text):
         return min(score, WISH_SENTIMENT), did_job
     return score, did_job

@@ -16,7 +16,7 @@ from ..contract import Corpus
 from ..text import SEGMENT, WORDS, Clause, asked, clauses
 from .calibration import probability, recalibrated, refit
 from .codebook import CodebookCatalogue
-from .cues import NEUTRAL, answer, judge, polarity
+from .cues import NEUTRAL, answer, judge, polarity, score_given
 from .discover import discover
 from .learned import Lessons, Teacher, lessons, taught_codes
 from .library import LIBRARY
@@ -146,6 +146,9 @@ def _batch_mentions(part: list[tuple[Record, list[Clause]]], catalogue: Catalogu
         sentiment, did_job = judged[i]
         if abs(sentiment) < NEUTRAL and questions[i] and (said := answer(clause.text, questions[i])) is not None:
             sentiment = said
+        elif abs(sentiment) < NEUTRAL and (q := asked(record, clause.start)) and \
+                (scored := score_given(clause.text, q)) is not None:
+            sentiment = scored
         elif abs(sentiment) < NEUTRAL:
             sentiment = _from_context(i, all_clauses, judged, hits_of, record)
         for j, confidence in hits:
