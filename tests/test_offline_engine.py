@@ -36,6 +36,7 @@ EMBED = make_embedder("wordllama").embed
     ("the sync broke twice but support fixed it the same day", "positive"),
     ("cancelling at renewal unless it's fixed", "negative"),  # a fix made a condition
     ("we had to escalate to get it sorted", "negative"),  # a fix fought for
+    ("even morning or afternoon would help", "negative"),  # a wish names a gap, never praise
 ])
 def test_cx_sentiment(text, expected):
     assert polarity(judge(text)[0]) == expected

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..text import AFFIRM, DENY
 
-VERSION = "cues.v4"  # part of the offline engine's version: changed cues are a new engine
+VERSION = "cues.v5"  # part of the offline engine's version: changed cues are a new engine
 NEUTRAL = 0.15  # below this, in either direction, words carry no judgement
 
 NEGATOR = re.compile(r"\b(?:not|no|never|nobody|nothing|without|hardly|barely|isn't|wasn't|aren't|"
@@ -95,7 +95,8 @@ def _flip(text: str, start: int, weight: float) -> float:
 # more options"): a gap, however warm its words.
 WISH = re.compile(r"\b(?:i |we )?wish(?:ed)?\b|\bif only\b|\b(?:would|'d) (?:be )?(?:nice|great|good|love|like|"
                   r"prefer|appreciate)\w* (?:if|to (?:have|see|get)|it if|more|some|a |an )|\b(?:should|could) "
-                  r"(?:have|offer|add|open|include|show|make|let|be)\b|\bplease (?:add|bring|make|offer)\b", re.I)
+                  r"(?:have|offer|add|open|include|show|make|let|be)\b|\bplease (?:add|bring|make|offer)\b|"
+                  r"\b(?:would|'d) (?:really |so )?help\b", re.I)  # "even morning or afternoon would help"
 WISH_SENTIMENT = -0.3
 
 

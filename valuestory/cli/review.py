@@ -19,6 +19,7 @@ from valuestory.errors import InputError
 from valuestory.pipeline.artefacts import Mention
 from valuestory.pipeline.mentions.calibration import built_in
 from valuestory.pipeline.recode import Recode
+from valuestory.pipeline.text import asked
 from valuestory.project import find_project
 from valuestory.stores.lock import writing
 from valuestory.stores.recodes import RecodeStore
@@ -66,7 +67,7 @@ def verdict(m: Mention, answer: str, known: set[str], fit: tuple[float, float] |
         return Recode(action="polarity", polarity=POLARITY[rest.lower()], sentiment=m.sentiment, **about)
     if word in ("s", ""):
         return None
-    raise InputError(f"unknown verdict {answer!r}", hint=VERDICTS)
+    raise InputError(f"unknown verdict {answer!r}")
 
 
 @app.command()
@@ -103,11 +104,15 @@ def review(limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Ment
     if not todo:
         console.print("Nothing to review: every mention of the latest run has a verdict.")
         return
+    wanted = {m.record_id for m in todo}
+    records = {r.record_id: r for r in project.ledger.records() if r.record_id in wanted}
     console.print(f"{len(todo)} mention(s), least certain first. {VERDICTS}")
     kept = 0
     for k, m in enumerate(todo, start=1):
         console.print(f"\n[bold]{k}.[/bold] {escape(m.record_id)} · [bold]{escape(m.touchpoint)}[/bold] · "
                       f"{m.polarity} · confidence {m.confidence:.2f}\n   “{escape(m.quote)}”")
+        if (r := records.get(m.record_id)) is not None and (question := asked(r, m.start)):
+            console.print(f"   [dim]answering “{escape(question)}”[/dim]")
         if show:
             continue
         while True:
@@ -117,7 +122,7 @@ def review(limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Ment
             try:
                 decision = verdict(m, answer, known, fit, coding.scale)
             except InputError as exc:
-                console.print(f"   {escape(str(exc))} ({VERDICTS})")
+                console.print(f"   {escape(exc.message)} ({VERDICTS})")
                 continue
             if decision is not None:
                 with writing(project.store_dir, "code"):
