@@ -83,7 +83,7 @@ def test_a_codes_learned_band_sets_the_polarity_of_its_mild_mentions():
 @pytest.fixture()
 def surveyed(tmp_path: Path) -> Path:
     (tmp_path / "s.csv").write_text(
-        "id,score,comment\n1,9,Support answered within minutes.\n2,3,The invoice was wrong twice.\n"
+        "id,score,What is the main reason for your score?\n1,9,Support answered within minutes.\n2,3,The invoice was wrong twice.\n"
         "3,2,The app is slow and the invoice was late.\n4,10,Scheduling jobs is easy now.\n", encoding="utf-8")
     run("ingest", "s.csv", cwd=tmp_path)
     run("run", cwd=tmp_path)
@@ -105,6 +105,7 @@ def test_review_takes_a_verdict_per_mention_least_certain_first_and_the_next_run
     listed = run("review", "--list", cwd=root).stdout
     least = min(before, key=lambda m: m["confidence"])
     assert f"{least['confidence']:.2f}" in listed.split("2.")[0]  # the least confident mention comes first
+    assert "answering “What is the main reason for your score?”" in listed  # what the words answer
     asked = _review(root, "-n", "3", answers="maybe\nn\ny\np +\n")
     assert asked.returncode == 0, asked.stderr
     assert "unknown verdict 'maybe'" in asked.stdout  # asked again, nothing kept for it
