@@ -20,7 +20,7 @@ from valuestory.records import Record, is_renewal
 
 from .artefacts import Coding, Decision, Journey, Mention, Personas, Placement, Step
 from .contract import Corpus, Stage, stages
-from .text import NOT_EVIDENCE, Clause, clauses
+from .text import NOT_EVIDENCE, Clause, asked, clauses
 
 PHASES: tuple[str, ...] = ("Imbalance", "Challenge", "Engagement", "Transformation")
 
@@ -72,8 +72,10 @@ COMPILED_DECISIONS = tuple((t, re.compile(p, re.I)) for t, p in DECISION_CUES)
 PHASE_CUES: tuple[tuple[str, str], ...] = (
     ("Transformation", r"\b(?:cancel\w*|switch(?:ed|ing) to|recommended (?:it |us |them )?to|feel like|"
                        r"changed (?:my|our)|gave me|my life|no longer|now i'm|i'm a business|because of me)"),
-    ("Challenge", r"\b(?:looked (?:at|for|around)|compar\w+|shortlist\w*|evaluat\w*|demo\b|trial\b|reviews?\b|"
-                  r"asked (?:around|a friend)|heard about|found (?:it|you|them|us|out about)|pricing page|"
+    ("Challenge", r"\b(?:look(?:ed|ing)? (?:at|for|around|into)|compar\w+|shortlist\w*|evaluat\w*|demo\b|trial\b|"
+                  r"reviews?\b|research(?:ed|ing)?\b|asked (?:around|a friend)|hear(?:d)? (?:about|of)|"
+                  r"found (?:it|you|them|us|out about)|pricing page|end(?:ed)? up (?:at|with|buying|choosing)|"
+                  r"(?:visit\w*|went (?:in)?to) (?:a |the |your )?(?:showroom|store|shop)|(?:the|my|our) purchase|"
                   r"sales ?(?:rep|call|person)|"
                   r"decid\w+|chose|choos\w+|signed)"),
     ("Imbalance", r"\b(?:before (?:this|that|we (?:had|got|used|found|switched)|i (?:had|got|used|found|switched))|"
@@ -137,13 +139,14 @@ def decision_in(text: str, notes: bool = False) -> str | None:
     return None
 
 
-def place(text: str, touchpoint: str | None = None, phase: str | None = None) -> Placement:
-    """In the phase given (a model's), else in the phase the words say, else where the
-    touchpoint usually sits; the stage and purchase side follow from the phase."""
+def place(text: str, touchpoint: str | None = None, phase: str | None = None, asked: str | None = None) -> Placement:
+    """In the phase given (a model's), else in the phase the words say, else the phase of the
+    question they answer ("How did you go about choosing?"), else where the touchpoint usually
+    sits; the stage and purchase side follow from the phase."""
     if phase is None:
         decided = decision_in(text)
         phase = DECISION_PHASE[decided] if decided else next(
-            (ph for ph, pattern in COMPILED_PHASES if pattern.search(text)), None)
+            (ph for said in (text, asked or "") for ph, pattern in COMPILED_PHASES if pattern.search(said)), None)
     default_phase, default_stage = TOUCHPOINT_STAGE.get(touchpoint or "", ("Engagement", "Service")) \
         if touchpoint else ("unknown", "unknown")
     phase = phase or default_phase
@@ -208,7 +211,10 @@ def journey(corpus: Corpus, catalogue: Coding, personas: Personas) -> Journey:
     cells: dict[tuple, Placement] = {}
     placements = []
     for m in catalogue.mentions:
-        p = place(m.quote, m.touchpoint, DECISION_PHASE[m.decision] if m.decision else m.phase)
+        # an interviewer's questions walk the journey in order; an agent's replies do not
+        question = asked(corpus.by_id[m.record_id], m.start) if m.kind == "interview" and m.record_id in corpus.by_id \
+            else None
+        p = place(m.quote, m.touchpoint, DECISION_PHASE[m.decision] if m.decision else m.phase, question)
         key = (persona_of.get(m.record_id), p.phase, p.stage, p.purchase)
         placements.append(cells.get(key) or cells.setdefault(key, p.model_copy(update={"persona": key[0]})))
     records = list(corpus.records)
@@ -278,5 +284,5 @@ def model_decisions(records: list[Record], mentions: list[Mention], persona_of: 
 
 
 STAGE = stages.register("journey")(Stage(
-    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.3",
+    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.4",
     offline=journey))

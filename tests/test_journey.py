@@ -139,3 +139,27 @@ def test_steps_follow_interview_order_and_a_customers_dated_records_weighted_by_
     assert got[("Pricing", "Invoices")] == got[("Pricing", "Support")] == 1
     assert ("Invoices", "Support") not in got and ("Support", "Pricing") not in got  # one answer has no order
     assert ("Trial", "Pricing") not in got  # bo's interview is undated: it orders nothing across records
+
+
+def test_an_answer_that_names_no_phase_is_placed_by_the_interviewers_question():
+    assert place("Mostly the ads on my phone.", "Advertising", asked="Where did you start looking?").phase == "Challenge"
+    assert place("Mostly the ads on my phone.", "Mobile app").phase == "Engagement"  # where the app usually sits
+    # the words' own phase comes first: a cancellation told when asked how it started
+    assert place("I cancelled in May.", "Cancellation", asked="How did you hear about us?").phase == "Transformation"
+    from valuestory.pipeline.artefacts import Coding, Mention
+    from valuestory.pipeline.contract import Corpus
+    from valuestory.pipeline.journey import journey
+    from valuestory.pipeline.personas import Personas
+
+    def told(kind: str) -> Record:
+        text, turns = assemble_turns([Turn(speaker="Q", role="company", text="How did you research it?"),
+                                      Turn(speaker="Ana", role="customer", text="A spreadsheet of six shops.")])
+        return Record(record_id=f"{kind}:1", kind=kind, source="s", text=text, turns=turns)
+    for kind, phase in (("interview", "Challenge"), ("support", "Engagement")):  # an agent's words walk no journey
+        r = told(kind)
+        start = r.text.index("A spreadsheet")
+        m = Mention(record_id=r.record_id, kind=kind, touchpoint="Mobile app", quote="A spreadsheet of six shops.",
+                    start=start, end=start + 27, sentiment=0.0, polarity="neutral", confidence=0.5)
+        placed = journey(Corpus(records=(r,), embed=lambda t: None), Coding(touchpoints=[], mentions=[m]),
+                         Personas(names=["Everyone"], persona_of={r.record_id: "Everyone"}))
+        assert placed.placements[0].phase == phase

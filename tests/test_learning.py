@@ -83,7 +83,8 @@ def test_a_codes_learned_band_sets_the_polarity_of_its_mild_mentions():
 @pytest.fixture()
 def surveyed(tmp_path: Path) -> Path:
     (tmp_path / "s.csv").write_text(
-        "id,score,What is the main reason for your score?\n1,9,Support answered within minutes.\n2,3,The invoice was wrong twice.\n"
+        "id,score,What is the main reason for your score?\n1,9,Support answered within minutes.\n"
+        "2,3,The invoice was wrong twice.\n"
         "3,2,The app is slow and the invoice was late.\n4,10,Scheduling jobs is easy now.\n", encoding="utf-8")
     run("ingest", "s.csv", cwd=tmp_path)
     run("run", cwd=tmp_path)
