@@ -65,6 +65,10 @@ def lessons(recodes: tuple[Recode, ...] | list[Recode]) -> Lessons:
         if unsay is not None and code in unsay:  # the later decision about a text stands
             unsay[code] = [t for t in unsay[code] if t not in items]
 
+    def polar(code: str, r: Recode) -> None:  # the later polarity said of a text stands
+        out.polarity[code] = [x for x in out.polarity.get(code, []) if x[0] not in r.texts]
+        add(out.polarity, code, [(t, r.polarity, r.sentiment) for t in r.texts])
+
     for r in recodes:
         code = r.touchpoints[0] if r.touchpoints else ""
         if r.record_id:
@@ -81,15 +85,10 @@ def lessons(recodes: tuple[Recode, ...] | list[Recode]) -> Lessons:
             add(out.right, r.into, r.texts, out.wrong)
         elif r.action == "reject":
             add(out.wrong, code, r.texts, out.right)
-        elif r.action == "confirm":
+        elif r.action in RIGHT:  # confirm (its polarity right too, when given) or a polarity set
             add(out.right, code, r.texts, out.wrong)
-            if r.polarity:  # right, its polarity too
-                out.polarity[code] = [x for x in out.polarity.get(code, []) if x[0] not in r.texts]
-                add(out.polarity, code, [(t, r.polarity, r.sentiment) for t in r.texts])
-        elif r.action == "polarity" and r.polarity:
-            add(out.right, code, r.texts, out.wrong)
-            out.polarity[code] = [x for x in out.polarity.get(code, []) if x[0] not in r.texts]
-            add(out.polarity, code, [(t, r.polarity, r.sentiment) for t in r.texts])
+            if r.polarity:
+                polar(code, r)
     out.right, out.wrong, out.polarity = ({c: t for c, t in book.items() if t}
                                           for book in (out.right, out.wrong, out.polarity))
     return out
@@ -119,7 +118,7 @@ class Teacher:
     """The lessons as the offline engine applies them, over one embedding."""
 
     def __init__(self, taught: Lessons, embed) -> None:
-        self.embed, self.decided = embed, taught.decided
+        self.decided = taught.decided
         self.right = {c: embed(t) for c, t in taught.right.items()}
         self.wrong = {c: embed(t) for c, t in taught.wrong.items()}
         self.bands = {c: band([(judge(t)[0] if s is None else s, p) for t, p, s in items])
