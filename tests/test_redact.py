@@ -138,7 +138,7 @@ MORE_PII = [  # further shapes, each as it turns up in real exports
     ("FR14 2004 1010 0505 0001 3M02 606", "0505 0001"), ("ES91 2100 0418 4502 0005 1332", "4502 0005"),
     ("NL91ABNA0417164300", "0417164300"), ("IT60X0542811101000000123456", "0542811101000000123456"),
     ("JT 98 76 54 B", "98 76 54"), ("219-09-9999", "219-09-9999"),
-    ("sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ", "abcdefghijklmnopqrst"),
+    ("sk-Tq3Vw8Xz1Bn6Mk4Lp9Rs2Df7Gh5Jc0Ya8Ue3Io6Pw1Qr4St", "Tq3Vw8Xz1Bn6Mk4Lp9Rs"),
     ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "11ABCDEFG0123456789"),
     ("xoxp-123456789012-123456789012-abcdef", "123456789012-1234"), ("AKIAJ7Q2EXAMPLEKEY12", "J7Q2EXAMPLE"),
     ("Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLXZhbHVlLWhlcmU", "c2lnbmF0dXJl"),
@@ -148,14 +148,17 @@ MORE_PII = [  # further shapes, each as it turns up in real exports
     ("DOB 03/12/1985", "03/12/1985"), ("born 12.03.1985", "12.03.1985"),
     ("https://app.example.com/login?access_token=q1w2e3r4t5", "q1w2e3r4t5"),
     ("https://admin:s3cretpw@db.example.com", "s3cretpw"),
-    ("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXXXXXX"),
+    ("https://hooks.slack.com/services/T000/B000/Hq7ZkW2pXv9RtL4mNc8sYb3D", "Hq7ZkW2pXv9RtL4m"),
     ("https://example.com/reset?code=88aa77bb66", "88aa77bb66"),
     # shapes a comparison with Presidio and scrubadub (benchmarks/pii.py) found missing
     ("00:1A:2B:3C:4D:5E", "3C:4D:5E"), ("00-1A-2B-3C-4D-5E", "3C-4D-5E"), ("SSN 219 09 9999", "219 09 9999"),
     ("SSN 219099999", "219099999"), ("ITIN 912-70-1234", "912-70-1234"), ("gb82west12345698765432", "12345698765432"),
     ("birthday 12/03/1985", "12/03/1985"), ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "4eC39HqLyjWDarjtT1zdp7dc"),
     ("rk_live_51H8abcdEFGHijklMNOP", "51H8abcdEFGH"), ("AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "9tSrke72PouQ"),
-    ("glpat-xxxxxxxxxxxxxxxxxxxx", "xxxxxxxxxxxxxxxxxxxx"), ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnop"),
+    # secrets nothing else writes: a run of over 100 'x' turned up once in the vector index's binary
+    # file and counted as this token leaking (where it came from is not known: no customer text
+    # holds it, and a freed buffer of a marker did not reach the index when tried)
+    ("glpat-Zr8qLw3NvT6yXb1KpD4m", "Zr8qLw3NvT6yXb1KpD4m"), ("npm_Q4wErT7yUi9oPa2sDf5gHj8kLz1xCv6bNm3M", "Q4wErT7yUi9oPa2s"),
     ("-----BEGIN RSA PRIVATE KEY----- MIIEpAIBAAKCAQEA", "MIIEpAIBAAKCAQEA"),
     ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
     # PINs of six digits: a four-digit fragment turns up by chance in the store's hashes
