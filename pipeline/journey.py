@@ -118,6 +118,12 @@ SOMEONE_ELSE = re.compile(r"(?:(?i:\b(?:they|he|she|it|someone|everyone|who|you)
 HYPOTHETICAL = re.compile(r"\b(?:if|unless|would|might|i'd|we'd|she'd|he'd|they'd|you'd)\b", re.I)
 DENIED = re.compile(r"\b(?:never|not|didn't|did not|haven't|have not|hadn't|nobody|no one)\s+(?:\w+\s+)?$", re.I)
 JUDGEMENTS = {"interpretation"}
+# A survey answer or a ticket is written after the purchase: a purchase or a plan it recounts
+# ("Bought a bed this time.", "We ordered the sofa in Oat and received Clay") is its background,
+# not a decision it states, unless it says why ("We signed up because the demo was quick").
+AFTER_PURCHASE = {"nps", "feedback", "support"}
+BEFORE_THE_SOURCE = {"intention", "investment"}
+TOLD_WHY = re.compile(r"\b(?:because|reason|after|since|so that|thanks to|due to|(?:it|them|us) for)\b", re.I)
 HAPPENS_TO_THEM = {"inciting incident"}  # "they nearly fired us": others act, the customer is struck
 OWN_WORDS = {"integration"}  # advocacy is about others by nature: "my sister bought one on my code"
 
@@ -165,7 +171,9 @@ def detect_decisions(records: list[Record], mentions: list[Mention], persona_of:
     for r in records:
         # One-word sentences count here: "Cancelling." or "Ten." is a decision.
         found: list[tuple[Clause, str]] = [(c, d) for c in clauses(r, min_words=1) if not NOT_EVIDENCE.search(c.text)
-                                           and (d := decision_in(c.text, notes=r.kind == "sales"))]
+                                           and (d := decision_in(c.text, notes=r.kind == "sales"))
+                                           and not (d in BEFORE_THE_SOURCE and r.kind in AFTER_PURCHASE
+                                                    and not TOLD_WHY.search(c.text))]
         if r.kind == "sales" and r.fields.get("outcome") in ("won", "lost") and not any(
                 d in ("investment", "churn") for _, d in found):
             reason = next((c for c in clauses(r) if re.match(r"(?:won|lost)? ?reason", c.text, re.I)), None)
@@ -284,5 +292,5 @@ def model_decisions(records: list[Record], mentions: list[Mention], persona_of: 
 
 
 STAGE = stages.register("journey")(Stage(
-    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.4",
+    name="journey", needs=("corpus", "catalogue", "personas"), produces=Journey, version="journey.5",
     offline=journey))

@@ -163,3 +163,14 @@ def test_an_answer_that_names_no_phase_is_placed_by_the_interviewers_question():
         placed = journey(Corpus(records=(r,), embed=lambda t: None), Coding(touchpoints=[], mentions=[m]),
                          Personas(names=["Everyone"], persona_of={r.record_id: "Everyone"}))
         assert placed.placements[0].phase == phase
+
+
+def test_a_purchase_a_survey_answer_or_ticket_recounts_is_its_background_not_a_decision():
+    from valuestory.pipeline.journey import detect_decisions
+    said = "Bought a sofa in September. I cancelled my subscription."
+    kinds = {kind: [d.decision for d in detect_decisions([rec(1, said, kind=kind)], [], {})]
+             for kind in ("nps", "support", "feedback", "sales")}
+    assert kinds["nps"] == kinds["support"] == kinds["feedback"] == ["churn"]  # what the customer does now
+    assert "investment" in kinds["sales"]  # a rep's note of the deal is the purchase itself
+    told = detect_decisions([rec(2, "We signed up because the demo was quick.")], [], {})
+    assert [d.decision for d in told] == ["investment"]  # told with its reason: a decision it states
