@@ -78,7 +78,7 @@ def measure(root: Path) -> None:
             for mode in modes:
                 out = [g.rstrip("?") if mode == "all" or (mode == "fill" and c == "unknown")
                        or (mode == "margin" and not g.endswith("?")) else c
-                       for c, g in zip(cues, (guesses[i] for i in range(len(gold))))]
+                       for c, g in zip(cues, (guesses[i] for i in range(len(gold))), strict=True)]
                 print(f"  {how} {mode}: {macro_f1(phases, out):.3f}")
 
 

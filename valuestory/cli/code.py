@@ -4,7 +4,6 @@ project and applied to every later run's coding (offline or on a model); `list` 
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Optional
 
 import typer
@@ -13,8 +12,9 @@ from rich.table import Table
 
 from valuestory.errors import InputError
 from valuestory.pipeline.recode import Recode
-from valuestory.project import Project, find_project
-from valuestory.stores.lock import writing
+from valuestory.project import find_project
+from valuestory.recoding import decide
+from valuestory.recoding import undo as undo_decision
 from valuestory.stores.recodes import RecodeStore
 from valuestory.stores.runs import RunStore
 
@@ -28,41 +28,9 @@ QuoteOpt = Annotated[Optional[str], typer.Option("--quote", "-q", help="Part of 
 
 
 def _decide(project_dir, recode: Recode) -> None:
-    project = find_project(project_dir).require()
-    recode = recode.model_copy(update={"texts": _check(project, recode)})
-    with writing(project.store_dir, "code"):
-        made = RecodeStore(project.ledger).add(recode)
+    made = decide(find_project(project_dir).require(), recode)
     console.print(f"{made.number}. {escape(made.describe())}")
     console.print(NEXT)
-
-
-def _check(project: Project, r: Recode) -> list[str]:
-    """The names and the mention a decision speaks of exist in the latest run (or are made by
-    an earlier decision): a typo is an error that names what there is. Returns the quotes of
-    the mentions it is about (what the engine learns from)."""
-    store = RunStore(project.ledger)
-    if not store.has_runs():
-        raise InputError("there is no run to recode yet", hint="Run `valuestory run` first")
-    coding = store.latest().coding
-    known = {t.name for t in coding.touchpoints} | {d.into for d in RecodeStore(project.ledger).active() if d.into}
-    for name in r.touchpoints:
-        if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.5)
-            raise InputError(f"no touchpoint {name!r} in the latest run",
-                             hint=f"Did you mean {', '.join(map(repr, close))}?" if close else
-                             "`valuestory export touchpoints` lists them")
-    if r.action in ("reassign", "reject"):
-        here = [m for m in coding.mentions if m.record_id == r.record_id and m.touchpoint == r.touchpoints[0]]
-        if not here:
-            raise InputError(f"the latest run has no mention of {r.touchpoints[0]!r} in {r.record_id}",
-                             hint="`valuestory export mentions` lists each mention with its record and touchpoint")
-        picked = [m.quote for m in here if r.quote.casefold() in m.quote.casefold()]
-        if not picked:
-            raise InputError(f"no mention of {r.touchpoints[0]!r} in {r.record_id} quotes {r.quote!r}",
-                             hint="Its quotes: " + " | ".join(m.quote for m in here[:5]))
-    if r.action in ("rename", "merge", "split", "reassign") and not r.into.strip():
-        raise InputError("the new touchpoint's name is empty", hint="Give a name")
-    return list(dict.fromkeys(picked)) if r.action in ("reassign", "reject") else []
 
 
 @app.command()
@@ -153,8 +121,6 @@ def undo(number: Annotated[Optional[int], typer.Argument(help="The decision's nu
                                                          show_default=False)] = None,
          project_dir: ProjectOpt = None) -> None:
     """Take a decision back (it stays in the list, marked undone)."""
-    project = find_project(project_dir).require()
-    with writing(project.store_dir, "code"):
-        done = RecodeStore(project.ledger).undo(number)
+    done = undo_decision(find_project(project_dir).require(), number)
     console.print(f"undone {done.number}. {escape(done.describe())}")
     console.print(NEXT)

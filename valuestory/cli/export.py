@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Optional
 import typer
 
 from valuestory.project import find_project
-from valuestory.render.exports import KINDS, spreadsheet_safe
+from valuestory.render.exports import KINDS, write_csv
 from valuestory.render.exports import rows as export_rows
 
 from .common import (
@@ -87,10 +86,8 @@ def write_rows(rows: list[dict], fmt: Format, output: Optional[Path], what: str)
         if fmt is Format.json:
             json.dump(rows, out, ensure_ascii=False, indent=1)
             out.write("\n")
-        elif rows:
-            writer = csv.DictWriter(out, list(rows[0]))
-            writer.writeheader()
-            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+        else:
+            write_csv(rows, out)
     finally:
         if output:
             out.close()

@@ -6,8 +6,10 @@ span in JSON, and read as text in CSV cells (lists become ' | '-separated cells)
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
+from typing import TextIO
 
 from valuestory.pipeline.artefacts import CitedItem, CitedSpan, PersonaScorecards
 from valuestory.pipeline.journey import PHASES
@@ -89,6 +91,15 @@ def rows(reader: RunReader, what: str, csv: bool) -> list[dict]:
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
+
+
+def write_csv(rows: list[dict], out: TextIO) -> None:
+    """Rows as CSV, the first row's keys the header; cells a spreadsheet would run as a
+    formula are made text."""
+    if rows:
+        writer = csv.DictWriter(out, list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
 
 
 def spreadsheet_safe(value: object) -> object:

@@ -46,6 +46,8 @@ class Quote:
     ref: str  # anchor of its appendix entry
     number: int
     record_id: str
+    start: int = 0
+    end: int = 0
 
 
 @dataclass
@@ -98,7 +100,7 @@ class Citations:
             entry = self.entries.setdefault(record_id, Entry(record_id, record["kind"], Path(record["source"]).name,
                                                              record["locator"] or "", body))
             entry.spans.append((start, end, f"q{number}", number))
-            self.seen[key] = Quote(body[start:end], f"q{number}", number, record_id)
+            self.seen[key] = Quote(body[start:end], f"q{number}", number, record_id, start, end)
         return self.seen[key]
 
     def appendix(self) -> list[dict]:
