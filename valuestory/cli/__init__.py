@@ -9,7 +9,7 @@ import typer
 
 from valuestory import __version__
 
-from . import audit, code, export, review, run, runs, schedule, store
+from . import audit, code, export, review, run, runs, schedule, store, workspace
 from . import eval as eval_commands
 from .common import console
 
@@ -19,8 +19,8 @@ app = typer.Typer(
          "Start with `valuestory ingest FOLDER`, then `valuestory run` and `valuestory report`.",
     no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False,
 )
-TOP = ("ingest", "run", "report", "search", "audit", "eval")  # what users type most, listed first
-_commands = [c for m in (store, run, audit, eval_commands, review) for c in m.app.registered_commands]
+TOP = ("ingest", "run", "report", "workspace", "search", "audit", "eval")  # what users type most, listed first
+_commands = [c for m in (store, run, workspace, audit, eval_commands, review) for c in m.app.registered_commands]
 _commands += runs.diff_app.registered_commands
 _commands.sort(key=lambda c: TOP.index(c.name or c.callback.__name__) if (c.name or c.callback.__name__) in TOP
                else len(TOP))

@@ -151,8 +151,9 @@ def _trust(coding) -> dict:
             "threshold": SURE, "verdicts": int(coding.calibration[2]) if coding.calibration else 0}
 
 
-def build(project: Project, reader: RunReader | None = None) -> dict:
-    """Everything the templates show, from a finished run (by default the latest)."""
+def build(project: Project, reader: RunReader | None = None, changed: bool = True) -> dict:
+    """Everything the templates show, from a finished run (by default the latest); without
+    `changed`, not what changed since the run before (a comparison that rescores both)."""
     ledger = project.ledger
     reader = reader or RunStore(ledger).latest()
     run = reader.info.model_dump()
@@ -215,7 +216,7 @@ def build(project: Project, reader: RunReader | None = None) -> dict:
                      Counter(reader.personas.persona_of.get(r.record_id) or "Unassigned" for r in stored).most_common()],
         "fix_first": fix_first, "easy_fixes": easy, "promises": _promises(reader, cite),
         "trust": _trust(coding),
-        "changed": None if reader.slice else _changed(project, reader, stored, cite),
+        "changed": None if reader.slice or not changed else _changed(project, reader, stored, cite),
         "maps": maps,
         "scorecard": [_score_row(s) for s in ranked] + [_score_row(s) for s in scores if not s.get("rank")],
         "max_score_rows": MAX_SCORE_ROWS,
