@@ -87,3 +87,31 @@ class Replies(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@contextmanager
+def headless_chromium():
+    """Debian's Chromium driven by Playwright (skipped without playwright), closed afterwards."""
+    import pytest
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert CHROMIUM.exists(), "Debian's chromium is needed: `make browser` (or apt-get install chromium)"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def assert_not_served(url: str, paths: tuple[str, ...]) -> None:
+    """None of these paths (the project's files, a way out of the app) is served: 404 each."""
+    import urllib.error
+
+    import pytest
+    for path in paths:
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url + path)
+        assert e.value.code == 404

@@ -10,8 +10,6 @@ import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -29,7 +27,7 @@ from valuestory.stores.runs import RunStore
 from valuestory.workspace.web import Workspace
 
 from .conftest import CORPUS
-from .servers import free_port, running
+from .servers import assert_not_served, free_port, headless_chromium, running
 from .test_cli import run as cli
 
 pytestmark = pytest.mark.e2e
@@ -240,9 +238,6 @@ def test_the_workspace_needs_a_run_first(tmp_path):
 
 @pytest.mark.integration
 def test_the_workspace_is_clicked_through_in_chromium_against_the_real_server(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    assert chromium.exists(), "Debian's chromium is needed: `make browser` (or apt-get install chromium)"
     project = Project(tmp_path / "study")
     project.create()
     ingest(project, [CORPUS])
@@ -257,70 +252,63 @@ def test_the_workspace_is_clicked_through_in_chromium_against_the_real_server(tm
     with running([str(exe), "workspace", "-p", str(project.root), "--port", str(port), "--no-browser"], f"{url}/map",
                  tmp_path / "server.log"):
         print(f"first page {time.perf_counter() - started:.2f} s after `valuestory workspace`")
-        for path in ("/../../etc/passwd", "/static/../valuestory.toml", "/.valuestory/ledger.sqlite"):
-            with pytest.raises(urllib.error.HTTPError) as e:
-                urllib.request.urlopen(url + path)
-            assert e.value.code == 404
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(f"{url}/")
-                assert page.url.endswith("/map") and page.locator(".phase").count() >= 4
-                page.click("nav >> text=Scorecard")
-                first = page.locator("tbody tr").first.locator("a").inner_text()
-                page.locator("tbody tr").first.locator("a").click()
-                assert page.locator("h1").inner_text() == first
-                total = int(re.match(r"(\d+) mention", page.inner_text(".lead")).group(1))
-                quote = page.locator(".mention mark").first.inner_text()
-                page.locator(".mention").first.locator("button:has-text('Not about it')").click()
-                assert "Kept: 1. reject" in page.inner_text(".ok") and page.locator(".pending").is_visible()
-                page.click("button:has-text('Apply: run again')")
-                assert "every decision is applied" in page.inner_text(".ok")
-                assert int(re.match(r"(\d+) mention", page.inner_text(".lead")).group(1)) == total - 1
-                assert quote not in [t for t in page.locator(".mention mark").all_inner_texts()][:1]
-                page.click("nav >> text=Decisions")
-                assert "in force" in page.inner_text("tbody")
-                page.click("button:has-text('Undo')")
-                assert "Undone: 1." in page.inner_text(".ok")
-                page.click("button:has-text('Apply: run again')")
-                page.click("nav >> text=Review")
-                page.locator(".mention").first.locator("button:has-text('Right')").click()
-                assert "Kept: 2. confirm" in page.inner_text(".ok")
-                # a slice, carried from page to page
-                page.click("nav >> text=Value story map")
-                page.select_option("select[name=kind]", "nps")
-                page.click("button:has-text('Show')")
-                assert "kind nps" in page.inner_text(".lead")
-                page.click("nav >> text=Scorecard")
-                assert "kind=nps" in page.url
-                page.click("nav >> text=Compare")
-                page.click("button:has-text('Compare runs')")
-                assert page.locator("table tbody tr").count() > 10
-                page.click("nav >> text=Search")
-                page.fill("input[name=q]", "waiting days for my money")
-                page.click("button:has-text('Search')")
-                page.locator(".card a").first.click()
-                assert page.locator("mark.here").count() >= 1
-                with page.expect_download() as download:
-                    page.goto(f"{url}/scorecard")
-                    page.click("text=this scorecard (CSV)")
-                assert download.value.suggested_filename == "scorecard.csv"
-                assert errors == []
-                # every page at 1400 and 390 px
-                pages = {"map": "/map", "scorecard": "/scorecard", "touchpoint": f"/touchpoint?name={first}",
-                         "record": "/record?id=nps:3-70533", "review": "/review", "decisions": "/decisions",
-                         "compare": "/compare?period=2026Q2&vs=2026Q3", "search": "/search?q=slow+payouts",
-                         "error": "/map?segment=Enterprise"}
-                for width in (1400, 390):
-                    page.set_viewport_size({"width": width, "height": 900})
-                    for name, path in pages.items():
-                        page.goto(url + path)
-                        page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=width == 1400)
-                        scroll = page.evaluate("document.documentElement.scrollWidth")
-                        assert scroll <= width + 1, f"{name} is {scroll} px wide at {width}"
-            finally:
-                browser.close()
+        assert_not_served(url, ("/../../etc/passwd", "/static/../valuestory.toml", "/.valuestory/ledger.sqlite"))
+        with headless_chromium() as browser:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/")
+            assert page.url.endswith("/map") and page.locator(".phase").count() >= 4
+            page.click("nav >> text=Scorecard")
+            first = page.locator("tbody tr").first.locator("a").inner_text()
+            page.locator("tbody tr").first.locator("a").click()
+            assert page.locator("h1").inner_text() == first
+            total = int(re.match(r"(\d+) mention", page.inner_text(".lead")).group(1))
+            quote = page.locator(".mention mark").first.inner_text()
+            page.locator(".mention").first.locator("button:has-text('Not about it')").click()
+            assert "Kept: 1. reject" in page.inner_text(".ok") and page.locator(".pending").is_visible()
+            page.click("button:has-text('Apply: run again')")
+            assert "every decision is applied" in page.inner_text(".ok")
+            assert int(re.match(r"(\d+) mention", page.inner_text(".lead")).group(1)) == total - 1
+            assert quote not in [t for t in page.locator(".mention mark").all_inner_texts()][:1]
+            page.click("nav >> text=Decisions")
+            assert "in force" in page.inner_text("tbody")
+            page.click("button:has-text('Undo')")
+            assert "Undone: 1." in page.inner_text(".ok")
+            page.click("button:has-text('Apply: run again')")
+            page.click("nav >> text=Review")
+            page.locator(".mention").first.locator("button:has-text('Right')").click()
+            assert "Kept: 2. confirm" in page.inner_text(".ok")
+            # a slice, carried from page to page
+            page.click("nav >> text=Value story map")
+            page.select_option("select[name=kind]", "nps")
+            page.click("button:has-text('Show')")
+            assert "kind nps" in page.inner_text(".lead")
+            page.click("nav >> text=Scorecard")
+            assert "kind=nps" in page.url
+            page.click("nav >> text=Compare")
+            page.click("button:has-text('Compare runs')")
+            assert page.locator("table tbody tr").count() > 10
+            page.click("nav >> text=Search")
+            page.fill("input[name=q]", "waiting days for my money")
+            page.click("button:has-text('Search')")
+            page.locator(".card a").first.click()
+            assert page.locator("mark.here").count() >= 1
+            with page.expect_download() as download:
+                page.goto(f"{url}/scorecard")
+                page.click("text=this scorecard (CSV)")
+            assert download.value.suggested_filename == "scorecard.csv"
+            assert errors == []
+            # every page at 1400 and 390 px
+            pages = {"map": "/map", "scorecard": "/scorecard", "touchpoint": f"/touchpoint?name={first}",
+                     "record": "/record?id=nps:3-70533", "review": "/review", "decisions": "/decisions",
+                     "compare": "/compare?period=2026Q2&vs=2026Q3", "search": "/search?q=slow+payouts",
+                     "error": "/map?segment=Enterprise"}
+            for width in (1400, 390):
+                page.set_viewport_size({"width": width, "height": 900})
+                for name, path in pages.items():
+                    page.goto(url + path)
+                    page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=width == 1400)
+                    scroll = page.evaluate("document.documentElement.scrollWidth")
+                    assert scroll <= width + 1, f"{name} is {scroll} px wide at {width}"
     assert all((shots / f"{n}-{w}.png").stat().st_size > 5_000 for n in pages for w in (1400, 390))
