@@ -69,6 +69,17 @@ def _token(page: str) -> str:
     return re.search(r'name="token" value="([^"]+)"', page).group(1)
 
 
+def _apply(client, token: str, back: str):
+    """Apply, then follow the page that waits for the run until it sends you back."""
+    page = client.post("/apply", data={"token": token, "back": back})
+    deadline = time.time() + 120
+    while 'http-equiv="refresh"' in page.text:
+        assert "Applying your decisions" in page.text and time.time() < deadline
+        time.sleep(0.2)
+        page = client.get("/applying")
+    return page
+
+
 def _mention(survey: Project, touchpoint: str):
     return next(m for m in RunStore(survey.ledger).latest().coding.mentions if m.touchpoint == touchpoint)
 
@@ -121,7 +132,7 @@ def test_recoding_in_place_is_the_clis_decision_and_apply_runs_it(client, survey
     assert "1 decision (" in done.text and "Apply: run again" in done.text  # not in the run shown yet
     (decision,) = RecodeStore(survey.ledger).active()
     assert decision.action == "reject" and decision.texts == [m.quote] and decision.record_id == m.record_id
-    applied = client.post("/apply", data={"token": _token(done.text), "back": "/touchpoint?name=Delivery+and+shipping"})
+    applied = _apply(client, _token(done.text), "/touchpoint?name=Delivery+and+shipping")
     after = RunStore(survey.ledger).latest()
     assert after.run_id != before.run_id and f"Run {after.run_id} made in" in applied.text
     assert f"<mark>{m.quote}</mark>" not in applied.text and "Apply: run again" not in applied.text
@@ -134,12 +145,12 @@ def test_recoding_in_place_is_the_clis_decision_and_apply_runs_it(client, survey
                                "back": "/decisions"})
     client.post("/code", data={"token": token, "action": "split", "touchpoint": "Payments and checkout",
                                "words": "checkout, till", "into": "Checkout", "back": "/decisions"})
-    client.post("/apply", data={"token": token, "back": "/decisions"})
+    _apply(client, token, "/decisions")
     coded = {t.touchpoint for t in RunStore(survey.ledger).latest().coding.mentions}
     assert "App" in coded and "Mobile app" not in coded and "Checkout" in coded
     undone = client.post("/undo", data={"token": token, "number": "2", "back": "/decisions"})
     assert "Undone: 2. rename Mobile app to App" in undone.text and "undone" in undone.text
-    client.post("/apply", data={"token": token, "back": "/decisions"})
+    _apply(client, token, "/decisions")
     coded = {t.touchpoint for t in RunStore(survey.ledger).latest().coding.mentions}
     assert "Mobile app" in coded and "App" not in coded
 
@@ -162,6 +173,11 @@ def test_review_verdicts_are_kept_as_decisions(client, survey):
                                                              ("reassign", None, "Customer support")]
     marked = re.findall(r"<mark>(.*?)</mark>", client.get("/review").text)
     assert escape(least.quote) not in marked and escape(other.quote) not in marked  # judged: off the queue
+    queue_csv = list(csv.DictReader(io.StringIO(client.get("/export/review.csv").text)))
+    assert [str(escape(r["quote"])) for r in queue_csv] == marked  # the page's queue, in its words
+    listed = list(csv.DictReader(io.StringIO(client.get("/export/decisions.csv").text)))
+    assert [(r["number"], r["action"], r["status"]) for r in listed] == [("1", "polarity", "in force"),
+                                                                         ("2", "reassign", "in force")]
 
 
 def test_bad_input_gets_a_clear_message_and_changes_nothing(client, survey):
@@ -204,7 +220,7 @@ def test_compare_gives_the_diffs_intervals_and_quotes(client, survey):
     m = _mention(survey, "Delivery and shipping")
     client.post("/code", data={"token": token, "action": "reject", "touchpoint": m.touchpoint,
                                "record_id": m.record_id, "start": m.start, "back": "/map"})
-    client.post("/apply", data={"token": token, "back": "/map"})
+    _apply(client, token, "/map")
     a, b = (i.run_id for i in reversed(RunStore(survey.ledger).all()))
     page = client.get("/compare", params={"a": a, "b": b}).text
     changes = changes_of(survey, [a, b], None, None, None, None)
@@ -312,3 +328,24 @@ def test_the_workspace_is_clicked_through_in_chromium_against_the_real_server(tm
                     scroll = page.evaluate("document.documentElement.scrollWidth")
                     assert scroll <= width + 1, f"{name} is {scroll} px wide at {width}"
     assert all((shots / f"{n}-{w}.png").stat().st_size > 5_000 for n in pages for w in (1400, 390))
+
+
+def test_apply_runs_in_a_thread_that_reports_each_stage_and_its_failure(survey, tmp_path):
+    from valuestory.pipeline import METHOD
+    from valuestory.workspace.job import RunJob
+    seen = []
+    job = RunJob(survey.root, "offline", None, "/map")
+    job._progress = lambda label, done, total: seen.append(label)  # what the waiting page reads
+    job.start()
+    deadline = time.time() + 120
+    while job.running and time.time() < deadline:
+        time.sleep(0.05)
+    assert not job.error and job.run_id == RunStore(survey.ledger).latest().run_id
+    assert [label.split(" ")[0] for label in dict.fromkeys(seen)] == [f"{i}/{len(METHOD)}" for i in
+                                                                      range(1, len(METHOD) + 1)]
+    empty = Project(tmp_path / "empty")
+    empty.create()
+    failed = RunJob(empty.root, "offline", None, "/map").start()
+    while failed.running:
+        time.sleep(0.05)
+    assert "nothing to run" in failed.error and failed.run_id == ""

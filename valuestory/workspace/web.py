@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import time
 from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
@@ -38,6 +37,7 @@ from valuestory.render.report import build, render
 from valuestory.stores.runs import RunStore
 
 from . import pages
+from .job import RunJob
 
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; img-src data:",
            "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
@@ -45,8 +45,9 @@ NAV = (("map", "Value story map"), ("scorecard", "Scorecard"), ("review", "Revie
        ("compare", "Compare"), ("search", "Search"))
 VIEW_FIELDS = ("run", *pages.SLICE_FIELDS)
 SEARCH_HITS = 20
+APPLY_REFRESH_SECONDS = 1
 KEPT_REPORTS = 8  # runs and slices whose map and scorecard are kept built
-EXPORTS = ("scorecard.csv", "mentions.csv", "search.csv", "compare.csv", "report.html")
+EXPORTS = ("scorecard.csv", "mentions.csv", "review.csv", "decisions.csv", "search.csv", "compare.csv", "report.html")
 
 _env = Environment(loader=PackageLoader("valuestory.workspace", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -63,13 +64,15 @@ class Workspace:
         self.flash = ""  # said once, on the next page shown
         self._reports: dict[tuple[str, str], dict] = {}
         self._sliced: dict = {}
+        self.job: RunJob | None = None  # the run Apply started
         self.app = Starlette(routes=[
             Route("/", self.home), Route("/map", self.map), Route("/scorecard", self.scorecard),
             Route("/touchpoint", self.touchpoint), Route("/record", self.record), Route("/review", self.review),
             Route("/decisions", self.decisions), Route("/compare", self.compare), Route("/search", self.search),
             Route("/export/{what}", self.export),
             Route("/code", self.code, methods=["POST"]), Route("/verdict", self.verdict, methods=["POST"]),
-            Route("/undo", self.undo, methods=["POST"]), Route("/apply", self.apply, methods=["POST"])],
+            Route("/undo", self.undo, methods=["POST"]), Route("/apply", self.apply, methods=["POST"]),
+            Route("/applying", self.applying)],
             exception_handlers={PermissionError: self.refused, ValuestoryError: self.bad_input})
 
     @property
@@ -220,6 +223,15 @@ class Workspace:
                      "high": t.difference.high, "flagged": t.flagged, "rank_before": t.rank_before,
                      "rank_after": t.rank_after} for t in c.touchpoints]
         reader = self.reader(view)
+        if what == "decisions.csv":
+            return [{"number": r.number, "decision": r.describe(), "action": r.action, "status": "undone" if undone else
+                     "in force", "undone_at": undone or "", f"changed_in_{reader.run_id}": changed}
+                    for r, undone, changed in pages.decisions(self.project, reader)]
+        if what == "review.csv":
+            records = {r.record_id: r for r in self.project.ledger.records()}
+            return [{"record_id": m.record_id, "touchpoint": m.touchpoint, "polarity": m.polarity,
+                     "confidence": m.confidence, "quote": m.quote, "start": m.start, "end": m.end}
+                    for m in (x["mention"] for x in pages.review_queue(self.project, reader, records))]
         if what == "scorecard.csv":
             return export_rows(reader, "scores", csv=True)
         name = params.get("touchpoint", "")
@@ -289,18 +301,30 @@ class Workspace:
         return RedirectResponse(_back(form), status_code=303)
 
     async def apply(self, request: Request) -> Response:
-        """Run again, as the latest run was made (its engine and codebook), to apply the decisions."""
-        from valuestory.pipeline.run import run
+        """Run again, as the latest run was made (its engine and codebook), to apply the
+        decisions: in a thread of its own, while a page follows its progress."""
         form = await self.form_of(request)
-        latest = RunStore(self.project.ledger).latest()
-        codebook = Path(latest.info.codebook) if latest.info.codebook else None
-        if codebook is not None and not codebook.exists():
-            raise InputError(f"the latest run's codebook {codebook.name} is no longer there",
-                             hint="Run `valuestory run --codebook FILE` from the command line")
-        started = time.perf_counter()
-        result = run(self.project, self.llm, codebook=codebook)
-        self.flash = f"Run {result.run_id} made in {time.perf_counter() - started:.1f} s: every decision is applied."
-        return RedirectResponse(_back(form, drop_run=True), status_code=303)
+        if self.job is None or not self.job.running:
+            latest = RunStore(self.project.ledger).latest()
+            codebook = Path(latest.info.codebook) if latest.info.codebook else None
+            if codebook is not None and not codebook.exists():
+                raise InputError(f"the latest run's codebook {codebook.name} is no longer there",
+                                 hint="Run `valuestory run --codebook FILE` from the command line")
+            self.job = RunJob(self.root, self.llm, codebook, _back(form, drop_run=True)).start()
+        return RedirectResponse("/applying", status_code=303)
+
+    async def applying(self, request: Request) -> Response:
+        """The run's progress, the page reloading itself until it ends; then back."""
+        job = self.job
+        if job is None:
+            return RedirectResponse("/decisions", status_code=303)
+        if job.running:
+            return self.page("applying", request, job=job, refresh=APPLY_REFRESH_SECONDS)
+        self.job = None
+        if job.error:
+            raise ValuestoryError(f"The run to apply the decisions did not finish: {job.error}")
+        self.flash = f"Run {job.run_id} made in {job.seconds:.1f} s: every decision is applied."
+        return RedirectResponse(job.back, status_code=303)
 
     # -- refusing --------------------------------------------------------------------------
 
