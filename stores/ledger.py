@@ -198,6 +198,23 @@ class Ledger:
         for (data,) in self.db.execute(query + " ORDER BY kind, source, rowid", args):
             yield Record.stored(data)
 
+    def records_by_id(self, record_ids: Iterable[str]) -> dict[str, Record]:
+        """These records (those stored), by id."""
+        ids = list(dict.fromkeys(record_ids))
+        found: dict[str, Record] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            for (data,) in self.db.execute(
+                    f"SELECT data FROM records WHERE record_id IN ({','.join('?' * len(part))})", part):
+                record = Record.stored(data)
+                found[record.record_id] = record
+        return found
+
+    def segments(self) -> list[str]:
+        """The segments the records carry, sorted."""
+        return [s for (s,) in self.db.execute("SELECT DISTINCT segment FROM records WHERE segment IS NOT NULL "
+                                              "AND segment != '' ORDER BY segment")]
+
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, dict]:
         if not chunk_ids:
             return {}

@@ -349,3 +349,15 @@ def test_apply_runs_in_a_thread_that_reports_each_stage_and_its_failure(survey, 
     while failed.running:
         time.sleep(0.05)
     assert "nothing to run" in failed.error and failed.run_id == ""
+
+
+def test_the_page_that_waits_for_a_run_shows_its_stage_and_reloads_itself(client, survey):
+    from valuestory.workspace.job import RunJob
+    assert client.get("/applying").url.path == "/decisions"  # nothing to wait for
+    client.workspace.job = RunJob(survey.root, "offline", None, "/scorecard", label="6/10 journey", done=0, total=1)
+    waiting = client.get("/applying").text
+    assert '<meta http-equiv="refresh" content="1">' in waiting and "6/10 journey" in waiting
+    assert "Apply: run again" not in waiting  # no second run offered while one goes
+    client.workspace.job.seconds, client.workspace.job.error = 0.5, "the run failed: OSError: disk full"
+    failed = client.get("/applying")
+    assert failed.status_code == 400 and "did not finish: the run failed: OSError: disk full" in failed.text

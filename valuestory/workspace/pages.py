@@ -46,15 +46,12 @@ class Cited:
     asked: str = ""
 
 
-def reader_for(project: Project, run_id: str, cut: Slice | None) -> RunReader:
-    """The run asked for (default the latest), read through the slice when one is given."""
+def reader_for(project: Project, run_id: str = "") -> RunReader:
+    """The run asked for (default the latest)."""
     store = RunStore(project.ledger)
     if not store.has_runs():
         raise InputError("this project has no run yet", hint="Run `valuestory run` first, then reload the page")
-    reader = run_of(store, run_id) if run_id else store.latest()
-    if cut:
-        reader = reader.sliced(cut, list(project.ledger.records()))
-    return reader
+    return run_of(store, run_id) if run_id else store.latest()
 
 
 def run_of(store: RunStore, run_id: str) -> RunReader:
@@ -83,10 +80,9 @@ def slice_from(params: dict[str, str]) -> Slice | None:
 
 def choices(project: Project, reader: RunReader) -> dict[str, list[str]]:
     """What the slice form offers: the data's segments, personas and kinds, and the runs."""
-    records = list(project.ledger.records())
-    return {"segment": sorted({r.segment for r in records if r.segment}),
-            "persona": sorted(set(reader.personas.persona_of.values())),
-            "kind": sorted({r.kind for r in records}),
+    ledger = project.ledger
+    return {"segment": ledger.segments(), "persona": sorted(set(reader.personas.persona_of.values())),
+            "kind": sorted({kind for kind, *_ in ledger.counts_by_kind()}),
             "runs": [i.run_id for i in RunStore(project.ledger).all() if i.status == "done"]}
 
 
@@ -121,25 +117,25 @@ def cited(record: Record, start: int, end: int) -> Cited:
                  start, end, asked(record, start) or "")
 
 
-def mentions_of(reader: RunReader, records: dict[str, Record], touchpoint: str) -> list[dict]:
-    """The touchpoint's mentions, least confident first, each in its record's context."""
-    placements = reader.journey.placements
+def mentions_of(project: Project, reader: RunReader, touchpoint: str, page: int = 1) -> tuple[list[dict], int]:
+    """One page of the touchpoint's mentions, least confident first, each in its record's
+    context, and how many there are in all."""
     persona_of = reader.personas.persona_of
-    out = []
-    for m, place in zip(reader.coding.mentions, placements, strict=True):
-        if m.touchpoint != touchpoint or m.record_id not in records:
-            continue
-        out.append({"mention": m, "persona": persona_of.get(m.record_id) or "Unassigned", "phase": place.phase,
-                    "cited": cited(records[m.record_id], m.start, m.end)})
-    return sorted(out, key=lambda x: (x["mention"].confidence, x["mention"].record_id, x["mention"].start))
+    found = sorted(((m, place) for m, place in zip(reader.coding.mentions, reader.journey.placements, strict=True)
+                    if m.touchpoint == touchpoint), key=lambda mp: (mp[0].confidence, mp[0].record_id, mp[0].start))
+    shown = found[(page - 1) * MENTIONS_PER_PAGE:page * MENTIONS_PER_PAGE]
+    records = project.ledger.records_by_id(m.record_id for m, _ in shown)
+    return [{"mention": m, "persona": persona_of.get(m.record_id) or "Unassigned", "phase": place.phase,
+             "cited": cited(records[m.record_id], m.start, m.end)} for m, place in shown if m.record_id in records], \
+        len(found)
 
 
-def review_queue(project: Project, reader: RunReader, records: dict[str, Record], limit: int = REVIEW_BATCH) -> list[dict]:
+def review_queue(project: Project, reader: RunReader, limit: int = REVIEW_BATCH) -> list[dict]:
     """The least certain mentions without a verdict, in context."""
     decided = {(r.record_id, t) for r in RecodeStore(project.ledger).active() for t in r.texts}
-    todo = queue(list(reader.coding.mentions), decided)
-    return [{"mention": m, "cited": cited(records[m.record_id], m.start, m.end)}
-            for m in todo if m.record_id in records][:limit]
+    todo = queue(list(reader.coding.mentions), decided)[:limit]
+    records = project.ledger.records_by_id(m.record_id for m in todo)
+    return [{"mention": m, "cited": cited(records[m.record_id], m.start, m.end)} for m in todo if m.record_id in records]
 
 
 def find_mention(reader: RunReader, record_id: str, touchpoint: str, start: int) -> Mention:

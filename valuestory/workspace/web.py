@@ -92,7 +92,7 @@ class Workspace:
         """The run a page reads, through its slice; a run read through a slice is kept, as it
         never changes (its scores are computed again for the slice)."""
         cut = pages.slice_from(view)
-        whole = pages.reader_for(self.project, view["run"], None)
+        whole = pages.reader_for(self.project, view["run"])
         if not cut:
             return whole
         key = (whole.run_id, cut.label)
@@ -105,7 +105,7 @@ class Workspace:
     def page(self, template: str, request: Request, status: int = 200, reader=None, **context) -> HTMLResponse:
         view = self.view_of(request)
         flash, self.flash = self.flash, ""
-        shown = reader or _quietly(lambda: pages.reader_for(self.project, view["run"], None))
+        shown = reader or _quietly(lambda: pages.reader_for(self.project, view["run"]))
         html = _env.get_template(f"{template}.html").render(
             token=self.token, nav=NAV, step=template, view=view, link=_linker(view), flash=flash,
             request_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
@@ -140,19 +140,20 @@ class Workspace:
         known = sorted({t.name for t in reader.coding.touchpoints} | {m.touchpoint for m in reader.coding.mentions})
         if name not in known:
             raise InputError(f"no touchpoint {name!r} in this run", hint="Open one from the scorecard")
-        records = {r.record_id: r for r in self.project.ledger.records()}
-        found = pages.mentions_of(reader, records, name)
-        page = _page_number(request, len(found))
+        page = _page_number(request)
+        found, total = pages.mentions_of(self.project, reader, name, page)
+        last = max(1, -(-total // pages.MENTIONS_PER_PAGE))
+        if page > last:
+            return RedirectResponse(_linker(self.view_of(request))("/touchpoint", name=name, page=last), status_code=303)
         score = next((s for s in reader.scores.scores if s.scope == "overall" and s.touchpoint == name), None)
-        return self.page("touchpoint", request, reader=reader, name=name, known=known, score=score,
-                         mentions=found[(page - 1) * pages.MENTIONS_PER_PAGE:page * pages.MENTIONS_PER_PAGE],
-                         total=len(found), page_no=page, pages=max(1, -(-len(found) // pages.MENTIONS_PER_PAGE)),
+        return self.page("touchpoint", request, reader=reader, name=name, known=known, score=score, mentions=found,
+                         total=total, page_no=page, pages=last,
                          definition=next((t for t in reader.coding.touchpoints if t.name == name), None))
 
     async def record(self, request: Request) -> Response:
         reader = self.reader(self.view_of(request))
         record_id = request.query_params.get("id", "")
-        record = next((r for r in self.project.ledger.records() if r.record_id == record_id), None)
+        record = self.project.ledger.records_by_id([record_id]).get(record_id)
         if record is None:
             raise InputError(f"no record {record_id!r} in this project", hint="Follow a quote or a search hit")
         mark = None
@@ -163,8 +164,7 @@ class Workspace:
 
     async def review(self, request: Request) -> Response:
         reader = self.reader(self.view_of(request))
-        records = {r.record_id: r for r in self.project.ledger.records()}
-        return self.page("review", request, reader=reader, queue=pages.review_queue(self.project, reader, records),
+        return self.page("review", request, reader=reader, queue=pages.review_queue(self.project, reader),
                          known=sorted(t.name for t in reader.coding.touchpoints))
 
     async def decisions(self, request: Request) -> Response:
@@ -228,10 +228,9 @@ class Workspace:
                      "in force", "undone_at": undone or "", f"changed_in_{reader.run_id}": changed}
                     for r, undone, changed in pages.decisions(self.project, reader)]
         if what == "review.csv":
-            records = {r.record_id: r for r in self.project.ledger.records()}
             return [{"record_id": m.record_id, "touchpoint": m.touchpoint, "polarity": m.polarity,
                      "confidence": m.confidence, "quote": m.quote, "start": m.start, "end": m.end}
-                    for m in (x["mention"] for x in pages.review_queue(self.project, reader, records))]
+                    for m in (x["mention"] for x in pages.review_queue(self.project, reader))]
         if what == "scorecard.csv":
             return export_rows(reader, "scores", csv=True)
         name = params.get("touchpoint", "")
@@ -263,7 +262,7 @@ class Workspace:
             words = [w.strip() for w in str(form.get("words", "")).split(",") if w.strip()]
             recode = Recode(action="split", touchpoints=[name], into=into, words=words)
         elif action in ("reassign", "reject", "confirm", "polarity"):
-            reader = pages.reader_for(self.project, "", None)
+            reader = pages.reader_for(self.project)
             m = pages.find_mention(reader, str(form.get("record_id", "")), name, _int(form.get("start")))
             known = {t.name for t in reader.coding.touchpoints}
             fit = tuple(reader.coding.calibration[:2]) if reader.coding.calibration else None
@@ -281,7 +280,7 @@ class Workspace:
     async def verdict(self, request: Request) -> Response:
         """A review verdict on the run's mention: y, n, r NAME, p +/0/-."""
         form = await self.form_of(request)
-        reader = pages.reader_for(self.project, "", None)
+        reader = pages.reader_for(self.project)
         m = pages.find_mention(reader, str(form.get("record_id", "")), str(form.get("touchpoint", "")),
                                _int(form.get("start")))
         answer = str(form.get("answer", ""))
@@ -366,10 +365,9 @@ def _int(value) -> int:
     return int(text)
 
 
-def _page_number(request: Request, total: int) -> int:
+def _page_number(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    last = max(1, -(-total // pages.MENTIONS_PER_PAGE))
-    return min(max(1, int(text)), last) if text.isdigit() else 1
+    return max(1, int(text)) if text.isdigit() and len(text) < 10 else 1
 
 
 def create_app(root: Path, llm: str = "offline") -> Starlette:
