@@ -24,12 +24,12 @@ import numpy as np
 
 from valuestory.records import Record, is_renewal
 from valuestory.stats import (
+    RESAMPLES,
     Interval,
     bootstrap_difference,
     bootstrap_mean,
     excludes_zero,
     percentiles,
-    resample_blocks,
     wilson,
 )
 
@@ -50,18 +50,26 @@ def nps(categories: np.ndarray) -> float | None:
 
 
 def _nps_impact(cats: np.ndarray, flags: np.ndarray, rng: np.random.Generator) -> Interval:
-    """Overall NPS minus NPS without the mentioners, with a bootstrap over respondents."""
+    """Overall NPS minus NPS without the mentioners, with a bootstrap over respondents.
+
+    A resample of the respondents only matters through how many of them fall in each of the six
+    cells (promoter, passive or detractor; mentioner or not), so each resample is drawn as
+    those six counts (a multinomial), the same distribution as drawing every respondent, in
+    constant time: at 200,000 respondents per-respondent draws took 40 s per scorecard."""
     if flags.sum() == 0 or (~flags).sum() == 0:
         return Interval(value=None)
     value = nps(cats) - nps(cats[~flags])
-    differences = []
-    for idx in resample_blocks(len(cats), seed=rng):
-        c, f = cats[idx], flags[idx]
-        overall = c.mean(axis=1) * 100
-        kept = np.where(~f, c, 0).sum(axis=1) / np.maximum((~f).sum(axis=1), 1) * 100
-        differences.append(overall - kept)
-    low, high = percentiles(np.concatenate(differences))
+    cells = np.array([((cats == c) & (flags == f)).sum() for f in (False, True) for c in CATEGORIES], dtype=float)
+    counts = rng.multinomial(len(cats), cells / cells.sum(), size=RESAMPLES)
+    points = np.array(CATEGORIES * 2, dtype=float)
+    overall = counts @ points / len(cats) * 100
+    others = counts[:, :len(CATEGORIES)]
+    kept = others @ points[:len(CATEGORIES)] / np.maximum(others.sum(axis=1), 1) * 100
+    low, high = percentiles(overall - kept)
     return Interval(value=round(value, 1), low=round(low, 1), high=round(high, 1))
+
+
+CATEGORIES = (-1, 0, 1)  # detractor, passive, promoter
 
 
 def _category(score: float) -> int:
@@ -240,5 +248,5 @@ def _rank(overall: list[TouchpointScore]) -> None:
 
 
 STAGE = stages.register("scores")(Stage(
-    name="scores", needs=("corpus", "catalogue"), produces=Scorecard, version="scores.2",
+    name="scores", needs=("corpus", "catalogue"), produces=Scorecard, version="scores.3",
     offline=lambda corpus, catalogue: score(catalogue.mentions, list(corpus.records), catalogue.touchpoints)))

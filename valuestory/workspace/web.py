@@ -46,7 +46,8 @@ NAV = (("map", "Value story map"), ("scorecard", "Scorecard"), ("review", "Revie
 VIEW_FIELDS = ("run", *pages.SLICE_FIELDS)
 SEARCH_HITS = 20
 APPLY_REFRESH_SECONDS = 1
-KEPT_REPORTS = 8  # runs and slices whose map and scorecard are kept built
+KEPT_REPORTS = 8  # slices read, and maps and scorecards built, kept
+KEPT_RUNS = 3  # runs whose artefacts are kept read (at 200,000 responses, some 500 MiB each)
 EXPORTS = ("scorecard.csv", "mentions.csv", "review.csv", "decisions.csv", "search.csv", "compare.csv", "report.html")
 
 _env = Environment(loader=PackageLoader("valuestory.workspace", "templates"), autoescape=select_autoescape(["html"]),
@@ -62,8 +63,8 @@ class Workspace:
         self.root, self.llm, self._project = root, llm, None
         self.token = secrets.token_urlsafe(24)
         self.flash = ""  # said once, on the next page shown
-        self._reports: dict[tuple[str, str], dict] = {}
-        self._sliced: dict = {}
+        # what a finished run gives never changes: its artefacts, its slices, its pages' data
+        self._runs, self._sliced, self._reports = Kept(KEPT_RUNS), Kept(KEPT_REPORTS), Kept(KEPT_REPORTS)
         self.job: RunJob | None = None  # the run Apply started
         self.app = Starlette(routes=[
             Route("/", self.home), Route("/map", self.map), Route("/scorecard", self.scorecard),
@@ -92,20 +93,21 @@ class Workspace:
         """The run a page reads, through its slice; a run read through a slice is kept, as it
         never changes (its scores are computed again for the slice)."""
         cut = pages.slice_from(view)
-        whole = pages.reader_for(self.project, view["run"])
+        whole = self.run(view["run"])
         if not cut:
             return whole
-        key = (whole.run_id, cut.label)
-        if key not in self._sliced:
-            if len(self._sliced) >= KEPT_REPORTS:
-                self._sliced.pop(next(iter(self._sliced)))
-            self._sliced[key] = whole.sliced(cut, list(self.project.ledger.records()))
-        return self._sliced[key]
+        return self._sliced.made((whole.run_id, cut.label),
+                                 lambda: whole.sliced(cut, list(self.project.ledger.records())))
+
+    def run(self, run_id: str = ""):
+        """The run (default the latest), its artefacts read once."""
+        found = pages.reader_for(self.project, run_id)
+        return self._runs.made(found.run_id, lambda: found)
 
     def page(self, template: str, request: Request, status: int = 200, reader=None, **context) -> HTMLResponse:
         view = self.view_of(request)
         flash, self.flash = self.flash, ""
-        shown = reader or _quietly(lambda: pages.reader_for(self.project, view["run"]))
+        shown = reader or _quietly(lambda: self.run(view["run"]))
         html = _env.get_template(f"{template}.html").render(
             token=self.token, nav=NAV, step=template, view=view, link=_linker(view), flash=flash,
             request_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
@@ -127,12 +129,8 @@ class Workspace:
 
     def report(self, reader) -> dict:
         """The report's view of a run (and slice): a finished run never changes, so it is kept."""
-        key = (reader.run_id, reader.slice.label if reader.slice else "")
-        if key not in self._reports:
-            if len(self._reports) >= KEPT_REPORTS:
-                self._reports.pop(next(iter(self._reports)))
-            self._reports[key] = build(self.project, reader, changed=False)
-        return self._reports[key]
+        return self._reports.made((reader.run_id, reader.slice.label if reader.slice else ""),
+                                  lambda: build(self.project, reader, comparisons=False))
 
     async def touchpoint(self, request: Request) -> Response:
         reader = self.reader(self.view_of(request))
@@ -262,7 +260,7 @@ class Workspace:
             words = [w.strip() for w in str(form.get("words", "")).split(",") if w.strip()]
             recode = Recode(action="split", touchpoints=[name], into=into, words=words)
         elif action in ("reassign", "reject", "confirm", "polarity"):
-            reader = pages.reader_for(self.project)
+            reader = self.run()
             m = pages.find_mention(reader, str(form.get("record_id", "")), name, _int(form.get("start")))
             known = {t.name for t in reader.coding.touchpoints}
             fit = tuple(reader.coding.calibration[:2]) if reader.coding.calibration else None
@@ -280,7 +278,7 @@ class Workspace:
     async def verdict(self, request: Request) -> Response:
         """A review verdict on the run's mention: y, n, r NAME, p +/0/-."""
         form = await self.form_of(request)
-        reader = pages.reader_for(self.project)
+        reader = self.run()
         m = pages.find_mention(reader, str(form.get("record_id", "")), str(form.get("touchpoint", "")),
                                _int(form.get("start")))
         answer = str(form.get("answer", ""))
@@ -333,6 +331,21 @@ class Workspace:
 
     async def bad_input(self, request: Request, exc: ValuestoryError) -> Response:
         return self.page("error", request, status=404 if isinstance(exc, pages.UnknownRun) else 400, message=str(exc))
+
+
+class Kept(dict):
+    """At most `size` entries, the oldest let go first."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def made(self, key, make):
+        if key not in self:
+            if len(self) >= self.size:
+                self.pop(next(iter(self)))
+            self[key] = make()
+        return self[key]
 
 
 def _quietly(read):
