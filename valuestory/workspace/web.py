@@ -44,6 +44,7 @@ HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inl
 NAV = (("map", "Value story map"), ("scorecard", "Scorecard"), ("review", "Review"), ("decisions", "Decisions"),
        ("compare", "Compare"), ("search", "Search"))
 VIEW_FIELDS = ("run", *pages.SLICE_FIELDS)
+COMPARE_FIELDS = ("a", "b", "period", "vs", "since")
 SEARCH_HITS = 20
 APPLY_REFRESH_SECONDS = 1
 KEPT_REPORTS = 8  # slices read, and maps and scorecards built, kept
@@ -65,6 +66,7 @@ class Workspace:
         self.flash = ""  # said once, on the next page shown
         # what a finished run gives never changes: its artefacts, its slices, its pages' data
         self._runs, self._sliced, self._reports = Kept(KEPT_RUNS), Kept(KEPT_REPORTS), Kept(KEPT_REPORTS)
+        self._changes = Kept(KEPT_REPORTS)
         self.job: RunJob | None = None  # the run Apply started
         self.app = Starlette(routes=[
             Route("/", self.home), Route("/map", self.map), Route("/scorecard", self.scorecard),
@@ -170,18 +172,22 @@ class Workspace:
         return self.page("decisions", request, reader=reader, decisions=pages.decisions(self.project, reader))
 
     async def compare(self, request: Request) -> Response:
-        q = {k: request.query_params.get(k, "").strip() for k in ("a", "b", "period", "vs", "since")}
-        changes = None
-        if any(q.values()):
-            runs = [q["a"], q["b"]] if q["a"] or q["b"] else []
-            if runs and not all(runs):
-                raise InputError("choose two runs to compare", hint="A run before and a run after")
-            if not runs and not (q["since"] or (q["period"] and q["vs"])):
-                raise InputError("say what to compare", hint="Two runs; a period and the period to compare it with "
-                                                             "(2026Q2 and 2026Q3); or a date to compare before and since")
-            changes = changes_of(self.project, runs, q["period"] or None, q["vs"] or None, q["since"] or None,
-                                 self.view_of(request)["run"] or None)
-        return self.page("compare", request, q=q, changes=changes)
+        q = {k: request.query_params.get(k, "").strip() for k in COMPARE_FIELDS}
+        return self.page("compare", request, q=q, changes=self.changes(request) if any(q.values()) else None)
+
+    def changes(self, request: Request):
+        """As `valuestory diff`: two runs, two periods of one run, or before and since a date;
+        kept, as finished runs never change."""
+        q = {k: request.query_params.get(k, "").strip() for k in COMPARE_FIELDS}
+        runs = [q["a"], q["b"]] if q["a"] or q["b"] else []
+        if runs and not all(runs):
+            raise InputError("choose two runs to compare", hint="A run before and a run after")
+        if not runs and not (q["since"] or (q["period"] and q["vs"])):
+            raise InputError("say what to compare", hint="Two runs; a period and the period to compare it with "
+                                                         "(2026Q2 and 2026Q3); or a date to compare before and since")
+        of = "" if runs else self.run(self.view_of(request)["run"]).run_id
+        return self._changes.made((*runs, q["period"], q["vs"], q["since"], of), lambda: changes_of(
+            self.project, runs, q["period"] or None, q["vs"] or None, q["since"] or None, of or None))
 
     async def search(self, request: Request) -> Response:
         query, kind = request.query_params.get("q", ""), request.query_params.get("kind", "")
@@ -213,9 +219,7 @@ class Workspace:
             return [{k: h[k] for k in ("score", "record_id", "kind", "locator", "start", "end", "snippet")}
                     for h in pages.search_hits(self.project, params.get("q", ""), params.get("kind", ""), SEARCH_HITS)]
         if what == "compare.csv":
-            q = {k: params.get(k, "").strip() or None for k in ("a", "b", "period", "vs", "since")}
-            c = changes_of(self.project, [q["a"], q["b"]] if q["a"] and q["b"] else [], q["period"], q["vs"], q["since"],
-                           view["run"] or None)
+            c = self.changes(request)
             return [{"touchpoint": t.touchpoint, "before": t.before.value, "before_n": t.before.n, "after": t.after.value,
                      "after_n": t.after.n, "difference": t.difference.value, "low": t.difference.low,
                      "high": t.difference.high, "flagged": t.flagged, "rank_before": t.rank_before,
