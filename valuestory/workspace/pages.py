@@ -5,7 +5,6 @@ here (`web.py` takes the requests)."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from valuestory.errors import InputError, ValuestoryError
@@ -187,7 +186,3 @@ def search_hits(project: Project, query: str, kind: str, n: int) -> list[dict]:
         raise InputError(f"the query is {len(query):,} characters long",
                          hint=f"Search with at most {MAX_QUERY_CHARS} characters: the words that matter")
     return search(project, query, n, kind or None)
-
-
-def personas_count(reader: RunReader) -> list[tuple[str, int]]:
-    return Counter(p or "Unassigned" for p in reader.personas.persona_of.values()).most_common()
