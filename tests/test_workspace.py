@@ -361,3 +361,19 @@ def test_the_page_that_waits_for_a_run_shows_its_stage_and_reloads_itself(client
     client.workspace.job.seconds, client.workspace.job.error = 0.5, "the run failed: OSError: disk full"
     failed = client.get("/applying")
     assert failed.status_code == 400 and "did not finish: the run failed: OSError: disk full" in failed.text
+
+
+def test_a_reps_note_quoted_on_the_map_is_labelled_as_one(tmp_path):
+    (tmp_path / "deals.csv").write_text(
+        "Opportunity ID,Account,Stage,Outcome,Close Date,Notes\n"
+        "OPP-1,Acme,Closed Won,won,2026-03-02,Signed after the demo. Liked the invoicing.\n"
+        "OPP-2,Brix,Closed Lost,lost,2026-03-09,Lost reason: pricing too high vs competitor.\n", encoding="utf-8")
+    project = Project(tmp_path / "deals")
+    project.create()
+    ingest(project, [tmp_path / "deals.csv"], kind="sales")
+    run(project, "offline")
+    with TestClient(Workspace(project.root).app) as c:
+        page = c.get("/map").text
+    project.ledger.close()
+    quoted = re.findall(r"\((sales:[^)]*)\)</span>", page)
+    assert quoted and all(q.endswith(", a rep's note about the customer") for q in quoted)
