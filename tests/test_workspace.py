@@ -95,6 +95,10 @@ def test_the_map_and_scorecard_are_the_runs_and_a_slice_recomputes_them(client, 
     assert len(shown) == len({s.touchpoint for s in reader.scores.scores if s.scope == "overall"})
     retail = client.get("/scorecard?segment=Retail").text
     assert "5 records" in retail and 'href="/touchpoint?segment=Retail&amp;name=' in retail  # the slice is carried on
+    assert "persona Wholesale</strong>, 5 records" in client.get("/scorecard?persona=Wholesale").text
+    spring = client.get("/scorecard", params={"since": "2026-04-01", "until": "2026-05-31"}).text
+    assert "since 2026-04-01, until 2026-05-31</strong>, 4 records" in spring  # records 5, 6, 7, 8
+    assert "kind nps</strong>: 10 records" in client.get("/map?kind=nps").text
     exported = list(csv.DictReader(io.StringIO(client.get("/export/scorecard.csv").text)))
     assert [r["touchpoint"] for r in exported] == [r["touchpoint"] for r in export_rows(reader, "scores", csv=True)]
 
@@ -145,9 +149,12 @@ def test_recoding_in_place_is_the_clis_decision_and_apply_runs_it(client, survey
                                "back": "/decisions"})
     client.post("/code", data={"token": token, "action": "split", "touchpoint": "Payments and checkout",
                                "words": "checkout, till", "into": "Checkout", "back": "/decisions"})
+    client.post("/code", data={"token": token, "action": "merge", "touchpoint": "Invoices and billing",
+                               "with": "Payouts and refunds", "into": "Money", "back": "/decisions"})
     _apply(client, token, "/decisions")
     coded = {t.touchpoint for t in RunStore(survey.ledger).latest().coding.mentions}
     assert "App" in coded and "Mobile app" not in coded and "Checkout" in coded
+    assert "Money" in coded and not coded & {"Invoices and billing", "Payouts and refunds"}
     undone = client.post("/undo", data={"token": token, "number": "2", "back": "/decisions"})
     assert "Undone: 2. rename Mobile app to App" in undone.text and "undone" in undone.text
     _apply(client, token, "/decisions")
@@ -284,6 +291,7 @@ def test_the_workspace_is_clicked_through_in_chromium_against_the_real_server(tm
             page.locator(".mention").first.locator("button:has-text('Not about it')").click()
             assert "Kept: 1. reject" in page.inner_text(".ok") and page.locator(".pending").is_visible()
             page.click("button:has-text('Apply: run again')")
+            _shoot_if_waiting(page, shots / "applying-1400.png")
             assert "every decision is applied" in page.inner_text(".ok")
             assert int(re.match(r"(\d+) mention", page.inner_text(".lead")).group(1)) == total - 1
             assert quote not in [t for t in page.locator(".mention mark").all_inner_texts()][:1]
@@ -291,7 +299,10 @@ def test_the_workspace_is_clicked_through_in_chromium_against_the_real_server(tm
             assert "in force" in page.inner_text("tbody")
             page.click("button:has-text('Undo')")
             assert "Undone: 1." in page.inner_text(".ok")
+            page.set_viewport_size({"width": 390, "height": 900})
             page.click("button:has-text('Apply: run again')")
+            _shoot_if_waiting(page, shots / "applying-390.png")
+            page.set_viewport_size({"width": 1400, "height": 900})
             page.click("nav >> text=Review")
             page.locator(".mention").first.locator("button:has-text('Right')").click()
             assert "Kept: 2. confirm" in page.inner_text(".ok")
@@ -328,6 +339,13 @@ def test_the_workspace_is_clicked_through_in_chromium_against_the_real_server(tm
                     scroll = page.evaluate("document.documentElement.scrollWidth")
                     assert scroll <= width + 1, f"{name} is {scroll} px wide at {width}"
     assert all((shots / f"{n}-{w}.png").stat().st_size > 5_000 for n in pages for w in (1400, 390))
+
+
+def _shoot_if_waiting(page, path: Path) -> None:
+    """The page that waits for a run shows only while it runs (a second or two here): kept
+    when caught."""
+    if page.locator("text=Applying your decisions").count():
+        page.screenshot(path=str(path))
 
 
 def test_apply_runs_in_a_thread_that_reports_each_stage_and_its_failure(survey, tmp_path):
