@@ -170,6 +170,7 @@ MORE_PII = [  # further shapes, each as it turns up in real exports
 ]
 CORPUS_PII = PII + MORE_PII
 PEOPLE = ["Dana Whitfield", "Marco Díaz", "Siobhán O'Neill", "Imogen Pryce"]  # names as speakers and in file names
+MENTIONED = ["Brennan Holt", "Priyanka Rao"]  # a CRM's opportunity owner; a name the notes introduce
 
 
 @pytest.mark.parametrize("written,secret", MORE_PII, ids=[w[:24] for w, _ in MORE_PII])
@@ -199,8 +200,9 @@ def _pii_corpus(folder) -> int:
     table("feedback.csv", ["id", "text", "account", "segment"],
           [[w, f"The app keeps crashing. My details: {w}. Please fix the app.", w, w] for i, w in enumerate(values)])
     variants += 4 * n  # id, text, account, segment
-    table("sales.csv", ["Opportunity ID", "Stage", "Contact", "Notes"],
-          [[f"o{i}", "Closed Lost", w, f"Customer said the price was too high; reach them at {w}."]
+    table("sales.csv", ["Opportunity ID", "Stage", "Contact", "Opportunity Owner", "Notes"],
+          [[f"o{i}", "Closed Lost", w, MENTIONED[0], f"Customer said the price was too high; reach them at {w}. "
+            f"Their account manager {MENTIONED[1]} and {MENTIONED[0].split()[0]} agreed."]
            for i, w in enumerate(values)])
     variants += 2 * n
     book = openpyxl.Workbook()
@@ -273,6 +275,7 @@ def test_no_personal_data_reaches_the_store_the_index_a_model_request_or_an_expo
                    for f in project.store_dir.rglob("*") if f.is_file()}
     assert model.calls, "the model was asked nothing"
     secrets = [secret for _, secret in CORPUS_PII] + PEOPLE + [p.split()[-1] for p in PEOPLE]
+    secrets += [part for name in MENTIONED for part in name.split()]
     leaks = leaked(secrets, placements, written=[w for w, _ in CORPUS_PII])
     assert not leaks, f"{len(leaks)} of {len(secrets)} leak:\n" + "\n".join(leaks[:10])
 
@@ -394,3 +397,79 @@ def test_a_row_without_an_id_is_never_named_like_a_phone_number(tmp_path):
     ids = {r.text: r.record_id for r in project.ledger.records()}
     assert len(ids) == len(rows) and not any("[" in i or "~" in i for i in ids.values())
     assert all(not ids[text].rpartition(":")[2].isdigit() for _, text in all_digits)
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Our account manager Priyanka checks in every month.", "Priyanka"),
+    ("And our account manager, Priyanka. She was honest.", "Priyanka"),
+    ("My friend Kasia Nowak told me about you.", "Kasia Nowak"),
+    ("The support agent Tomasz fixed it in minutes.", "Tomasz"),
+    ("Mr. Okafor called us back the next day.", "Okafor"),
+    ("Dr Lindqvist said the reports are fine.", "Lindqvist"),
+    ("A guy named Marcus walked me through it.", "Marcus"),
+    ("Hi Brennan,\nthe invoice is still wrong.", "Brennan"),
+    ("Our waiter Giorgio was lovely.", "Giorgio"),
+    ("Dana from support sorted the refund.", "Dana"),
+])
+def test_a_name_the_text_introduces_becomes_a_pseudonym(text, name):
+    out = redactor().text(text)
+    assert not any(part in out for part in name.split()) and re.search(r"Person-[0-9A-F]{6}", out), out
+
+
+@pytest.mark.parametrize("text", [
+    "Help from support was slow and nobody from sales called back.",
+    "Our rep The app was slow.",  # a capitalised word that is not a name
+    "Hi there, the driver, Who knows when, came late.",
+    "Dear Sir, my manager Monday morning asked for it.",
+    "I called Crewbook support twice and a friend recommended it.",
+    "Thanks Team, the Mobile App works now.",
+    "No apology from the waiter In between our lunch, a man burst out.",
+    "A game changer for my mum Mum can get up on her own now.",  # what a family calls someone
+])
+def test_capitalised_words_that_are_not_names_are_kept(text):
+    assert redactor().text(text) == text
+
+
+def test_a_name_learned_is_pseudonymised_in_later_records_files_and_ingests_but_not_common_words(tmp_path):
+    from valuestory.ingest.ingest import ingest
+    from valuestory.project import Project
+    (tmp_path / "a_interview.txt").write_text(
+        "Interviewer: Who helped?\nCustomer: Our account manager, Priyanka Rao. And my friend Will set it up.\n"
+        "Interviewer: Anything else?\nCustomer: I will renew, the app will do.\n", encoding="utf-8")
+    (tmp_path / "b_nps.csv").write_text(
+        "id,score,comment,account\n1,9,Priyanka is the reason we renewed.,Rao Builders\n"
+        "2,8,Will you add a dark mode? Rao said soon.,Rao Builders\n", encoding="utf-8")
+    (tmp_path / "c_deals.csv").write_text(
+        "Opportunity ID,Account,Stage,Opportunity Owner,Notes\n"
+        "OPP-1,Rao Builders,Closed Won,Brennan Holt,Signed after Brennan showed the quote builder.\n", encoding="utf-8")
+    project = Project(tmp_path / "p")
+    project.create()
+    assert [r.status for r in ingest(project, sorted(tmp_path.glob("*.*")))] == ["stored"] * 3
+    records = {r.kind: r for r in project.ledger.records()}
+    interview, nps, deal = records["interview"], [r for r in project.ledger.records() if r.kind == "nps"], records["sales"]
+    alias = re.search(r"manager, (Person-[0-9A-F]{6})\.", interview.text).group(1)
+    assert "Priyanka" not in interview.text and "my friend Person-" in interview.text  # at a cue, even a common word
+    assert nps[0].text == f"{alias} is the reason we renewed."  # in a later file, the same pseudonym
+    assert nps[1].text.startswith("Will you add a dark mode?") and "Rao" not in nps[1].text  # 'will' is a word
+    assert nps[0].fields["account"] == f"{alias} Builders"  # a column of text like any other
+    assert deal.account == "Rao Builders"  # an account joins records: learned names leave it as it was
+    assert "Brennan" not in json_of(deal) and "Holt" not in json_of(deal) and deal.fields["owner"].startswith("Staff-")
+    # a later ingest knows the names the earlier one learned; the ledger keeps only their digests
+    (tmp_path / "later").mkdir()
+    (tmp_path / "later" / "d_nps.csv").write_text("id,score,comment\n9,10,Priyanka again saved the day.\n",
+                                                  encoding="utf-8")
+    ingest(project, [tmp_path / "later" / "d_nps.csv"])
+    later = next(r for r in project.ledger.records() if r.text.endswith("again saved the day."))
+    assert later.text == f"{alias} again saved the day."
+    stored = b"".join(f.read_bytes() for f in project.store_dir.rglob("*") if f.is_file())
+    for name in ("Priyanka", "Brennan", "Holt"):
+        assert name.encode() not in stored, name
+    project.ledger.close()
+
+
+def test_names_the_text_introduces_can_be_left_in_by_the_config():
+    assert redactor(mentioned_names=False).text("My friend Kasia told me.") == "My friend Kasia told me."
+
+
+def json_of(record) -> str:
+    return record.model_dump_json()

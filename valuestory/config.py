@@ -44,6 +44,7 @@ class PrivacySection(_Section):
     ip_addresses: bool = True
     dates_of_birth: bool = True  # a date after "date of birth", "DOB" or "born"; other dates are data
     speaker_names: bool = True
+    mentioned_names: bool = True  # names the text introduces ("my friend Kasia"), a CRM owner's name
     file_names: bool = True  # an interview's file name may name its participant
     phone_regions: list[str] = ["US", "GB"]
     salt: str = ""

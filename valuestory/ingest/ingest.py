@@ -52,6 +52,9 @@ class FileReport:
     superseded: list[str] = field(default_factory=list)  # stored sources this file replaces (moved, re-exported)
 
 
+LEARNED_NAMES = "learned_names"  # the ledger's keyed digests of names a text introduced, to their pseudonyms
+
+
 def settings_fingerprint(project: Project, kind: str, options: ParseOptions) -> str:
     """What besides the bytes decides what a file becomes; a change re-ingests it."""
     cfg = project.config
@@ -116,6 +119,7 @@ def prepare_file(project: Project, path: Path, kind: str | None, options: ParseO
                              f"{MAX_RECORD_CHARS:,} one record may hold", path=display,
                              hint="Split the file (one interview or one response per record)")
         redactor.counts.clear()
+        redactor.read_words(records)
         # the path as stored and shown: redacted, with the names of the file's own people
         stored = redactor.path(display, redactor.names_of(records), personal=bool(records) and all(
             r.kind == "interview" for r in records))
@@ -296,7 +300,7 @@ def _ingest(project: Project, paths: list[Path], kind: str | None,
             f"deleted {extra} vectors of no stored record")))
     options = ParseOptions(mapping=dict(mapping or {}),
                            company_speakers=project.config.interviews.company_speakers)
-    redactor = Redactor(project.config.privacy)
+    redactor = Redactor(project.config.privacy, known=json.loads(project.ledger.get_meta(LEARNED_NAMES) or "{}"))
     writer, claimed = Writer(project), {}
     batch = uuid.uuid4().hex[:12]
     present = frozenset(redactor.digest(project.relative(p)) for p in files)
@@ -309,6 +313,8 @@ def _ingest(project: Project, paths: list[Path], kind: str | None,
         if on_file:
             on_file(result)
     writer.flush()
+    if redactor.known:
+        project.ledger.set_meta(LEARNED_NAMES, json.dumps(redactor.known, sort_keys=True))
     return reports
 
 

@@ -3,8 +3,12 @@
 Emails, phone numbers, payment card numbers, IBANs, national ids (US Social Security, UK
 National Insurance), secrets (API keys and tokens, `password: ...`, secrets in URLs), IP
 addresses and dates of birth are replaced by a tag;
-participants' names (from speaker labels and respondent fields) become stable pseudonyms,
-wherever they appear in the record. Pseudonyms come from a keyed hash, so the same person
+participants' names (from speaker labels, respondent fields and fields that name a person,
+such as a CRM's opportunity owner) become stable pseudonyms, wherever they appear in the
+record; so do names the text itself introduces ("my friend Kasia", "our account manager,
+Priya", "Mr Vance", "a guy named Marcus", "Dana from support"). A name learned so is then
+pseudonymised in every later record and file (its keyed digest is kept in the ledger, never
+the name). Pseudonyms come from a keyed hash, so the same person
 gets the same one in every run and every source, and nobody can reverse it without the salt.
 """
 
@@ -70,6 +74,43 @@ URL_SECRET_PARAM = re.compile(
     r"sid|code|credential|otp)[\w.-]*)=)[^&#\s]+", re.I)
 ROLE_PREFIX = {"customer": "Customer", "company": "Staff", "unknown": "Speaker"}  # see records.PLACEHOLDER
 
+# Names the text introduces: a capitalised word (and a capitalised word after it, a surname)
+# after words that say a person comes next. Roles and relations, not any one trade's words.
+_NAME = r"(?P<name>[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?(?:[ ][A-Z][a-z]+(?:-[A-Z][a-z]+)?)?)(?![\w-])"
+_PERSON_WORDS = ("friend|colleague|co-?worker|boss|manager|husband|wife|partner|son|daughter|mum|mom|dad|father|"
+                 "mother|brother|sister|cousin|uncle|aunt|neighbou?r|girlfriend|boyfriend|fianc[eé]e?|rep|"
+                 "representative|agent|advis[eo]r|consultant|technician|tech|engineer|driver|installer|courier|"
+                 "specialist|coordinator|assistant|accountant|bookkeeper|contact|waiter|waitress|bartender|chef")
+NAME_CUES = (
+    # "my friend Kasia", "our account manager, Priya", "the support agent Tom Reyes"
+    re.compile(rf"(?<![\w-])(?i:(?:my|our|your|the|his|her|their|an?)\s+(?:[a-z-]+\s+)?(?:{_PERSON_WORDS}))"
+               rf"\s*,?\s+{_NAME}"),
+    re.compile(rf"(?<![\w-])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+{_NAME}"),
+    re.compile(rf"(?<![\w-])(?i:named|(?:guy|man|woman|lady|girl|boy|person|someone|somebody|fellow|chap|bloke)"
+               rf"\s+called)\s+{_NAME}"),
+    re.compile(rf"(?m)^\s*(?i:hi|hello|hey|dear)\s+{_NAME}\s*[,!\n]"),  # a message's greeting
+)
+# weaker: "Dana from support"; taken only for a word the text never writes in lower case
+NAME_BEFORE_TEAM = re.compile(rf"(?<![\w-]){_NAME}\s+(?i:from|in|at)\s+(?i:(?:the\s+|your\s+)?(?:support|sales|"
+                              r"billing|accounts|customer (?:service|success|care)|the help ?desk|service desk)\b)")
+# capitalised words the cues can meet that are not names
+NOT_NAMES = frozenset("""
+I The A An This That These Those It He She They We You Me Him Her Them Us Who What Which When Where Why How
+And But Or So Then Also Just Not No Yes Ok Okay Oh Well Team All There Everyone Everybody Someone Somebody Nobody
+Anyone Guys Folks Sir Madam Support Sales Service Services Customer Customers Billing Accounts Account Manager
+Admin Help Desk Team Staff Agent Rep Thanks Thank Please Hello Hi Hey Dear Monday Tuesday Wednesday Thursday
+Friday Saturday Sunday January February March April May June July August September October November December
+In On At For With From To Of By After Before During Because If Since While Until As Over Under About Now Today
+Yesterday Tomorrow Still Even Never Always Again Here Later Soon Maybe
+Dad Mum Mom Mother Father Mam Mama Papa Grandma Grandpa Gran Nan Nana Granny Grandad Auntie Uncle Sis Bro
+""".split())
+# a word written capitalised, as a name is; a name learned is looked for among these
+CAPITALISED = re.compile(r"(?<![\w-])[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?(?![\w-])")
+LOWER_WORD = re.compile(r"(?<![\w-])[a-z]+(?:['-][a-z]+)*(?![\w-])")
+# record fields that hold a person: a CRM's opportunity owner, a ticket's assignee
+PERSON_FIELDS = frozenset("owner opportunity_owner account_owner assignee assigned_to agent rep sales_rep author "
+                          "submitter requester interviewer moderator contact contact_name customer_name name".split())
+
 
 def luhn_ok(digits: str) -> bool:
     total, parity = 0, len(digits) % 2
@@ -88,6 +129,11 @@ LABEL_DIGEST = 8  # hex digits that keep two redacted ids apart
 class Redactor:
     settings: PrivacySection
     counts: Counter = field(default_factory=Counter)
+    # names learned from earlier records and files, by keyed digest, to their pseudonyms
+    known: dict[str, str] = field(default_factory=dict)
+    # words the files read so far write in lower case: never taken for a name outside a cue
+    lower_words: set[str] = field(default_factory=set)
+    _digests: dict[str, str] = field(default_factory=dict, repr=False)
 
     def _tag(self, kind: str) -> str:
         self.counts[kind] += 1
@@ -101,7 +147,9 @@ class Redactor:
         return f"{prefix}-{self.digest(' '.join(name.lower().split()))[:6].upper()}"
 
     # --- text ---------------------------------------------------------------------------
-    def text(self, text: str, names: dict[str, str] | None = None) -> str:
+    def text(self, text: str, names: dict[str, str] | None = None, mentioned: bool = True) -> str:
+        """Personal data in a text replaced; `mentioned=False` leaves out the names learned from
+        other records (an account or segment is a key that joins records, and must stay one)."""
         s = self.settings
         if not s.redact or not text:
             return text
@@ -119,7 +167,62 @@ class Redactor:
             text = IPV6.sub(self._ipv6, text)
         if names and s.speaker_names:
             text = self._names(text, names)
+        if s.mentioned_names and mentioned:
+            text = self._mentioned(text)
         return text
+
+    def _mentioned(self, text: str) -> str:
+        """Names the text introduces, then every name learned so far."""
+        for cue in NAME_CUES:
+            text = cue.sub(lambda m: self._person(m, strong=True), text)
+        text = NAME_BEFORE_TEAM.sub(lambda m: self._person(m, strong=False), text)
+        if self.known:
+            text = CAPITALISED.sub(self._learned, text)
+        return text
+
+    def _person(self, m: re.Match, strong: bool) -> str:
+        """A name a cue introduced, pseudonymised and learned; a weak cue's only when the text
+        never writes it in lower case."""
+        text, words = m.string, m.group("name").split(" ")
+        while words and words[-1] in NOT_NAMES:
+            words.pop()  # "our rep Tom The" ends at Tom
+        if not words or words[0] in NOT_NAMES or (not strong and self.written_lower(words, text)):
+            return m.group(0)
+        name = " ".join(words)
+        alias = self.pseudonym(name, "Person")
+        if not self.written_lower(words, text):
+            self.learn(words, alias)
+        self.counts["name"] += 1
+        start, end = m.start("name") - m.start(), m.start("name") - m.start() + len(name)
+        return m.group(0)[:start] + alias + m.group(0)[end:]
+
+    def _learned(self, m: re.Match) -> str:
+        word = m.group(0)
+        key = self._digests.get(word)
+        if key is None:
+            key = self._digests[word] = self.digest("name:" + word)
+        alias = self.known.get(key)
+        if alias is None or word.lower() in self.lower_words:
+            return word
+        self.counts["name"] += 1
+        return alias
+
+    def read_words(self, records: list[Record]) -> None:
+        """Note the words a file's records write in lower case, before any is redacted."""
+        for record in records:
+            self.lower_words.update(LOWER_WORD.findall(record.text))
+
+    def written_lower(self, words: list[str], text: str) -> bool:
+        """Whether the files read (or this text) write one of these words in lower case: a
+        common word ('Will', 'Grace'), pseudonymised where a cue introduces it, not everywhere."""
+        return any(w.lower() in self.lower_words or re.search(rf"(?<![\w-]){re.escape(w.lower())}(?![\w-])", text)
+                   for w in words)
+
+    def learn(self, words: list[str], alias: str) -> None:
+        """Pseudonymise these words (a name's parts) in every record from now on."""
+        for word in words:
+            if len(word) >= 3 and word not in NOT_NAMES:
+                self.known.setdefault(self.digest("name:" + word), alias)
 
     def _secrets(self, text: str) -> str:
         if "-----BEGIN" in text:
@@ -227,6 +330,19 @@ class Redactor:
                         names[part] = alias
         return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
+    def _person_fields(self, record: Record) -> dict[str, str]:
+        """The people a record's fields name (its CRM owner, its assignee), and their first and
+        last names, to their pseudonyms."""
+        names: dict[str, str] = {}
+        for key, value in record.fields.items():
+            person = value.strip()
+            if (key.lower().replace(" ", "_") in PERSON_FIELDS and _name_like(person) and "@" not in person
+                    and not is_generic_label(person) and len(person) <= 60):
+                alias = self.pseudonym(person, "Staff")
+                names[person] = alias
+                names.update({p: alias for p in person.split() if len(p) >= 3 and p[0].isupper()})
+        return names
+
     def label(self, value: str, names: dict[str, str] | None = None, personal: bool = False) -> str:
         """An identifier shown to readers (a record id, a file name), redacted like text; when
         redaction changed it, a keyed digest of the original keeps two such labels apart
@@ -280,6 +396,12 @@ class Redactor:
         if not self.settings.redact:
             return record
         names = self.name_map(record) if self.settings.speaker_names else {}
+        people = self._person_fields(record) if self.settings.mentioned_names else {}
+        names = dict(sorted({**people, **names}.items(), key=lambda kv: -len(kv[0])))
+        if self.settings.mentioned_names:
+            for name, alias in names.items():
+                if "@" not in name and not self.written_lower(name.split(), record.text):
+                    self.learn([w for w in name.split() if CAPITALISED.fullmatch(w)], alias)
         kind, sep, own_id = record.record_id.partition(":")
         update: dict = {
             # an id may be an email or a file name with a participant's name in it
@@ -289,8 +411,8 @@ class Redactor:
             # an email, a phone number or a participant's name never reaches the store in clear
             "respondent": names.get(record.respondent) or self.text(record.respondent, names)
             if record.respondent else None,
-            "account": self.text(record.account, names) if record.account else record.account,
-            "segment": self.text(record.segment, names) if record.segment else record.segment,
+            "account": self.text(record.account, names, mentioned=False) if record.account else record.account,
+            "segment": self.text(record.segment, names, mentioned=False) if record.segment else record.segment,
             "fields": {k: self.text(v, names) for k, v in record.fields.items()},
         }
         if record.turns:
