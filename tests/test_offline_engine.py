@@ -152,6 +152,21 @@ def test_pseudonyms_and_redaction_tags_are_never_clauses():
     assert [c.text for c in clauses(record("Customer-43583C. The invoice was wrong."))] == ["The invoice was wrong."]
 
 
+def test_a_pseudonym_in_a_clause_changes_nothing_of_its_coding():
+    """'Onboarding call booked with Person-3F2A1B' is coded as if the name were not there: a
+    pseudonym's letters (a keyed digest) would pull the clause toward whatever they resemble."""
+    read = []
+
+    def embed(texts):
+        read.extend(texts)
+        return EMBED(texts)
+    named = [record("Onboarding call booked with Person-3F2A1B before signing. Staff-9C0D11 sent an invoice.")]
+    plain = [record("Onboarding call booked with   before signing.   sent an invoice.")]
+    coded = {(m.touchpoint, m.polarity) for m in build_offline(named, embed)[1]}
+    assert coded == {(m.touchpoint, m.polarity) for m in build_offline(plain, EMBED)[1]} and coded
+    assert read and not any("Person-" in t or "Staff-" in t for t in read)
+
+
 def test_themes_outside_the_codebook_are_found_by_meaning_and_named_in_customers_words():
     from valuestory.pipeline.mentions.themes import themes
     texts = ["Parking was a nightmare on Saturday.", "Parking was impossible, we circled for ages.",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 # What redaction leaves in place of personal data: a tag like [email], or a pseudonym like
 # Customer-3F9A0B. Never a theme, a touchpoint or evidence.
-PSEUDONYM_PREFIXES = ("Customer", "Staff", "Speaker", "Respondent")
+PSEUDONYM_PREFIXES = ("Customer", "Staff", "Speaker", "Respondent", "Person", "Participant")
 QUESTION_FIELD = "question"  # a survey answer's field: the question its column asked
 PLACEHOLDER = re.compile(r"\[(?:email|phone|card|secret)\]|\b(?:" + "|".join(PSEUDONYM_PREFIXES) + r")-[0-9A-F]{6}\b")
 

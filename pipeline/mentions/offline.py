@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from valuestory.records import Record
+from valuestory.records import PLACEHOLDER, Record
 
 from ..artefacts import EmergingTheme, Mention, Mentions, TouchpointDef
 from ..contract import Corpus
@@ -269,6 +269,7 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
     taught (`learned`), and the kind of coding whose curve their confidences are on
     (`calibration`)."""
     taught = taught or Lessons()
+    embed = _unnamed(embed)
     teacher = Teacher(taught, embed) if taught else None
     if codebook:
         codes = taught_codes(codebook, taught)
@@ -285,6 +286,12 @@ def build(records: list[Record], embed, codebook: list[TouchpointDef] | None = N
         catalogue = Catalogue(library + found, embed)
     mentions = offline_mentions(records, catalogue, teacher=teacher)
     return _used(library + found, mentions), mentions, LIBRARY_KIND
+
+
+def _unnamed(embed):
+    """The embedding as the coding reads it: a pseudonym or a redaction tag says nothing about
+    a touchpoint ('Onboarding call booked with Person-3F2A1B'), so it is read as a space."""
+    return lambda texts: embed([PLACEHOLDER.sub(" ", t) for t in texts])
 
 
 def _used(defs: list[TouchpointDef], mentions: list[Mention]) -> list[TouchpointDef]:
