@@ -55,7 +55,7 @@ def test_transient_faults_leave_every_export_as_a_clean_run_and_nothing_poisoned
     expected, cached = exports(sample), dict(sample.ledger.cached_answers())
     assert clean.answered > 5 and cached and '"mentions": []' not in expected
     sample.ledger.clear_cache()
-    with FaultyOpenAI(rate=0.8, seed=7, hang=TIMEOUT * 2.5, port=port) as faulty:
+    with FaultyOpenAI(rate=0.8, seed=7, max_faults=3, hang=TIMEOUT * 2.5, port=port) as faulty:
         run(sample, f"compat:fake@{faulty.url}")
     print(f"{clean.answered} requests; faults injected: {dict(faulty.injected)}")
     assert exports(sample) == expected
