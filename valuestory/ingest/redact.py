@@ -196,12 +196,16 @@ class Redactor:
         start, end = m.start("name") - m.start(), m.start("name") - m.start() + len(name)
         return m.group(0)[:start] + alias + m.group(0)[end:]
 
-    def _learned(self, m: re.Match) -> str:
-        word = m.group(0)
+    def _key(self, word: str) -> str:
+        """A name's word as the learned names hold it: its keyed digest (one per word, kept)."""
         key = self._digests.get(word)
         if key is None:
             key = self._digests[word] = self.digest("name:" + word)
-        alias = self.known.get(key)
+        return key
+
+    def _learned(self, m: re.Match) -> str:
+        word = m.group(0)
+        alias = self.known.get(self._key(word))
         if alias is None or word.lower() in self.lower_words:
             return word
         self.counts["name"] += 1
@@ -222,7 +226,7 @@ class Redactor:
         """Pseudonymise these words (a name's parts) in every record from now on."""
         for word in words:
             if len(word) >= 3 and word not in NOT_NAMES:
-                self.known.setdefault(self.digest("name:" + word), alias)
+                self.known.setdefault(self._key(word), alias)
 
     def _secrets(self, text: str) -> str:
         if "-----BEGIN" in text:
@@ -321,6 +325,9 @@ class Redactor:
                 and not is_generic_label(record.respondent)):
             prefix = "Customer" if record.kind == "interview" else "Respondent"
             people[record.respondent] = self.pseudonym(record.respondent, prefix)
+        if self.settings.mentioned_names:
+            for person in _person_fields(record):
+                people.setdefault(person, self.pseudonym(person, "Staff"))
         names: dict[str, str] = {}
         for person, alias in people.items():
             names[person] = alias
@@ -329,19 +336,6 @@ class Redactor:
                     if len(part) >= 3 and part[0].isupper() and part not in names:
                         names[part] = alias
         return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
-
-    def _person_fields(self, record: Record) -> dict[str, str]:
-        """The people a record's fields name (its CRM owner, its assignee), and their first and
-        last names, to their pseudonyms."""
-        names: dict[str, str] = {}
-        for key, value in record.fields.items():
-            person = value.strip()
-            if (key.lower().replace(" ", "_") in PERSON_FIELDS and _name_like(person) and "@" not in person
-                    and not is_generic_label(person) and len(person) <= 60):
-                alias = self.pseudonym(person, "Staff")
-                names[person] = alias
-                names.update({p: alias for p in person.split() if len(p) >= 3 and p[0].isupper()})
-        return names
 
     def label(self, value: str, names: dict[str, str] | None = None, personal: bool = False) -> str:
         """An identifier shown to readers (a record id, a file name), redacted like text; when
@@ -396,8 +390,6 @@ class Redactor:
         if not self.settings.redact:
             return record
         names = self.name_map(record) if self.settings.speaker_names else {}
-        people = self._person_fields(record) if self.settings.mentioned_names else {}
-        names = dict(sorted({**people, **names}.items(), key=lambda kv: -len(kv[0])))
         if self.settings.mentioned_names:
             for name, alias in names.items():
                 if "@" not in name and not self.written_lower(name.split(), record.text):
@@ -424,6 +416,13 @@ class Redactor:
         else:
             update["text"] = self.text(record.text, names)
         return record.model_copy(update=update)
+
+
+def _person_fields(record: Record) -> list[str]:
+    """The people a record's fields name: its CRM owner, its assignee."""
+    return [value.strip() for key, value in record.fields.items()
+            if key.lower().replace(" ", "_") in PERSON_FIELDS and _name_like(value.strip()) and "@" not in value
+            and not is_generic_label(value.strip()) and len(value) <= 60]
 
 
 def _name_like(value: str) -> bool:
